@@ -1,0 +1,10 @@
+"""The one NinjaAPI of the project: JSON endpoints outside MCP (health now, OAuth ones later)."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from oauth_gateway.api import router as gateway_router
+
+api = NinjaAPI(title="gitlab-mcp", version="1", docs_url=None, urls_namespace="api")
+api.add_router("", gateway_router)

@@ -1,0 +1,240 @@
+"""Every setting of gitlab-mcp, read from the environment (DESIGN.md §6).
+
+Values are parsed leniently here: a malformed variable falls back to its default and is recorded
+in CONFIG_ERRORS, which `oauth_gateway.checks` turns into a system-check error naming the variable.
+That way `migrate`, `serve` and `mcp_stdio` all stop with one readable message instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import secrets
+import warnings
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+CONFIG_ERRORS: list[tuple[str, str]] = []  # (variable, what is wrong and how to fix it)
+
+
+def _int(name: str, default: int, minimum: int = 0) -> int:
+    raw = env.str(name, default="").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        CONFIG_ERRORS.append((name, f"must be a whole number, got {raw!r}"))
+        return default
+    if value < minimum:
+        CONFIG_ERRORS.append((name, f"must be at least {minimum}, got {value}"))
+        return default
+    return value
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = env.str(name, default="").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    CONFIG_ERRORS.append((name, f"must be true or false, got {raw!r}"))
+    return default
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = env.str(name, default="").strip().lower() or default
+    if raw not in choices:
+        CONFIG_ERRORS.append((name, f"must be one of {', '.join(choices)}, got {raw!r}"))
+        return default
+    return raw
+
+
+def _http_url(name: str, default: str) -> str:
+    raw = env.str(name, default="").strip() or default
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        CONFIG_ERRORS.append((name, f"must be an http(s) URL such as https://gitlab.example.com, got {raw!r}"))
+        return default
+    return raw.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+# --- core ---------------------------------------------------------------------------------------
+HOST = env.str("HOST", default="127.0.0.1").strip() or "127.0.0.1"
+PORT = _int("PORT", 3000, minimum=1)
+if PORT > 65535:
+    CONFIG_ERRORS.append(("PORT", f"must be a TCP port (1-65535), got {PORT}"))
+    PORT = 3000
+_public_default = f"http://{'127.0.0.1' if HOST in ('0.0.0.0', '::') else HOST}:{PORT}"
+PUBLIC_URL_SET = bool(env.str("PUBLIC_URL", default="").strip())
+PUBLIC_URL = _http_url("PUBLIC_URL", _public_default)
+HOST_IS_LOOPBACK = _is_loopback(HOST)
+PUBLIC_HOST = urlsplit(PUBLIC_URL).hostname or "127.0.0.1"
+
+DEBUG = _bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = sorted(
+    {PUBLIC_HOST, "127.0.0.1", "localhost", "[::1]", *env.list("ALLOWED_HOSTS", default=[])}
+)
+CSRF_TRUSTED_ORIGINS = [f"{urlsplit(PUBLIC_URL).scheme}://{urlsplit(PUBLIC_URL).netloc}"]
+
+# --- oauth --------------------------------------------------------------------------------------
+OAUTH_ENABLED = _bool("OAUTH_ENABLED", False)
+OAUTH_SESSION_SECRET = env.str("OAUTH_SESSION_SECRET", default="")
+GITLAB_OAUTH_CLIENT_ID = env.str("GITLAB_OAUTH_CLIENT_ID", default="").strip()
+GITLAB_OAUTH_CLIENT_SECRET = env.str("GITLAB_OAUTH_CLIENT_SECRET", default="")
+GITLAB_OAUTH_SCOPES = [
+    s.strip() for s in env.str("GITLAB_OAUTH_SCOPES", default="api,read_user").split(",") if s.strip()
+]
+GITLAB_OAUTH_FLOW = _choice("GITLAB_OAUTH_FLOW", "auto", ("auto", "authorization_code", "device"))
+OAUTH_TOKEN_TTL = _int("OAUTH_TOKEN_TTL", 3600, minimum=60)
+OAUTH_REFRESH_TOKEN_TTL = _int("OAUTH_REFRESH_TOKEN_TTL", 604800, minimum=60)
+OAUTH_DEVICE_POLL_INTERVAL = _int("OAUTH_DEVICE_POLL_INTERVAL", 5, minimum=1)
+OAUTH_DEVICE_TIMEOUT = _int("OAUTH_DEVICE_TIMEOUT", 300, minimum=30)
+
+# Django's own key signs admin sessions and CSRF tokens. Derived from the OAuth secret when there is
+# one (so every replica agrees); otherwise DJANGO_SECRET_KEY, otherwise per process (checks warn).
+_explicit_key = env.str("DJANGO_SECRET_KEY", default="")
+if _explicit_key:
+    SECRET_KEY = _explicit_key
+elif OAUTH_SESSION_SECRET:
+    SECRET_KEY = hashlib.sha256(b"gitlab-mcp/django/" + OAUTH_SESSION_SECRET.encode()).hexdigest()
+else:
+    SECRET_KEY = secrets.token_urlsafe(50)
+SECRET_KEY_EPHEMERAL = not (_explicit_key or OAUTH_SESSION_SECRET)
+
+# --- gitlab -------------------------------------------------------------------------------------
+_gitlab_url = _http_url("GITLAB_API_URL", "https://gitlab.com")
+# GitLab's base URL is accepted with or without a trailing "/api/v4".
+GITLAB_URL = _gitlab_url[: -len("/api/v4")] if _gitlab_url.endswith("/api/v4") else _gitlab_url
+GITLAB_API_BASE = f"{GITLAB_URL}/api/v4"
+GITLAB_TOKEN = env.str("GITLAB_TOKEN", default="").strip()
+GITLAB_READ_ONLY_MODE = _bool("GITLAB_READ_ONLY_MODE", False)
+GITLAB_DENIED_TOOLS_REGEX = env.str("GITLAB_DENIED_TOOLS_REGEX", default="").strip()
+GITLAB_TIMEOUT = _int("GITLAB_TIMEOUT", 30, minimum=1)  # seconds for one GitLab call
+GITLAB_MAX_RETRIES = _int("GITLAB_MAX_RETRIES", 3)
+
+# --- apps ---------------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "oauth2_provider",
+    "oauth_gateway",
+    "mcp_bridge",
+]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True  # admin assets work even before collectstatic (local runs)
+warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en-us"
+
+# --- db -----------------------------------------------------------------------------------------
+try:
+    _db = env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+except Exception:  # django-environ raises several types for a malformed URL
+    CONFIG_ERRORS.append(
+        ("DATABASE_URL", "must look like postgres://user:pass@host:5432/name or sqlite:////path/db.sqlite3")
+    )
+    _db = env.db_url_config(f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN, so two
+    # writers wait for each other (busy timeout) instead of failing with "database is locked".
+    _db["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+else:
+    _db["CONN_MAX_AGE"] = 60
+_db["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": _db}
+
+# --- oauth provider (django-oauth-toolkit) ------------------------------------------------------
+# All swappable DOT models live in oauth_gateway from the first migration (DESIGN.md §4.3).
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth_gateway.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth_gateway.AccessToken"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth_gateway.RefreshToken"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth_gateway.IDToken"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth_gateway.Grant"
+OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "oauth_gateway.DeviceGrant"
+OAUTH2_PROVIDER = {
+    "ACCESS_TOKEN_EXPIRE_SECONDS": OAUTH_TOKEN_TTL,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": OAUTH_REFRESH_TOKEN_TTL,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,  # tokens stored hashed
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+}
+
+# --- mcp ----------------------------------------------------------------------------------------
+MCP_PATH = "/mcp"
+MCP_RESOURCE_URL = f"{PUBLIC_URL}{MCP_PATH}"
+
+# --- logging ------------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO").upper()},
+    "loggers": {
+        # httpx logs every request URL at INFO; keep it quiet so query strings never reach logs.
+        "httpx": {"level": "WARNING"},
+        "mcp": {"level": "WARNING"},
+    },
+}

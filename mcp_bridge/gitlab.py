@@ -1,0 +1,267 @@
+"""The GitLab REST client used by every tool: one pooled httpx client per process, retries, errors.
+
+Errors form one small tree, so that tools never catch anything themselves and the server turns any
+of them into a readable tool error in one place::
+
+    GitLabError                  message is safe to show to the model (no token, no stack trace)
+    ├── GitLabUnavailable        GitLab could not be reached or did not answer in time
+    └── GitLabHTTPError          GitLab answered with a 4xx/5xx status
+        ├── GitLabUnauthorized   401: the token is invalid, expired or revoked
+        ├── GitLabForbidden      403: no permission, or a token scope is missing
+        ├── GitLabNotFound       404: missing, or private and hidden from this user
+        ├── GitLabRejected       400/405/409/412/422: GitLab refused the request as sent
+        ├── GitLabRateLimited    429, after the allowed retries
+        └── GitLabServerError    5xx, after the allowed retries
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+IDEMPOTENT = frozenset({"GET", "HEAD"})
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+MAX_RETRY_WAIT = 10.0  # seconds; a longer Retry-After is reported instead of waited for
+
+
+class GitLabError(Exception):
+    """A failed GitLab call, with a message written for the model."""
+
+
+class GitLabUnavailable(GitLabError):
+    pass
+
+
+class GitLabHTTPError(GitLabError):
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class GitLabUnauthorized(GitLabHTTPError):
+    pass
+
+
+class GitLabForbidden(GitLabHTTPError):
+    pass
+
+
+class GitLabNotFound(GitLabHTTPError):
+    pass
+
+
+class GitLabRejected(GitLabHTTPError):
+    pass
+
+
+class GitLabRateLimited(GitLabHTTPError):
+    pass
+
+
+class GitLabServerError(GitLabHTTPError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """How one caller authenticates to GitLab: a personal token or an OAuth access token."""
+
+    token: str
+    oauth: bool = False
+
+    def headers(self) -> dict[str, str]:
+        # Personal/project tokens go in PRIVATE-TOKEN; OAuth tokens as Bearer (doc/api/rest/authentication.md).
+        if self.oauth:
+            return {"Authorization": f"Bearer {self.token}"}
+        return {"PRIVATE-TOKEN": self.token}
+
+    def __repr__(self) -> str:
+        return f"Credentials(oauth={self.oauth}, token=***)"
+
+
+def path_id(value: str | int) -> str:
+    """A project/group id or a full path, URL-encoded as GitLab wants it in a path segment."""
+    return quote(str(value).strip(), safe="")
+
+
+def encode_params(params: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """Query parameters the GitLab way: lists as `key[]=a&key[]=b`, booleans as true/false."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in (params or {}).items():
+        if value is None:
+            continue
+        if isinstance(value, list | tuple):
+            pairs.extend((f"{key}[]", _scalar(v)) for v in value)
+        else:
+            pairs.append((key, _scalar(value)))
+    return pairs
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class GitLabClient:
+    """Talks to one GitLab's REST API (`<base>/api/v4`) for any number of callers."""
+
+    def __init__(
+        self,
+        api_base: str,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        backoff: float = 0.5,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.api_base = api_base.rstrip("/")
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self._timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
+        self._transport = transport
+        self._http: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _client(self) -> httpx.AsyncClient:
+        # A pool belongs to the event loop that made it; a new loop (tests, stdio) gets a new pool.
+        loop = asyncio.get_running_loop()
+        if self._http is None or self._loop is not loop:
+            self._http = httpx.AsyncClient(
+                timeout=self._timeout,
+                transport=self._transport,
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+                headers={"User-Agent": "gitlab-mcp"},
+            )
+            self._loop = loop
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        creds: Credentials,
+        *,
+        what: str,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+    ) -> httpx.Response:
+        """One API call, retried when safe; raises a GitLabError naming `what` on failure."""
+        url = f"{self.api_base}{path}"
+        attempts = 1 + (self.max_retries if method in IDEMPOTENT else 0)
+        for attempt in range(1, attempts + 1):
+            try:
+                response = await self._client().request(
+                    method, url, params=encode_params(params), json=json, headers=creds.headers()
+                )
+            except httpx.TimeoutException as exc:
+                if attempt < attempts:
+                    await asyncio.sleep(self._delay(attempt, None))
+                    continue
+                raise GitLabUnavailable(f"GitLab did not answer in time while getting {what}.") from exc
+            except httpx.TransportError as exc:
+                if attempt < attempts:
+                    await asyncio.sleep(self._delay(attempt, None))
+                    continue
+                raise GitLabUnavailable(f"Could not connect to GitLab ({type(exc).__name__}).") from exc
+            if response.status_code < 400:
+                return response
+            wait = self._delay(attempt, response.headers.get("retry-after"))
+            if response.status_code in RETRY_STATUSES and attempt < attempts and wait <= MAX_RETRY_WAIT:
+                await asyncio.sleep(wait)
+                continue
+            raise http_error(response, what=what, retries=attempt - 1)
+        raise AssertionError("unreachable")
+
+    def _delay(self, attempt: int, retry_after: str | None) -> float:
+        seconds = _retry_after_seconds(retry_after)
+        if seconds is not None:
+            return seconds
+        return self.backoff * (2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: either delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def http_error(response: httpx.Response, *, what: str, retries: int) -> GitLabHTTPError:
+    """Map a GitLab error response to the error tree, with a message for the model."""
+    status = response.status_code
+    detail = _error_detail(response)
+    if status == 401:
+        return GitLabUnauthorized(
+            "GitLab rejected the credentials (invalid, expired or revoked token). Sign in again or check GITLAB_TOKEN.",
+            status,
+        )
+    if status == 403:
+        scope = _missing_scope(response)
+        if scope:
+            return GitLabForbidden(f"The GitLab token lacks the '{scope}' scope needed for this ({what}).", status)
+        return GitLabForbidden(f"You do not have permission for this on {what}{_suffix(detail)}", status)
+    if status == 404:
+        return GitLabNotFound(f"{what} not found or you have no access{_suffix(detail)}", status)
+    if status == 429:
+        after = response.headers.get("retry-after")
+        hint = f" Try again in {after} s." if after else ""
+        return GitLabRateLimited(f"GitLab is rate-limiting; retried {retries} times.{hint}", status)
+    if status >= 500:
+        return GitLabServerError(
+            f"GitLab failed with HTTP {status} while handling {what}; retried {retries} times.", status
+        )
+    return GitLabRejected(f"GitLab refused the request for {what} (HTTP {status}){_suffix(detail)}", status)
+
+
+def _suffix(detail: str) -> str:
+    return f": {detail}" if detail else "."
+
+
+def _error_detail(response: httpx.Response) -> str:
+    """GitLab's own words: `message` (a string, list or field→errors map) or `error`."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    message = body.get("message", body.get("error_description", body.get("error", "")))
+    if isinstance(message, dict):
+        parts = []
+        for field, errors in message.items():
+            text = ", ".join(map(str, errors)) if isinstance(errors, list) else str(errors)
+            parts.append(f"{field} {text}")
+        message = "; ".join(parts)
+    elif isinstance(message, list):
+        message = "; ".join(map(str, message))
+    return str(message)[:500]
+
+
+def _missing_scope(response: httpx.Response) -> str | None:
+    # GitLab answers 403 {"error":"insufficient_scope", "scope":"api ..."} (doc/api/rest/troubleshooting.md).
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if isinstance(body, dict) and body.get("error") == "insufficient_scope":
+        return str(body.get("scope") or "api").split()[0]
+    return None

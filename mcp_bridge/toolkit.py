@@ -1,0 +1,187 @@
+"""What every tool module uses: the @tool decorator, shared parameter types and the caller's GitLab.
+
+A tool is one `async def` in `mcp_bridge/tools/<area>.py`, decorated with `@tool(READ, "area")`.
+The decorator records it; `mcp_bridge.server.build_server()` registers the recorded tools that the
+configuration allows. GitLab errors are turned into tool errors here, once, for every tool.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from django.conf import settings
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import ToolAnnotations
+from pydantic import Field
+
+from mcp_bridge.gitlab import Credentials, GitLabClient, GitLabError
+
+READ = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=True)
+WRITE = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=True)
+DESTRUCTIVE = ToolAnnotations(readOnlyHint=False, destructiveHint=True, idempotentHint=False, openWorldHint=True)
+
+# Parameter types shared by the tool modules; the descriptions are what the model reads.
+ProjectRef = Annotated[
+    str, Field(description="Project id (e.g. '42') or full path (e.g. 'my-group/my-project').", min_length=1)
+]
+Iid = Annotated[int, Field(description="The project-level number shown in GitLab (#12 or !12).", ge=1)]
+Page = Annotated[int, Field(description="Page number, from 1.", ge=1)]
+PerPage = Annotated[int, Field(description="Items per page (1-100).", ge=1, le=100)]
+Ref = Annotated[str, Field(description="Branch, tag or commit SHA.", min_length=1)]
+
+ToolFn = TypeVar("ToolFn", bound=Callable[..., Awaitable[Any]])
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    fn: Callable[..., Awaitable[Any]]
+    name: str
+    toolset: str
+    annotations: ToolAnnotations
+
+    @property
+    def writes(self) -> bool:
+        return not self.annotations.read_only_hint
+
+
+REGISTRY: dict[str, ToolSpec] = {}
+
+
+def tool(annotations: ToolAnnotations, toolset: str) -> Callable[[ToolFn], ToolFn]:
+    """Record an async function as a GitLab tool of `toolset`; its docstring is its description."""
+
+    def decorate(fn: ToolFn) -> ToolFn:
+        @functools.wraps(fn)
+        async def run(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await fn(*args, **kwargs)
+            except GitLabError as exc:
+                raise ToolError(str(exc)) from None
+
+        if fn.__name__ in REGISTRY:
+            raise ValueError(f"tool {fn.__name__} is defined twice")
+        REGISTRY[fn.__name__] = ToolSpec(run, fn.__name__, toolset, annotations)
+        return fn
+
+    return decorate
+
+
+# --- the caller's GitLab -----------------------------------------------------------------------
+# Set per MCP request in OAuth mode; static-token mode falls back to GITLAB_TOKEN.
+current_credentials: ContextVar[Credentials | None] = ContextVar("current_credentials", default=None)
+
+
+@functools.cache
+def gitlab_client() -> GitLabClient:
+    return GitLabClient(
+        settings.GITLAB_API_BASE, timeout=settings.GITLAB_TIMEOUT, max_retries=settings.GITLAB_MAX_RETRIES
+    )
+
+
+@functools.cache
+def _static_credentials() -> Credentials:
+    return Credentials(settings.GITLAB_TOKEN)
+
+
+class GitLab:
+    """GitLab as the current caller sees it; `what` names the target in error messages."""
+
+    def __init__(self, client: GitLabClient, creds: Credentials) -> None:
+        self.client = client
+        self.creds = creds
+
+    async def get(self, path: str, *, what: str, params: dict[str, Any] | None = None) -> Any:
+        response = await self.client.request("GET", path, self.creds, what=what, params=params)
+        return response.json()
+
+    async def text(self, path: str, *, what: str, params: dict[str, Any] | None = None) -> str:
+        response = await self.client.request("GET", path, self.creds, what=what, params=params)
+        return response.text
+
+    async def page(
+        self, path: str, *, what: str, page: int, per_page: int, params: dict[str, Any] | None = None
+    ) -> tuple[list[Any], dict[str, int | None]]:
+        """One page of a list, and GitLab's pagination headers (doc/api/rest/_index.md#pagination)."""
+        query = {**(params or {}), "page": page, "per_page": per_page}
+        response = await self.client.request("GET", path, self.creds, what=what, params=query)
+        headers = response.headers
+        meta = {
+            "page": _int_header(headers.get("x-page")) or page,
+            "per_page": _int_header(headers.get("x-per-page")) or per_page,
+            "next_page": _int_header(headers.get("x-next-page")),
+            # GitLab omits the totals above 10,000 rows.
+            "total": _int_header(headers.get("x-total")),
+        }
+        return response.json(), meta
+
+    async def post(self, path: str, *, what: str, json: dict[str, Any] | None = None) -> Any:
+        response = await self.client.request("POST", path, self.creds, what=what, json=_drop_none(json))
+        return response.json() if response.content else {}
+
+    async def put(self, path: str, *, what: str, json: dict[str, Any] | None = None) -> Any:
+        response = await self.client.request("PUT", path, self.creds, what=what, json=_drop_none(json))
+        return response.json() if response.content else {}
+
+    async def delete(self, path: str, *, what: str) -> None:
+        await self.client.request("DELETE", path, self.creds, what=what)
+
+
+def gitlab() -> GitLab:
+    return GitLab(gitlab_client(), current_credentials.get() or _static_credentials())
+
+
+# --- shaping results ---------------------------------------------------------------------------
+def pick(obj: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    """The fields of a GitLab object worth the model's context; nested users shrink to usernames."""
+    out: dict[str, Any] = {}
+    for field in fields:
+        if field not in obj:
+            continue
+        value = obj[field]
+        if isinstance(value, dict) and "username" in value:
+            value = value["username"]
+        elif isinstance(value, list) and value and isinstance(value[0], dict) and "username" in value[0]:
+            value = [v.get("username") for v in value]
+        out[field] = value
+    return out
+
+
+def listing(items: list[Any], meta: dict[str, int | None], fields: Iterable[str]) -> dict[str, Any]:
+    fields = tuple(fields)
+    return {"items": [pick(item, fields) for item in items], **meta}
+
+
+def _int_header(value: str | None) -> int | None:
+    return int(value) if value and value.strip().isdigit() else None
+
+
+def _drop_none(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if data is None else {k: v for k, v in data.items() if v is not None}
+
+
+def line_window(text: str, *, start: int | None, count: int, tail: bool) -> dict[str, Any]:
+    """A window of lines from a long text (a log, a file), with where it sits in the whole.
+
+    `start` is 1-based; without it the window is the last `count` lines when `tail`, else the first.
+    """
+    lines = text.splitlines()
+    total = len(lines)
+    if start is None:
+        first = max(1, total - count + 1) if tail else 1
+    else:
+        first = min(max(1, start), max(1, total))
+    last = min(total, first + count - 1)
+    window = {
+        "content": "\n".join(lines[first - 1 : last]),
+        "first_line": first if total else 0,
+        "last_line": last,
+        "total_lines": total,
+        "truncated": first > 1 or last < total,
+    }
+    if window["truncated"]:
+        window["hint"] = f"Showing lines {first}-{last} of {total}; pass start_line to read other lines."
+    return window

@@ -1,0 +1,79 @@
+"""Configuration checks: a bad environment stops start-up with a message naming the variable.
+
+They run before `migrate`, `serve` and `mcp_stdio`, and when config.asgi loads.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+
+OAUTH_SECRET_MIN = 32
+
+
+@register(Tags.compatibility)
+def check_environment(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
+    problems: list[Error | Warning] = [
+        Error(f"{name} {message}.", hint=f"Fix or unset {name}.", id="oauth_gateway.E001")
+        for name, message in settings.CONFIG_ERRORS
+    ]
+    problems += _gitlab_auth_problems()
+    problems += _oauth_problems()
+    if settings.GITLAB_DENIED_TOOLS_REGEX:
+        try:
+            re.compile(settings.GITLAB_DENIED_TOOLS_REGEX)
+        except re.error as exc:
+            problems.append(
+                Error(
+                    f"GITLAB_DENIED_TOOLS_REGEX is not a valid regular expression: {exc}.",
+                    hint="Use a Python regular expression such as ^(delete_|create_).",
+                    id="oauth_gateway.E004",
+                )
+            )
+    if settings.SECRET_KEY_EPHEMERAL and not settings.HOST_IS_LOOPBACK:
+        problems.append(
+            Warning(
+                "No DJANGO_SECRET_KEY or OAUTH_SESSION_SECRET: admin sign-ins end when the process restarts.",
+                hint="Set DJANGO_SECRET_KEY to a long random value shared by every replica.",
+                id="oauth_gateway.W001",
+            )
+        )
+    return problems
+
+
+def _gitlab_auth_problems() -> list[Error | Warning]:
+    if settings.GITLAB_TOKEN or settings.OAUTH_ENABLED:
+        return []
+    return [
+        Error(
+            "GitLab access not configured: neither GITLAB_TOKEN nor OAUTH_ENABLED is set.",
+            hint=(
+                "For one shared identity set GITLAB_TOKEN to a GitLab personal access token (scope api). "
+                "For per-user sign-in set OAUTH_ENABLED=true, OAUTH_SESSION_SECRET and GITLAB_OAUTH_CLIENT_ID."
+            ),
+            id="oauth_gateway.E002",
+        )
+    ]
+
+
+def _oauth_problems() -> list[Error | Warning]:
+    if not settings.OAUTH_ENABLED:
+        return []
+    missing = []
+    if len(settings.OAUTH_SESSION_SECRET) < OAUTH_SECRET_MIN:
+        missing.append(f"OAUTH_SESSION_SECRET must be at least {OAUTH_SECRET_MIN} characters")
+    if not settings.GITLAB_OAUTH_CLIENT_ID:
+        missing.append("GITLAB_OAUTH_CLIENT_ID must be the Application ID of your GitLab OAuth application")
+    if not settings.PUBLIC_URL_SET and not settings.HOST_IS_LOOPBACK:
+        missing.append(f"PUBLIC_URL must be set when HOST ({settings.HOST}) is not a loopback address")
+    return [
+        Error(
+            f"OAuth not configured: {problem}.",
+            hint="See the README, section OAuth mode. Example secret: python -c 'import secrets; print(secrets.token_urlsafe(48))'",
+            id="oauth_gateway.E003",
+        )
+        for problem in missing
+    ]
