@@ -87,9 +87,7 @@ HOST_IS_LOOPBACK = _is_loopback(HOST)
 PUBLIC_HOST = urlsplit(PUBLIC_URL).hostname or "127.0.0.1"
 
 DEBUG = _bool("DJANGO_DEBUG", False)
-ALLOWED_HOSTS = sorted(
-    {PUBLIC_HOST, "127.0.0.1", "localhost", "[::1]", *env.list("ALLOWED_HOSTS", default=[])}
-)
+ALLOWED_HOSTS = sorted({PUBLIC_HOST, "127.0.0.1", "localhost", "[::1]", *env.list("ALLOWED_HOSTS", default=[])})
 CSRF_TRUSTED_ORIGINS = [f"{urlsplit(PUBLIC_URL).scheme}://{urlsplit(PUBLIC_URL).netloc}"]
 
 # --- oauth --------------------------------------------------------------------------------------
@@ -181,13 +179,17 @@ TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 
 # --- db -----------------------------------------------------------------------------------------
+_DB_DEFAULT = f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+_DB_ENGINES = ("django.db.backends.sqlite3", "django.db.backends.postgresql")
 try:
-    _db = env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+    _db = env.db_url("DATABASE_URL", default=_DB_DEFAULT)
 except Exception:  # django-environ raises several types for a malformed URL
+    _db = {"ENGINE": ""}
+if _db.get("ENGINE") not in _DB_ENGINES:
     CONFIG_ERRORS.append(
         ("DATABASE_URL", "must look like postgres://user:pass@host:5432/name or sqlite:////path/db.sqlite3")
     )
-    _db = env.db_url_config(f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+    _db = env.db_url_config(_DB_DEFAULT)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN, so two
     # writers wait for each other (busy timeout) instead of failing with "database is locked".

@@ -43,7 +43,7 @@ class MCPApp:
     def __init__(self) -> None:
         self.server = build_server()
         self.manager = StreamableHTTPSessionManager(
-            app=self.server._lowlevel_server,  # noqa: SLF001  (the SDK wires it the same way)
+            app=self.server._lowlevel_server,
             json_response=True,
             stateless=True,
             security_settings=transport_security(),
@@ -108,4 +108,4 @@ def _stop_with_twisted(app: MCPApp) -> None:
     def before_shutdown() -> defer.Deferred[None]:
         return defer.Deferred.fromFuture(asyncio.ensure_future(app.stop()))
 
-    reactor.addSystemEventTrigger("before", "shutdown", before_shutdown)  # type: ignore[attr-defined]
+    reactor.addSystemEventTrigger("before", "shutdown", before_shutdown)  # type: ignore[attr-defined,arg-type]

@@ -91,9 +91,9 @@ def path_id(value: str | int) -> str:
     return quote(str(value).strip(), safe="")
 
 
-def encode_params(params: dict[str, Any] | None) -> list[tuple[str, str]]:
+def encode_params(params: dict[str, Any] | None) -> list[tuple[str, str | int | float | bool | None]]:
     """Query parameters the GitLab way: lists as `key[]=a&key[]=b`, booleans as true/false."""
-    pairs: list[tuple[str, str]] = []
+    pairs: list[tuple[str, str | int | float | bool | None]] = []
     for key, value in (params or {}).items():
         if value is None:
             continue

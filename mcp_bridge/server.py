@@ -31,13 +31,11 @@ def enabled_tools(*, read_only: bool, denied_regex: str) -> list[ToolSpec]:
 
 def build_server() -> MCPServer:
     server = MCPServer(name="gitlab-mcp", title="GitLab", instructions=INSTRUCTIONS, version="0.1.0")
-    tools = enabled_tools(
-        read_only=settings.GITLAB_READ_ONLY_MODE, denied_regex=settings.GITLAB_DENIED_TOOLS_REGEX
-    )
+    tools = enabled_tools(read_only=settings.GITLAB_READ_ONLY_MODE, denied_regex=settings.GITLAB_DENIED_TOOLS_REGEX)
     for spec in tools:
         description = " ".join(inspect.cleandoc(spec.fn.__doc__ or "").split())
         server.add_tool(spec.fn, name=spec.name, description=description, annotations=spec.annotations)
-        registered = server._tool_manager.get_tool(spec.name)  # noqa: SLF001  (no public accessor)
+        registered = server._tool_manager.get_tool(spec.name)
         assert registered is not None
         _drop_titles(registered.parameters)
     return server

@@ -72,7 +72,10 @@ def _oauth_problems() -> list[Error | Warning]:
     return [
         Error(
             f"OAuth not configured: {problem}.",
-            hint="See the README, section OAuth mode. Example secret: python -c 'import secrets; print(secrets.token_urlsafe(48))'",
+            hint=(
+                "See the README, section OAuth mode. "
+                "Make a secret with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            ),
             id="oauth_gateway.E003",
         )
         for problem in missing

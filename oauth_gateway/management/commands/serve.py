@@ -1,0 +1,41 @@
+"""`python manage.py serve`: check the configuration, migrate, then run Daphne on HOST:PORT.
+
+The Dockerfile and the README start the server with this same command.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Apply database migrations, then serve HTTP (MCP at /mcp) with Daphne on HOST:PORT."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--no-migrate", action="store_true", help="Skip migrations (another replica runs them).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not options["no_migrate"]:
+            call_command("migrate", interactive=False, verbosity=max(0, options["verbosity"] - 1))
+        self.stdout.write(
+            f"gitlab-mcp listening on http://{settings.HOST}:{settings.PORT}/mcp (public URL {settings.PUBLIC_URL})"
+        )
+        self.stdout.flush()
+        argv = [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            settings.HOST,
+            "-p",
+            str(settings.PORT),
+            "config.asgi:application",
+        ]
+        # Replace this process, so that signals (SIGTERM from Docker or systemd) reach Daphne directly.
+        os.execv(sys.executable, argv)  # noqa: S606

@@ -1,0 +1,149 @@
+"""Real processes for end-to-end tests and benchmarks: the GitLab simulator and Daphne.
+
+Each runs as a subprocess on a free loopback port, as a user would run it. Used by conftest.py and
+by bench/; nothing here is mocked.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
+        try:
+            httpx.get(url, timeout=1.0)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class Sim:
+    """A running GitLab simulator and its control hooks (/_sim/*)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def reset(self) -> None:
+        httpx.post(f"{self.url}/_sim/reset").raise_for_status()
+
+    def fault(self, path: str, **spec: Any) -> None:
+        """Inject a fault on requests whose raw path matches `path` (a regex): status, retry_after,
+        delay (s), times (how many requests), method, body."""
+        httpx.post(f"{self.url}/_sim/faults", json={"path": path, **spec}).raise_for_status()
+
+    def requests(self) -> list[dict[str, Any]]:
+        return list(httpx.get(f"{self.url}/_sim/requests").json())
+
+
+@contextmanager
+def run_sim() -> Iterator[Sim]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "tests.gitlab_sim", "--port", str(port)], cwd=ROOT)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/_sim/requests", process)
+        yield Sim(f"http://127.0.0.1:{port}")
+    finally:
+        stop(process)
+
+
+@contextmanager
+def server_database(tmp_dir: Path) -> Iterator[str]:
+    """A fresh database for one server: a SQLite file, or a new PostgreSQL database when the
+    suite runs on PostgreSQL (DATABASE_URL set to postgres://...)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        yield f"sqlite:///{tmp_dir / f'server-{uuid.uuid4().hex[:8]}.sqlite3'}"
+        return
+    import psycopg
+
+    name = f"gitlab_mcp_e2e_{uuid.uuid4().hex[:10]}"
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(admin.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Server:
+    def __init__(self, url: str, process: subprocess.Popen[bytes], env: dict[str, str]) -> None:
+        self.url = url
+        self.mcp_url = f"{url}/mcp"
+        self.process = process
+        self.env = env
+
+
+def server_env(database_url: str, sim: Sim, **overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITLAB_", "OAUTH_"))}
+    env |= {
+        "DATABASE_URL": database_url,
+        "GITLAB_API_URL": sim.url,
+        "GITLAB_TOKEN": "glpat-alice-0000000000000000",
+        "GITLAB_MAX_RETRIES": "2",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env |= overrides
+    return {k: v for k, v in env.items() if v != ""}
+
+
+def migrate(env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+
+
+@contextmanager
+def run_server(env: dict[str, str], *, log_path: Path | None = None) -> Iterator[Server]:
+    """Daphne serving config.asgi, exactly as `manage.py serve` starts it."""
+    port = free_port()
+    env = {**env, "PORT": str(port), "HOST": "127.0.0.1"}
+    log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT if log_path else None,
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/health", process)
+        yield Server(f"http://127.0.0.1:{port}", process, env)
+    finally:
+        stop(process)
+        if log_path:
+            log.close()  # type: ignore[union-attr]

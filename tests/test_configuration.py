@@ -1,0 +1,64 @@
+"""A bad environment stops start-up with a message that names the variable and the fix."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.harness import ROOT
+
+GOOD = {"GITLAB_TOKEN": "glpat-x", "GITLAB_API_URL": "https://gitlab.example.com"}
+OAUTH = {"OAUTH_ENABLED": "true", "OAUTH_SESSION_SECRET": "s" * 32, "GITLAB_OAUTH_CLIENT_ID": "app"}
+
+
+def check(**env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("GITLAB_", "OAUTH_", "PUBLIC_URL", "HOST"))}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=clean | env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_a_static_token_configuration_passes():
+    assert check(**GOOD).returncode == 0
+
+
+def test_a_complete_oauth_configuration_passes():
+    assert check(**OAUTH).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "neither GITLAB_TOKEN nor OAUTH_ENABLED is set"),
+        ({**GOOD, "GITLAB_API_URL": "gitlab.example.com"}, "GITLAB_API_URL must be an http(s) URL"),
+        ({**GOOD, "PORT": "http"}, "PORT must be a whole number"),
+        ({**GOOD, "PORT": "70000"}, "PORT must be a TCP port"),
+        ({**GOOD, "OAUTH_ENABLED": "maybe"}, "OAUTH_ENABLED must be true or false"),
+        ({**OAUTH, "OAUTH_SESSION_SECRET": "short"}, "OAuth not configured: OAUTH_SESSION_SECRET must be at least 32"),
+        ({**OAUTH, "GITLAB_OAUTH_CLIENT_ID": ""}, "OAuth not configured: GITLAB_OAUTH_CLIENT_ID"),
+        ({**OAUTH, "HOST": "0.0.0.0"}, "OAuth not configured: PUBLIC_URL must be set"),
+        ({**GOOD, "GITLAB_OAUTH_FLOW": "magic"}, "GITLAB_OAUTH_FLOW must be one of"),
+        ({**GOOD, "OAUTH_TOKEN_TTL": "-5"}, "OAUTH_TOKEN_TTL must be at least"),
+        ({**GOOD, "GITLAB_DENIED_TOOLS_REGEX": "(unclosed"}, "GITLAB_DENIED_TOOLS_REGEX is not a valid regular"),
+        ({**GOOD, "DATABASE_URL": "nonsense://"}, "DATABASE_URL must look like"),
+        ({**GOOD, "PUBLIC_URL": "mcp.example.com"}, "PUBLIC_URL must be an http(s) URL"),
+    ],
+)
+def test_a_bad_variable_stops_start_up_naming_it(env: dict[str, str], expected: str):
+    done = check(**env)
+    assert done.returncode != 0
+    assert expected in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_asgi_app_refuses_to_load_when_misconfigured():
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("GITLAB_", "OAUTH_"))}
+    done = subprocess.run(
+        [sys.executable, "-c", "import config.asgi"], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0
+    assert "gitlab-mcp cannot start" in done.stderr
+    assert "GITLAB_TOKEN" in done.stderr

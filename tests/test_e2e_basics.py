@@ -1,0 +1,44 @@
+"""The walking skeleton end to end: Daphne, the MCP SDK client, the simulator."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.harness import Server, Sim
+
+
+async def test_it_lists_the_tools_with_annotations(mcp):
+    tools = {t.name: t for t in await mcp.list_tools()}
+    assert "get_current_user" in tools and "get_project" in tools
+    assert tools["get_project"].annotations.read_only_hint is True
+    assert tools["get_project"].input_schema["required"] == ["project"]
+
+
+async def test_it_calls_a_tool_as_the_token_user(mcp, sim: Sim):
+    result = await mcp.call("get_current_user")
+    assert not result.is_error
+    assert result.structured_content["username"] == "alice"
+    sent = [r for r in sim.requests() if r["path"] == "/api/v4/user"]
+    assert sent[-1]["private_token"] == "glpat-alice-0000000000000000"
+
+
+async def test_an_unknown_tool_is_a_tool_error(mcp, text_of):
+    result = await mcp.call("no_such_tool")
+    assert result.is_error
+    assert "no_such_tool" in text_of(result)
+
+
+def test_health_checks_the_database(server: Server):
+    response = httpx.get(f"{server.url}/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_a_malformed_json_rpc_body_gets_a_json_rpc_error(server: Server):
+    response = httpx.post(
+        server.mcp_url,
+        content=b"{not json",
+        headers={"content-type": "application/json", "accept": "application/json, text/event-stream"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == -32700
