@@ -58,11 +58,11 @@ class MCPApp:
             return
         if self._ready is None or not self._ready.is_set():
             await self.start()
-        # /mcp bypasses Django's request signals, so do their connection hygiene here.
-        await sync_to_async(close_old_connections)()
         try:
             await self.manager.handle_request(scope, receive, send)
         finally:
+            # /mcp bypasses Django's request signals: do their connection hygiene here. Once per
+            # call is enough, since CONN_HEALTH_CHECKS re-checks a connection before its next use.
             await sync_to_async(close_old_connections)()
 
     async def start(self) -> None:

@@ -40,7 +40,9 @@ async def list_projects(
     membership: Annotated[bool, Field(description="Only projects you are a member of.")] = True,
     owned: Annotated[bool, Field(description="Only projects you own.")] = False,
     starred: Annotated[bool, Field(description="Only projects you starred.")] = False,
-    order_by: Literal["last_activity_at", "name", "path", "created_at", "id"] = "last_activity_at",
+    order_by: Annotated[
+        Literal["last_activity_at", "name", "path", "created_at", "id"], Field(description="Sort key, descending.")
+    ] = "last_activity_at",
     page: Page = 1,
     per_page: PerPage = 20,
 ) -> dict[str, Any]:
