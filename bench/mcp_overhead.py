@@ -87,7 +87,10 @@ async def measure(server_url: str, sim_url: str, pid: int, calls: int) -> None:
             mcp_rps, mcp_lat = await run(calls, concurrency, via_mcp)
             cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / calls
             added = pct(mcp_lat, 50) - pct(direct_lat, 50)
-            print(f"{concurrency:>4} {'direct':<8} {direct_rps:>8.0f} {pct(direct_lat, 50):>8.2f} {pct(direct_lat, 99):>8.2f}")
+            print(
+                f"{concurrency:>4} {'direct':<8} {direct_rps:>8.0f} {pct(direct_lat, 50):>8.2f}"
+                f" {pct(direct_lat, 99):>8.2f}"
+            )
             print(
                 f"{concurrency:>4} {'mcp':<8} {mcp_rps:>8.0f} {pct(mcp_lat, 50):>8.2f} {pct(mcp_lat, 99):>8.2f}"
                 f" {added:>10.2f} {cpu_ms:>12.2f}"

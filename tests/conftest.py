@@ -46,9 +46,9 @@ def start_server(database_url: str, sim_process: Sim, tmp_path_factory: pytest.T
     started: list[Server] = []
 
     def start(**overrides: str) -> Server:
-        env = server_env(database_url, sim_process, **overrides)
         if not started:
-            migrate(env)
+            migrate(server_env(database_url, sim_process))  # the session's database, once
+        env = server_env(database_url, sim_process, **overrides)
         started.append(stack.enter_context(run_server(env, log_path=logs / f"daphne-{len(started)}.log")))
         return started[-1]
 

@@ -42,3 +42,16 @@ def test_a_malformed_json_rpc_body_gets_a_json_rpc_error(server: Server):
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == -32700
+
+
+def test_health_is_503_when_the_database_is_unreachable(start_server, tmp_path):
+    server = start_server(DATABASE_URL=f"sqlite:///{tmp_path}/missing-dir/db.sqlite3")
+    response = httpx.get(f"{server.url}/health")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "unreachable"}
+
+
+def test_admin_static_files_are_served(server: Server):
+    response = httpx.get(f"{server.url}/static/admin/css/base.css")
+    assert response.status_code == 200
+    assert "text/css" in response.headers["content-type"]

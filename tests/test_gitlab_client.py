@@ -39,9 +39,7 @@ class Recorder:
 
 
 def client(handler: Recorder, **kwargs: float) -> GitLabClient:
-    return GitLabClient(
-        "https://gitlab.test/api/v4", transport=httpx.MockTransport(handler), backoff=0.001, **kwargs
-    )
+    return GitLabClient("https://gitlab.test/api/v4", transport=httpx.MockTransport(handler), backoff=0.001, **kwargs)
 
 
 async def test_it_sends_the_static_token_as_private_token():

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from mcp_bridge.tools import projects, users
+from mcp_bridge.tools import issues, merge_requests, pipelines, projects, repository, users
 
-AREAS = (projects, users)
+AREAS = (users, projects, repository, issues, merge_requests, pipelines)

@@ -95,8 +95,21 @@ def bad_request(message: Any) -> JSONResponse:
     return error(400, message)
 
 
+def param_error(text: str) -> JSONResponse:
+    """Grape's parameter validation, as GitLab renders it: 400 {"error": "state does not have a valid value"}."""
+    return JSONResponse({"error": text}, status_code=400)
+
+
 def missing_param(name: str) -> JSONResponse:
-    return JSONResponse({"error": f"{name} is missing"}, status_code=400)
+    return param_error(f"{name} is missing")
+
+
+def invalid_value(name: str) -> JSONResponse:
+    return param_error(f"{name} does not have a valid value")
+
+
+def invalid_param(name: str) -> JSONResponse:
+    return param_error(f"{name} is invalid")
 
 
 def paginate(call: Call, items: list[Any]) -> JSONResponse:

@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from tests.gitlab_sim.http import Call, Router, bad_request, not_found, paginate
+from tests.gitlab_sim.http import Call, Router, invalid_value, not_found, paginate
 from tests.gitlab_sim.world import GUEST, OWNER, World
 
 SIMPLE_FIELDS = (
@@ -75,7 +75,7 @@ async def list_projects(call: Call) -> Response:
         projects = [p for p in projects if term in p["name"].lower() or term in p["path_with_namespace"].lower()]
     order = call.arg("order_by", "created_at")
     if order not in ORDERS:
-        return bad_request({"error": "order_by does not have a valid value"})
+        return invalid_value("order_by")
     projects.sort(key=lambda p: p.get(order) or 0, reverse=call.arg("sort", "desc") != "asc")
     if call.flag("simple"):
         projects = [{k: p[k] for k in SIMPLE_FIELDS if k in p} for p in projects]

@@ -1,0 +1,59 @@
+"""Which tools a server shows: read-only mode, the deny regex, and well-formed tool definitions."""
+
+from __future__ import annotations
+
+import jsonschema
+import pytest
+
+from mcp_bridge.server import enabled_tools
+from mcp_bridge.toolkit import REGISTRY
+from tests.conftest import MCP
+
+
+async def test_read_only_mode_hides_every_write_tool(start_server, sim, text_of):
+    server = start_server(GITLAB_READ_ONLY_MODE="true")
+    client = MCP(server.mcp_url)
+    tools = await client.list_tools()
+    names = {t.name for t in tools}
+    assert {"list_issues", "get_project"} <= names
+    assert "create_issue" not in names and "create_issue_note" not in names
+    assert all(t.annotations.read_only_hint for t in tools)
+    result = await client.call("create_issue", project="acme/app", title="nope")
+    assert result.is_error
+    assert "create_issue" in text_of(result)
+
+
+async def test_the_deny_regex_hides_matching_tools(start_server, sim):
+    server = start_server(GITLAB_DENIED_TOOLS_REGEX="^(create_|get_job_log$)")
+    names = {t.name for t in await MCP(server.mcp_url).list_tools()}
+    assert not {n for n in names if n.startswith("create_")}
+    assert "get_job_log" not in names
+    assert "list_pipeline_jobs" in names
+
+
+def test_enabled_tools_filters_by_policy():
+    everything = {s.name for s in enabled_tools(read_only=False, denied_regex="")}
+    assert everything == set(REGISTRY)
+    read_only = {s.name for s in enabled_tools(read_only=True, denied_regex="")}
+    assert read_only == {s.name for s in REGISTRY.values() if not s.writes}
+    assert enabled_tools(read_only=False, denied_regex=".*") == []
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_tool_is_well_formed(name):
+    spec = REGISTRY[name]
+    assert spec.fn.__doc__ and len(spec.fn.__doc__.split()) >= 8, "a description written for the model"
+    assert spec.annotations.read_only_hint is not None
+    assert spec.annotations.destructive_hint is not None
+    assert spec.annotations.open_world_hint is True
+
+
+async def test_every_input_schema_is_strict_json_schema(mcp):
+    for tool in await mcp.list_tools():
+        schema = tool.input_schema
+        jsonschema.Draft202012Validator.check_schema(schema)
+        assert schema["type"] == "object"
+        assert not {"oneOf", "anyOf", "allOf", "not"} & set(schema), f"{tool.name}: top-level combinator"
+        for prop, definition in schema.get("properties", {}).items():
+            # An enum documents itself; anything else needs words for the model.
+            assert definition.get("description") or definition.get("enum"), f"{tool.name}.{prop} undocumented"

@@ -1,0 +1,251 @@
+"""Tools of the repository area (tree, files, branches, commits), through the MCP SDK client as alice.
+
+acme/app (see tests/gitlab_sim/areas/repository.py): branches main, feature/login (two commits
+ahead) and fix/typo (merged); a 3,000-line docs/changelog.md, a PNG and an executable script.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tests.gitlab_sim.areas.repository import CHANGELOG_LINES, PNG, SQLITE
+
+HIDDEN = "not found or you have no access"
+
+
+def changelog_line(n: int) -> str:
+    return f"{n:04d} - release 1.{n}.0: fixed bug #{n}"
+
+
+# --- get_repository_tree ----------------------------------------------------------------------
+async def test_tree_lists_the_root_directories_first(mcp):
+    result = await mcp.call("get_repository_tree", project="acme/app")
+    assert not result.is_error
+    page = result.structured_content
+    assert [(e["path"], e["type"]) for e in page["items"]] == [
+        ("assets", "tree"),
+        ("docs", "tree"),
+        ("scripts", "tree"),
+        ("src", "tree"),
+        (".gitignore", "blob"),
+        ("README.md", "blob"),
+    ]
+    assert page["items"][0] == {"name": "assets", "type": "tree", "path": "assets", "mode": "040000"}
+    assert (page["page"], page["next_page"], page["total"]) == (1, None, 6)
+
+
+async def test_tree_recursive_below_a_path_on_a_branch(mcp):
+    args = {"project": "acme/app", "path": "src", "ref": "feature/login", "recursive": True}
+    page = (await mcp.call("get_repository_tree", **args)).structured_content
+    assert [e["path"] for e in page["items"]] == [
+        "src/utils",
+        "src/app.py",
+        "src/login.py",
+        "src/utils/__init__.py",
+        "src/utils/text.py",
+    ]
+    assert page["items"][1]["name"] == "app.py"
+    main = (await mcp.call("get_repository_tree", project="acme/app", path="src", recursive=True)).structured_content
+    assert "src/login.py" not in [e["path"] for e in main["items"]]
+
+
+async def test_tree_pages_and_shows_executable_modes(mcp):
+    first = (await mcp.call("get_repository_tree", project="101", recursive=True, per_page=10)).structured_content
+    assert (len(first["items"]), first["next_page"], first["total"]) == (10, 2, 14)
+    rest = (
+        await mcp.call("get_repository_tree", project="101", recursive=True, per_page=10, page=2)
+    ).structured_content
+    assert (len(rest["items"]), rest["next_page"]) == (4, None)
+    modes = {e["path"]: e["mode"] for e in first["items"] + rest["items"]}
+    assert modes["scripts/deploy.sh"] == "100755" and modes["src/app.py"] == "100644"
+
+
+async def test_tree_of_a_missing_path_or_ref_is_a_tool_error(mcp, text_of):
+    result = await mcp.call("get_repository_tree", project="acme/app", path="nowhere")
+    assert result.is_error
+    assert f"Tree nowhere at the default branch in acme/app {HIDDEN}: 404 invalid revision or path Not Found" in (
+        text_of(result)
+    )
+    result = await mcp.call("get_repository_tree", project="acme/app", ref="no-such-branch")
+    assert result.is_error
+    assert "Tree / at no-such-branch in acme/app" in text_of(result) and "404 Tree Not Found" in text_of(result)
+
+
+async def test_tree_of_a_hidden_project_says_not_found_or_no_access(mcp, text_of):
+    result = await mcp.call("get_repository_tree", project="bob/secret")
+    assert result.is_error
+    assert f"in bob/secret {HIDDEN}: 404 Project Not Found" in text_of(result)
+
+
+# --- get_file -----------------------------------------------------------------------------------
+async def test_get_file_reads_text_on_the_default_branch(mcp, sim):
+    result = await mcp.call("get_file", project="acme/app", file_path="src/app.py")
+    assert not result.is_error
+    file = result.structured_content
+    assert file["binary"] is False and file["truncated"] is False
+    assert file["content"].splitlines()[0] == '"""The Acme application entry point."""'
+    assert (file["first_line"], file["last_line"], file["total_lines"]) == (1, 11, 11)
+    assert file["file_path"] == "src/app.py" and file["ref"] == "HEAD"
+    assert re.fullmatch(r"[0-9a-f]{40}", file["blob_id"]) and "hint" not in file
+    # The file was last touched by the first commit; the ref's head is the newest one.
+    history = (await mcp.call("list_commits", project="acme/app", path="src/app.py")).structured_content
+    newest = (await mcp.call("list_commits", project="acme/app", per_page=1)).structured_content
+    assert file["last_commit_id"] == history["items"][0]["id"]
+    assert file["commit_id"] == newest["items"][0]["id"] != file["last_commit_id"]
+    sent = [r for r in sim.requests() if "/repository/files/" in r["path"]]
+    assert sent[0]["path"] == "/api/v4/projects/acme%2Fapp/repository/files/src%2Fapp.py"
+    assert sent[0]["query"] == "ref=HEAD"
+
+
+async def test_get_file_on_a_branch(mcp, text_of):
+    branch = await mcp.call("get_file", project="acme/app", file_path="README.md", ref="feature/login")
+    assert "## Login" in branch.structured_content["content"]
+    assert branch.structured_content["ref"] == "feature/login"
+    main = await mcp.call("get_file", project="acme/app", file_path="README.md", ref="main")
+    assert "## Login" not in main.structured_content["content"]
+    assert "## Setup" in text_of(main)
+
+
+async def test_a_long_file_is_capped_with_a_hint_and_pages_by_start_line(mcp):
+    first = (await mcp.call("get_file", project="acme/app", file_path="docs/changelog.md")).structured_content
+    assert (first["first_line"], first["last_line"], first["total_lines"]) == (1, 400, CHANGELOG_LINES)
+    assert first["truncated"] is True
+    assert first["hint"] == "Showing lines 1-400 of 3000; pass start_line to read other lines."
+    assert first["content"].splitlines()[-1] == changelog_line(400)
+    args = {"project": "acme/app", "file_path": "docs/changelog.md", "start_line": 2990, "line_count": 50}
+    tail = (await mcp.call("get_file", **args)).structured_content
+    assert (tail["first_line"], tail["last_line"]) == (2990, 3000)
+    assert tail["content"].splitlines() == [changelog_line(n) for n in range(2990, 3001)]
+
+
+async def test_a_window_is_also_capped_by_characters(mcp):
+    args = {"project": "acme/app", "file_path": "docs/changelog.md", "start_line": 101, "line_count": 2000}
+    window = (await mcp.call("get_file", **args)).structured_content
+    assert len(window["content"]) <= 40_000 and window["truncated"] is True
+    assert 101 < window["last_line"] < 2100  # whole lines only, fewer than asked for
+    lines = window["content"].splitlines()
+    assert lines[0] == changelog_line(101) and lines[-1] == changelog_line(window["last_line"])
+    assert window["hint"].startswith(f"Showing lines 101-{window['last_line']} of 3000")
+    minified = (await mcp.call("get_file", project="acme/website", file_path="js/app.min.js")).structured_content
+    assert len(minified["content"]) == 40_000 and minified["total_lines"] == 1
+    assert minified["truncated"] is True and "Line 1 is cut at 40000 characters" in minified["hint"]
+
+
+async def test_a_binary_file_gives_metadata_only(mcp, text_of):
+    result = await mcp.call("get_file", project="acme/app", file_path="assets/logo.png")
+    assert not result.is_error
+    file = result.structured_content
+    assert file["binary"] is True and file["size"] == len(PNG)
+    assert set(file) == {"file_path", "ref", "size", "blob_id", "commit_id", "last_commit_id", "binary", "hint"}
+    assert "iVBOR" not in text_of(result)  # no base64 of the PNG header
+    # Valid UTF-8 is still binary when it holds NUL bytes, as git decides.
+    database = (await mcp.call("get_file", project="acme/app", file_path="assets/sample.db")).structured_content
+    assert database["binary"] is True and "content" not in database and database["size"] == len(SQLITE)
+
+
+async def test_get_file_missing_file_or_ref_is_a_tool_error(mcp, text_of):
+    result = await mcp.call("get_file", project="acme/app", file_path="src/nope.py")
+    assert result.is_error
+    assert f"File src/nope.py at the default branch in acme/app {HIDDEN}: 404 File Not Found" in text_of(result)
+    result = await mcp.call("get_file", project="acme/app", file_path="README.md", ref="gone")
+    assert result.is_error
+    assert f"File README.md at gone in acme/app {HIDDEN}: 404 Commit Not Found" in text_of(result)
+
+
+async def test_get_file_of_a_hidden_project_says_not_found_or_no_access(mcp, text_of):
+    result = await mcp.call("get_file", project="bob/secret", file_path="README.md")
+    assert result.is_error
+    assert f"{HIDDEN}: 404 Project Not Found" in text_of(result)
+    assert "Bob's plans" not in text_of(result)
+
+
+async def test_get_file_rejects_bad_arguments(mcp, text_of):
+    result = await mcp.call("get_file", project="acme/app", file_path="README.md", start_line=0)
+    assert result.is_error and "start_line" in text_of(result)
+    result = await mcp.call("get_file", project="acme/app", file_path="README.md", line_count=5000)
+    assert result.is_error and "line_count" in text_of(result)
+    result = await mcp.call("get_file", project="acme/app")
+    assert result.is_error and "file_path" in text_of(result)
+
+
+# --- list_branches --------------------------------------------------------------------------------
+async def test_list_branches_with_default_protected_and_merged(mcp):
+    result = await mcp.call("list_branches", project="acme/app")
+    assert not result.is_error
+    page = result.structured_content
+    branches = {b["name"]: b for b in page["items"]}
+    assert list(branches) == ["feature/login", "fix/typo", "main"]
+    main = branches["main"]
+    assert (main["default"], main["protected"], main["merged"], main["developers_can_push"]) == (
+        True,
+        True,
+        False,
+        False,
+    )
+    assert main["web_url"] == "http://gitlab.sim/acme/app/-/tree/main"
+    assert main["commit"]["title"] == "Document setup steps in README"
+    assert set(main["commit"]) == {"short_id", "title", "committed_date"}
+    assert branches["fix/typo"]["merged"] is True and branches["feature/login"]["merged"] is False
+    assert page["total"] == 3
+
+
+async def test_list_branches_searches_and_pages(mcp):
+    found = (await mcp.call("list_branches", project="acme/app", search="^fix")).structured_content
+    assert [b["name"] for b in found["items"]] == ["fix/typo"]
+    found = (await mcp.call("list_branches", project="acme/app", search="LOGIN")).structured_content
+    assert [b["name"] for b in found["items"]] == ["feature/login"]
+    first = (await mcp.call("list_branches", project="acme/app", per_page=2)).structured_content
+    assert (len(first["items"]), first["next_page"], first["total"]) == (2, 2, 3)
+
+
+async def test_list_branches_errors(mcp, text_of):
+    result = await mcp.call("list_branches", project="bob/secret")
+    assert result.is_error
+    assert f"Branches of bob/secret {HIDDEN}: 404 Project Not Found" in text_of(result)
+    result = await mcp.call("list_branches", project="acme/app", per_page=0)
+    assert result.is_error and "per_page" in text_of(result)
+
+
+# --- list_commits ---------------------------------------------------------------------------------
+async def test_list_commits_newest_first_with_pagination_without_total(mcp):
+    result = await mcp.call("list_commits", project="acme/app", per_page=3)
+    assert not result.is_error
+    page = result.structured_content
+    assert [c["title"] for c in page["items"]] == [
+        "Document setup steps in README",
+        "Fix greeting punctuation",
+        "Import the changelog",
+    ]
+    commit = page["items"][0]
+    assert re.fullmatch(r"[0-9a-f]{40}", commit["id"]) and commit["id"].startswith(commit["short_id"])
+    assert commit["author_name"] == "Alice Liddell" and commit["authored_date"].startswith("2024-03-01")
+    assert commit["web_url"] == f"http://gitlab.sim/acme/app/-/commit/{commit['id']}"
+    assert (page["next_page"], page["total"]) == (2, None)  # GitLab sends no total for commits
+    last = (await mcp.call("list_commits", project="acme/app", per_page=3, page=3)).structured_content
+    assert ([c["title"] for c in last["items"]], last["next_page"]) == (["Initial commit"], None)
+
+
+async def test_list_commits_filtered_by_ref_path_author_and_dates(mcp):
+    async def titles(**filters):
+        page = (await mcp.call("list_commits", project="acme/app", **filters)).structured_content
+        return [c["title"] for c in page["items"]]
+
+    assert (await titles(ref_name="feature/login"))[:2] == ["Mention login in README", "Add login form"]
+    assert len(await titles(ref_name="feature/login")) == 9
+    assert await titles(path="src/utils") == ["Fix greeting punctuation", "Add text utilities"]
+    assert await titles(author="Bob") == ["Fix greeting punctuation", "Add deploy script", "Add text utilities"]
+    assert await titles(author="bob@example.com", ref_name="main", path="scripts") == ["Add deploy script"]
+    assert await titles(since="2024-02-15", until="2024-02-28T23:59:59Z") == [
+        "Fix greeting punctuation",
+        "Import the changelog",
+        "Add deploy script",
+    ]
+    assert await titles(ref_name="no-such-branch") == []  # GitLab lists nothing rather than failing
+
+
+async def test_list_commits_errors(mcp, text_of):
+    result = await mcp.call("list_commits", project="bob/secret")
+    assert result.is_error
+    assert f"Commits of bob/secret {HIDDEN}: 404 Project Not Found" in text_of(result)
+    result = await mcp.call("list_commits", project="acme/app", since="last tuesday")
+    assert result.is_error and "since" in text_of(result)
