@@ -8,6 +8,7 @@ configuration allows. GitLab errors are turned into tool errors here, once, for 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Awaitable, Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from typing import Annotated, Any, TypeVar
 
 from django.conf import settings
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp_types import ToolAnnotations
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from mcp_bridge.gitlab import Credentials, GitLabClient, GitLabError
@@ -58,9 +59,10 @@ def tool(annotations: ToolAnnotations, toolset: str) -> Callable[[ToolFn], ToolF
         @functools.wraps(fn)
         async def run(*args: Any, **kwargs: Any) -> Any:
             try:
-                return await fn(*args, **kwargs)
+                result = await fn(*args, **kwargs)
             except GitLabError as exc:
                 raise ToolError(str(exc)) from None
+            return as_tool_result(result)
 
         if fn.__name__ in REGISTRY:
             raise ValueError(f"tool {fn.__name__} is defined twice")
@@ -68,6 +70,13 @@ def tool(annotations: ToolAnnotations, toolset: str) -> Callable[[ToolFn], ToolF
         return fn
 
     return decorate
+
+
+def as_tool_result(result: dict[str, Any]) -> CallToolResult:
+    """Structured content plus the same JSON, compact, as text for clients that read only text
+    (the SDK's default text is indented, which costs the model's context about a third more)."""
+    text = json.dumps(result, ensure_ascii=False, separators=(",", ":"), default=str)
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=result)
 
 
 # --- the caller's GitLab -----------------------------------------------------------------------
@@ -163,25 +172,53 @@ def _drop_none(data: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if data is None else {k: v for k, v in data.items() if v is not None}
 
 
-def line_window(text: str, *, start: int | None, count: int, tail: bool) -> dict[str, Any]:
-    """A window of lines from a long text (a log, a file), with where it sits in the whole.
+def line_window(
+    text: str, *, start: int | None, count: int, tail: bool, max_chars: int | None = None
+) -> dict[str, Any]:
+    """A window of lines from a long text (a log, a file, a diff), with where it sits in the whole.
 
     `start` is 1-based; without it the window is the last `count` lines when `tail`, else the first.
+    `max_chars` shrinks the window to whole lines that fit (at least one line, cut if it must be).
     """
-    lines = text.splitlines()
+    lines = text.replace("\r\n", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # a final newline ends the last line; it does not start another
     total = len(lines)
+    from_end = tail and start is None
     if start is None:
         first = max(1, total - count + 1) if tail else 1
     else:
         first = min(max(1, start), max(1, total))
     last = min(total, first + count - 1)
-    window = {
-        "content": "\n".join(lines[first - 1 : last]),
+    content = "\n".join(lines[first - 1 : last])
+    line_cut = False
+    if max_chars is not None and len(content) > max_chars:
+        keep = _lines_that_fit(lines[first - 1 : last], max_chars, from_end=from_end)
+        first, last = (last - keep + 1, last) if from_end else (first, first + keep - 1)
+        content = "\n".join(lines[first - 1 : last])
+        line_cut = len(content) > max_chars
+        content = content[-max_chars:] if from_end else content[:max_chars]
+    window: dict[str, Any] = {
+        "content": content,
         "first_line": first if total else 0,
         "last_line": last,
         "total_lines": total,
-        "truncated": first > 1 or last < total,
+        "truncated": first > 1 or last < total or line_cut,
     }
-    if window["truncated"]:
-        window["hint"] = f"Showing lines {first}-{last} of {total}; pass start_line to read other lines."
+    hints = [f"Line {first} is cut at {max_chars} characters."] if line_cut else []
+    if first > 1 or last < total:
+        hints.append(f"Showing lines {first}-{last} of {total}; pass start_line to read other lines.")
+    if hints:
+        window["hint"] = " ".join(hints)
     return window
+
+
+def _lines_that_fit(lines: list[str], max_chars: int, *, from_end: bool) -> int:
+    """How many whole lines, from the start (or the end), fit in max_chars; at least one."""
+    size = keep = 0
+    for line in reversed(lines) if from_end else lines:
+        size += len(line) + (1 if keep else 0)
+        if size > max_chars and keep:
+            break
+        keep += 1
+    return keep

@@ -43,14 +43,17 @@ def start_server(database_url: str, sim_process: Sim, tmp_path_factory: pytest.T
 
     stack = ExitStack()
     logs = tmp_path_factory.mktemp("logs")
-    started: list[Server] = []
+    started: dict[tuple[tuple[str, str], ...], Server] = {}
 
     def start(**overrides: str) -> Server:
+        key = tuple(sorted(overrides.items()))
+        if key in started:  # one server per configuration is enough
+            return started[key]
         if not started:
             migrate(server_env(database_url, sim_process))  # the session's database, once
         env = server_env(database_url, sim_process, **overrides)
-        started.append(stack.enter_context(run_server(env, log_path=logs / f"daphne-{len(started)}.log")))
-        return started[-1]
+        started[key] = stack.enter_context(run_server(env, log_path=logs / f"daphne-{len(started)}.log"))
+        return started[key]
 
     yield start
     stack.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 
 from tests.harness import Server, Sim
@@ -20,6 +22,12 @@ async def test_it_calls_a_tool_as_the_token_user(mcp, sim: Sim):
     assert result.structured_content["username"] == "alice"
     sent = [r for r in sim.requests() if r["path"] == "/api/v4/user"]
     assert sent[-1]["private_token"] == "glpat-alice-0000000000000000"
+
+
+async def test_the_text_content_is_the_structured_content_as_compact_json(mcp, text_of):
+    result = await mcp.call("get_project", project="acme/app")
+    assert json.loads(text_of(result)) == result.structured_content
+    assert ", " not in text_of(result).replace('", "', "") and "\n" not in text_of(result)
 
 
 async def test_an_unknown_tool_is_a_tool_error(mcp, text_of):

@@ -164,17 +164,10 @@ def _capped(
 
 def _clip(diff: str, start_line: int, limit: int) -> dict[str, Any]:
     """The diff's lines from start_line that fit in `limit` characters, and where they sit in the whole."""
-    count = size = 0
-    for line in diff.splitlines()[start_line - 1 :]:
-        size += len(line) + 1
-        if size > limit and count:
-            break
-        count += 1
-    window = line_window(diff, start=start_line, count=max(count, 1), tail=False)
-    content = window["content"]
-    clip: dict[str, Any] = {"diff": content[:limit]}  # a single line may be longer than the cap
-    more = window["last_line"] < window["total_lines"] or len(content) > limit
-    if more or window["first_line"] > 1:
+    window = line_window(diff, start=start_line, count=len(diff), tail=False, max_chars=limit)
+    clip: dict[str, Any] = {"diff": window["content"]}
+    if window["truncated"]:
+        more = window["last_line"] < window["total_lines"] or "cut at" in window.get("hint", "")
         clip |= {k: window[k] for k in ("first_line", "last_line", "total_lines")} | {"truncated": more}
     return clip
 

@@ -63,7 +63,8 @@ async def get_file(
     text = _decode(base64.b64decode(data.get("content") or ""))
     if text is None:
         return {**pick(data, FILE_FIELDS), "binary": True, "hint": "Binary file: content not shown."}
-    return {**pick(data, FILE_FIELDS), "binary": False, **_window(text, start_line, line_count)}
+    window = line_window(text, start=start_line, count=line_count, tail=False, max_chars=MAX_FILE_CHARS)
+    return {**pick(data, FILE_FIELDS), "binary": False, **window}
 
 
 @tool(READ, "repository")
@@ -123,18 +124,3 @@ def _decode(raw: bytes) -> str | None:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         return None
-
-
-def _window(text: str, start: int | None, count: int) -> dict[str, Any]:
-    """A line window also capped at MAX_FILE_CHARS: minified files have few, very long lines."""
-    window = line_window(text, start=start, count=count, tail=False)
-    if len(window["content"]) <= MAX_FILE_CHARS:
-        return window
-    whole_lines = window["content"][: MAX_FILE_CHARS + 1].count("\n")  # lines that fit entirely
-    window = line_window(text, start=window["first_line"], count=max(1, whole_lines), tail=False)
-    if len(window["content"]) > MAX_FILE_CHARS:  # one line longer than the cap on its own
-        window["content"] = window["content"][:MAX_FILE_CHARS]
-        window["truncated"] = True
-        cut = f"Line {window['first_line']} is cut at {MAX_FILE_CHARS} characters."
-        window["hint"] = " ".join(filter(None, (cut, window.get("hint"))))
-    return window
