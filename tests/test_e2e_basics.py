@@ -63,3 +63,15 @@ def test_admin_static_files_are_served(server: Server):
     response = httpx.get(f"{server.url}/static/admin/css/base.css")
     assert response.status_code == 200
     assert "text/css" in response.headers["content-type"]
+
+
+async def test_both_protocol_eras_are_served(server: Server, sim: Sim):
+    from mcp import Client
+
+    async with Client(server.mcp_url, mode="legacy") as legacy:  # initialize handshake (2025-xx clients)
+        assert legacy.protocol_version in ("2025-11-25", "2025-06-18")
+        legacy_result = await legacy.call_tool("get_current_user", {})
+    async with Client(server.mcp_url) as modern:  # server/discover, sessionless (2026-07-28)
+        assert modern.protocol_version >= "2026"
+        modern_result = await modern.call_tool("get_current_user", {})
+    assert legacy_result.structured_content == modern_result.structured_content

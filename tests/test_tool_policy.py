@@ -57,3 +57,12 @@ async def test_every_input_schema_is_strict_json_schema(mcp):
         for prop, definition in schema.get("properties", {}).items():
             # An enum documents itself; anything else needs words for the model.
             assert definition.get("description") or definition.get("enum"), f"{tool.name}.{prop} undocumented"
+
+
+def test_the_readme_tool_table_is_current():
+    from django.conf import settings
+
+    from mcp_bridge.catalog import readme_with_tools
+
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    assert readme_with_tools(readme) == readme, "README tool table is stale: run python manage.py readme_tools"
