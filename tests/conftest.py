@@ -88,6 +88,16 @@ def mcp(server: Server, sim: Sim) -> MCP:
 
 
 @pytest.fixture
+def mcp_as(start_server: Any, sim: Sim) -> Any:
+    """An MCP client acting as another user of the cast: mcp_as("bob")."""
+
+    def as_user(username: str) -> MCP:
+        return MCP(start_server(GITLAB_TOKEN=TOKENS[username]).mcp_url)
+
+    return as_user
+
+
+@pytest.fixture
 def tokens() -> dict[str, str]:
     return dict(TOKENS)
 

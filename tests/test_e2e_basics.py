@@ -75,3 +75,16 @@ async def test_both_protocol_eras_are_served(server: Server, sim: Sim):
         assert modern.protocol_version >= "2026"
         modern_result = await modern.call_tool("get_current_user", {})
     assert legacy_result.structured_content == modern_result.structured_content
+
+
+async def test_sigterm_stops_the_mcp_session_manager_cleanly(database_url: str, sim: Sim, tmp_path):
+    from tests.conftest import MCP
+    from tests.harness import run_server, server_env
+
+    log = tmp_path / "daphne.log"
+    with run_server(server_env(database_url, sim), log_path=log) as server:
+        assert not (await MCP(server.mcp_url).call("get_current_user")).is_error
+    output = log.read_text()
+    assert server.process.returncode == 0
+    assert "MCP session manager stopped" in output
+    assert "Traceback" not in output

@@ -2,6 +2,44 @@
 
 from __future__ import annotations
 
-from mcp_bridge.tools import issues, merge_requests, pipelines, projects, repository, users
+from mcp_bridge.tools import (
+    branches,
+    commits,
+    discussions,
+    environments,
+    groups,
+    issues,
+    labels_milestones,
+    merge_requests,
+    pipelines,
+    projects,
+    releases,
+    repository,
+    search,
+    snippets,
+    users,
+    variables,
+    webhooks,
+    wiki,
+)
 
-AREAS = (users, projects, repository, issues, merge_requests, pipelines)
+AREAS = (
+    users,
+    groups,
+    projects,
+    repository,
+    branches,
+    commits,
+    merge_requests,
+    discussions,
+    issues,
+    labels_milestones,
+    pipelines,
+    variables,
+    wiki,
+    releases,
+    snippets,
+    search,
+    environments,
+    webhooks,
+)

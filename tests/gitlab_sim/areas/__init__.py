@@ -1,7 +1,46 @@
-"""The simulator's API areas. Each module has `register(router)` and `seed(world)`."""
+"""The simulator's API areas. Each module has `register(router)` and `seed(world)`; seeds run in
+this order, so an area may use what an earlier one seeded."""
 
 from __future__ import annotations
 
-from tests.gitlab_sim.areas import issues, merge_requests, pipelines, projects, repository, users
+from tests.gitlab_sim.areas import (
+    branches,
+    commits,
+    discussions,
+    environments,
+    groups,
+    issues,
+    labels_milestones,
+    merge_requests,
+    pipelines,
+    projects,
+    releases,
+    repository,
+    search,
+    snippets,
+    users,
+    variables,
+    webhooks,
+    wiki,
+)
 
-ALL = (users, projects, issues, merge_requests, pipelines, repository)
+ALL = (
+    users,
+    groups,
+    projects,
+    repository,
+    branches,
+    commits,
+    issues,
+    labels_milestones,
+    merge_requests,
+    discussions,
+    pipelines,
+    variables,
+    wiki,
+    releases,
+    snippets,
+    search,
+    environments,
+    webhooks,
+)

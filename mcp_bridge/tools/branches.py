@@ -1,0 +1,3 @@
+"""Tools: branches (being written)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tools: commits (being written)."""
+
+from __future__ import annotations

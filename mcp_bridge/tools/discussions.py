@@ -1,0 +1,3 @@
+"""Tools: discussions (being written)."""
+
+from __future__ import annotations

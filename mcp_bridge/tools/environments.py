@@ -1,0 +1,3 @@
+"""Tools: environments (being written)."""
+
+from __future__ import annotations

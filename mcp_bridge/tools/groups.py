@@ -1,0 +1,3 @@
+"""Tools: groups (being written)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tools: labels_milestones (being written)."""
+
+from __future__ import annotations

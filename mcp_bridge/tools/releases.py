@@ -1,0 +1,3 @@
+"""Tools: releases (being written)."""
+
+from __future__ import annotations

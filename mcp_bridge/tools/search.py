@@ -1,0 +1,3 @@
+"""Tools: search (being written)."""
+
+from __future__ import annotations

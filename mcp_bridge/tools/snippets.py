@@ -1,0 +1,3 @@
+"""Tools: snippets (being written)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tools: variables (being written)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tools: webhooks (being written)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tools: wiki (being written)."""
+
+from __future__ import annotations
