@@ -26,15 +26,36 @@ WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent
 DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True)
 
 # Parameter types shared by the tool modules; the descriptions are what the model reads.
-ProjectRef = Annotated[
-    str, Field(description="Project id (e.g. '42') or full path (e.g. 'my-group/my-project').", min_length=1)
-]
+ProjectRef = Annotated[str, Field(description="Project id or full path, e.g. 'group/project'.", min_length=1)]
 Iid = Annotated[int, Field(description="The project-level number shown in GitLab (#12 or !12).", ge=1)]
 Page = Annotated[int, Field(description="Page number, from 1.", ge=1)]
 PerPage = Annotated[int, Field(description="Items per page (1-100).", ge=1, le=100)]
 Ref = Annotated[str, Field(description="Branch, tag or commit SHA.", min_length=1)]
 
 ToolFn = TypeVar("ToolFn", bound=Callable[..., Awaitable[Any]])
+
+# Every tool belongs to one toolset; GITLAB_TOOLSETS picks which are served (DESIGN.md §3).
+TOOLSETS = {
+    "projects": "find, read and manage projects, their members and forks",
+    "repository": "browse and read files, blame, compare refs, list commits, write files",
+    "branches": "branches and tags, and their protection",
+    "commits": "single commits: diffs, statuses, comments, cherry-pick, revert",
+    "merge_requests": "merge requests, their diffs, discussions, approvals and merging",
+    "issues": "issues, their comments and links",
+    "labels_milestones": "labels and milestones",
+    "pipelines": "CI/CD pipelines, jobs, logs, artifacts and schedules",
+    "variables": "CI/CD variables of projects and groups (secret values never shown)",
+    "wiki": "project and group wiki pages",
+    "releases": "releases and their asset links",
+    "snippets": "project and personal snippets",
+    "search": "search across GitLab, a group or a project",
+    "users": "users, your activity and to-do items",
+    "groups": "groups, subgroups and their members",
+    "environments": "environments and deployments",
+    "webhooks": "project and group webhooks",
+}
+# What a coding session needs every day, within the context budget (bench/tool_catalog.py).
+DEFAULT_TOOLSETS = ("projects", "repository", "merge_requests", "issues", "pipelines", "users")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +87,8 @@ def tool(annotations: ToolAnnotations, toolset: str) -> Callable[[ToolFn], ToolF
 
         if fn.__name__ in REGISTRY:
             raise ValueError(f"tool {fn.__name__} is defined twice")
+        if toolset not in TOOLSETS:
+            raise ValueError(f"tool {fn.__name__}: unknown toolset {toolset!r}")
         REGISTRY[fn.__name__] = ToolSpec(run, fn.__name__, toolset, annotations)
         return fn
 

@@ -33,6 +33,7 @@ def check_environment(app_configs: Any = None, **kwargs: Any) -> list[Error | Wa
                     id="oauth_gateway.E004",
                 )
             )
+    problems += _toolset_problems()
     if settings.SECRET_KEY_EPHEMERAL and not settings.HOST_IS_LOOPBACK:
         problems.append(
             Warning(
@@ -42,6 +43,21 @@ def check_environment(app_configs: Any = None, **kwargs: Any) -> list[Error | Wa
             )
         )
     return problems
+
+
+def _toolset_problems() -> list[Error | Warning]:
+    from mcp_bridge.toolkit import TOOLSETS
+
+    unknown = [name for name in settings.GITLAB_TOOLSETS if name not in TOOLSETS and name not in ("all", "default")]
+    if not unknown:
+        return []
+    return [
+        Error(
+            f"GITLAB_TOOLSETS names unknown toolsets: {', '.join(unknown)}.",
+            hint=f"Use 'default', 'all' or a comma-separated list of: {', '.join(TOOLSETS)}.",
+            id="oauth_gateway.E005",
+        )
+    ]
 
 
 def _gitlab_auth_problems() -> list[Error | Warning]:

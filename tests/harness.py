@@ -117,6 +117,7 @@ def server_env(database_url: str, sim: Sim, **overrides: str) -> dict[str, str]:
         "GITLAB_API_URL": sim.url,
         "GITLAB_TOKEN": "glpat-alice-0000000000000000",
         "GITLAB_MAX_RETRIES": "2",
+        "GITLAB_TOOLSETS": "all",  # tests reach every tool; the default set is tested on its own
         "PYTHONUNBUFFERED": "1",
     }
     env |= overrides

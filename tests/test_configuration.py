@@ -45,6 +45,7 @@ def test_a_complete_oauth_configuration_passes():
         ({**GOOD, "GITLAB_DENIED_TOOLS_REGEX": "(unclosed"}, "GITLAB_DENIED_TOOLS_REGEX is not a valid regular"),
         ({**GOOD, "DATABASE_URL": "nonsense://"}, "DATABASE_URL must look like"),
         ({**GOOD, "PUBLIC_URL": "mcp.example.com"}, "PUBLIC_URL must be an http(s) URL"),
+        ({**GOOD, "GITLAB_TOOLSETS": "issues,boards"}, "GITLAB_TOOLSETS names unknown toolsets: boards"),
     ],
 )
 def test_a_bad_variable_stops_start_up_naming_it(env: dict[str, str], expected: str):

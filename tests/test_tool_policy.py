@@ -5,8 +5,8 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
-from mcp_bridge.server import enabled_tools
-from mcp_bridge.toolkit import REGISTRY
+from mcp_bridge.server import chosen_toolsets, enabled_tools
+from mcp_bridge.toolkit import DEFAULT_TOOLSETS, REGISTRY, TOOLSETS
 from tests.conftest import MCP
 
 
@@ -31,6 +31,24 @@ async def test_the_deny_regex_hides_matching_tools(start_server, sim):
     assert "list_pipeline_jobs" in names
 
 
+async def test_gitlab_toolsets_picks_what_is_served(start_server, sim):
+    server = start_server(GITLAB_TOOLSETS="pipelines,users")
+    tools = await MCP(server.mcp_url).list_tools()
+    assert {REGISTRY[t.name].toolset for t in tools} == {"pipelines", "users"}
+
+
+async def test_the_default_toolsets_are_served_without_configuration(start_server, sim):
+    server = start_server(GITLAB_TOOLSETS="")  # unset
+    served = {REGISTRY[t.name].toolset for t in await MCP(server.mcp_url).list_tools()}
+    assert served == set(DEFAULT_TOOLSETS)
+
+
+def test_toolsets_resolve_default_all_and_names():
+    assert chosen_toolsets(["default"]) == set(DEFAULT_TOOLSETS)
+    assert chosen_toolsets(["all"]) == set(TOOLSETS)
+    assert chosen_toolsets(["default", "wiki"]) == {*DEFAULT_TOOLSETS, "wiki"}
+
+
 def test_enabled_tools_filters_by_policy():
     everything = {s.name for s in enabled_tools(read_only=False, denied_regex="")}
     assert everything == set(REGISTRY)
@@ -48,8 +66,8 @@ def test_every_tool_is_well_formed(name):
     assert spec.annotations.open_world_hint is True
 
 
-async def test_every_input_schema_is_strict_json_schema(mcp):
-    for tool in await mcp.list_tools():
+async def test_every_input_schema_is_strict_json_schema(start_server, sim):
+    for tool in await MCP(start_server().mcp_url).list_tools():
         schema = tool.input_schema
         jsonschema.Draft202012Validator.check_schema(schema)
         assert schema["type"] == "object"
