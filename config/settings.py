@@ -213,7 +213,30 @@ OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth_gateway.RefreshToken"
 OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth_gateway.IDToken"
 OAUTH2_PROVIDER_GRANT_MODEL = "oauth_gateway.Grant"
 OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "oauth_gateway.DeviceGrant"
+# Custom URI schemes a client may register as redirect URIs (e.g. "cursor"); https and loopback
+# http are always allowed (oauth_gateway.redirects).
+OAUTH_REDIRECT_SCHEMES = [s.strip() for s in env.str("OAUTH_REDIRECT_SCHEMES", default="").split(",") if s.strip()]
+LOGIN_URL = "/oauth/signin"
+MCP_SCOPE = "gitlab"
 OAUTH2_PROVIDER = {
+    "OAUTH2_VALIDATOR_CLASS": "oauth_gateway.validators.Validator",
+    # The issuer is PUBLIC_URL exactly, never derived from request headers (DESIGN.md §4.5).
+    "OIDC_ISS_ENDPOINT": PUBLIC_URL,
+    "OAUTH2_PROTECTED_RESOURCE_IDENTIFIER": f"{PUBLIC_URL}/mcp",
+    "OAUTH2_PROTECTED_RESOURCE_AUTHORIZATION_SERVERS": [PUBLIC_URL],
+    "OAUTH2_PROTECTED_RESOURCE_NAME": "GitLab MCP",
+    "SCOPES": {MCP_SCOPE: "Use GitLab through this server, as you"},
+    "DEFAULT_SCOPES": [MCP_SCOPE],
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
+    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["none", "client_secret_post", "client_secret_basic"],
+    "DCR_ENABLED": True,
+    "DCR_REGISTRATION_PERMISSION_CLASSES": ("oauth2_provider.dcr.AllowAllDCRPermission",),
+    "CIMD_ENABLED": True,
+    "REQUEST_APPROVAL_PROMPT": "force",
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https", *OAUTH_REDIRECT_SCHEMES],
+    "ALLOW_LOCALHOST_LOOPBACK": True,  # RFC 8252 §7.3: any port on a loopback redirect URI
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,  # RFC 9207 `iss` on the redirect
     "ACCESS_TOKEN_EXPIRE_SECONDS": OAUTH_TOKEN_TTL,
     "REFRESH_TOKEN_EXPIRE_SECONDS": OAUTH_REFRESH_TOKEN_TTL,
     "ROTATE_REFRESH_TOKEN": True,
@@ -227,7 +250,7 @@ OAUTH2_PROVIDER = {
 
 # --- mcp ----------------------------------------------------------------------------------------
 MCP_PATH = "/mcp"
-MCP_RESOURCE_URL = f"{PUBLIC_URL}{MCP_PATH}"
+MCP_RESOURCE_URL = f"{PUBLIC_URL}{MCP_PATH}"  # the audience every MCP access token must carry
 
 # --- logging ------------------------------------------------------------------------------------
 LOGGING = {

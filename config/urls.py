@@ -1,11 +1,45 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import URLPattern, URLResolver, include, path
 
 from config.api import api
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("", api.urls),
 ]
+
+if settings.OAUTH_ENABLED:
+    from oauth_gateway import endpoints, views
+
+    # Named as django-oauth-toolkit expects (its metadata and registration views reverse these).
+    oauth_patterns = [
+        path("authorize", views.AuthorizeView.as_view(), name="authorize"),
+        path("token", endpoints.TokenView.as_view(), name="token"),
+        path("revoke", endpoints.RevokeView.as_view(), name="revoke-token"),
+        path("register", endpoints.RegisterView.as_view(), name="dcr-register"),
+        path(
+            "register/<str:client_id>",
+            endpoints.RegisterManagementView.as_view(),
+            name="dcr-register-management",
+        ),
+        path(
+            ".well-known/oauth-authorization-server",
+            endpoints.ServerMetadataView.as_view(),
+            name="oauth-server-metadata",
+        ),
+        path(
+            ".well-known/oauth-protected-resource",
+            endpoints.ResourceMetadataView.as_view(),
+            name="oauth-protected-resource-metadata",
+        ),
+        path(".well-known/oauth-protected-resource/mcp", endpoints.ResourceMetadataView.as_view()),
+    ]
+    urlpatterns += [
+        path("", include((oauth_patterns, "oauth2_provider"))),
+        path("oauth/signin", views.SignInView.as_view(), name="oauth-signin"),
+        path("oauth/callback", views.CallbackView.as_view(), name="oauth-callback"),
+        path("oauth/device/<uuid:pending_id>", views.DeviceView.as_view(), name="oauth-device"),
+    ]

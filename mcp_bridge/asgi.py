@@ -8,6 +8,7 @@ when the server shuts down (Twisted's shutdown trigger under Daphne, the lifespa
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,7 +19,11 @@ from django.db import close_old_connections
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 
+from mcp_bridge.auth import Caller, Unauthorized, authenticate
+from mcp_bridge.calls import CallRecord, current_caller, current_calls, current_credentials
+from mcp_bridge.gitlab import Credentials
 from mcp_bridge.server import build_server
+from oauth_gateway.services.audit import audit_tool_calls
 
 log = logging.getLogger(__name__)
 Scope = dict[str, Any]
@@ -58,12 +63,34 @@ class MCPApp:
             return
         if self._ready is None or not self._ready.is_set():
             await self.start()
+        caller = None
+        if settings.OAUTH_ENABLED:
+            caller = await self._authenticate(scope, send)
+            if caller is None:
+                return
+            current_caller.set(caller)
+            current_credentials.set(Credentials(caller.gitlab_token, oauth=True))
+        calls: list[CallRecord] = []
+        current_calls.set(calls)
         try:
             await self.manager.handle_request(scope, receive, send)
         finally:
-            # /mcp bypasses Django's request signals: do their connection hygiene here. Once per
-            # call is enough, since CONN_HEALTH_CHECKS re-checks a connection before its next use.
-            await sync_to_async(close_old_connections)()
+            # One hop to the DB thread per request: the audit rows, then the connection hygiene that
+            # Django's request signals would do (/mcp bypasses them).
+            await sync_to_async(_finish)(calls, caller, _peer(scope))
+
+    async def _authenticate(self, scope: Scope, send: Any) -> Caller | None:
+        """RFC 6750 bearer check; on failure answers 401 with the RFC 9728 challenge and returns None."""
+        header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            await _unauthorized(send, None)
+            return None
+        try:
+            return await sync_to_async(authenticate)(token.strip())
+        except Unauthorized as exc:
+            await _unauthorized(send, str(exc))
+            return None
 
     async def start(self) -> None:
         if self._ready is None:
@@ -94,6 +121,38 @@ class MCPApp:
                 await self.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _finish(calls: list[CallRecord], caller: Caller | None, ip: str | None) -> None:
+    try:
+        if calls:
+            audit_tool_calls(calls, caller=caller, ip=ip)
+    finally:
+        close_old_connections()
+
+
+def _peer(scope: Scope) -> str | None:
+    client = scope.get("client")
+    return client[0] if client else None
+
+
+async def _unauthorized(send: Any, description: str | None) -> None:
+    """401 with `WWW-Authenticate: Bearer` naming our protected-resource metadata (RFC 9728 §5.1);
+    `error="invalid_token"` only when a token was sent (RFC 6750 §3.1)."""
+    metadata = f"{settings.PUBLIC_URL}/.well-known/oauth-protected-resource/mcp"
+    challenge = f'Bearer resource_metadata="{metadata}"'
+    body: dict[str, str] = {"error": "unauthorized", "error_description": "Sign in to use this server."}
+    if description is not None:
+        challenge = f'Bearer error="invalid_token", error_description="{description}", resource_metadata="{metadata}"'
+        body = {"error": "invalid_token", "error_description": description}
+    payload = json.dumps(body).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"www-authenticate", challenge.encode()),
+    ]
+    await send({"type": "http.response.start", "status": 401, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
 
 
 def _stop_with_twisted(app: MCPApp) -> None:

@@ -10,16 +10,17 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Awaitable, Callable, Iterable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from django.conf import settings
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
-from mcp_bridge.gitlab import Credentials, GitLabClient, GitLabError
+from mcp_bridge.calls import gitlab, record_call
+
+__all__ = ["DESTRUCTIVE", "READ", "WRITE", "gitlab", "line_window", "listing", "pick", "tool"]
+from mcp_bridge.gitlab import GitLabError
 
 READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
 WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
@@ -77,12 +78,16 @@ def tool(annotations: ToolAnnotations, toolset: str) -> Callable[[ToolFn], ToolF
     """Record an async function as a GitLab tool of `toolset`; its docstring is its description."""
 
     def decorate(fn: ToolFn) -> ToolFn:
+        writes = not annotations.read_only_hint
+
         @functools.wraps(fn)
         async def run(*args: Any, **kwargs: Any) -> Any:
-            try:
-                result = await fn(*args, **kwargs)
-            except GitLabError as exc:
-                raise ToolError(str(exc)) from None
+            with record_call(fn.__name__, kwargs, writes=writes) as call:
+                try:
+                    result = await fn(*args, **kwargs)
+                except GitLabError as exc:
+                    call.failed(exc)
+                    raise ToolError(str(exc)) from None
             return as_tool_result(result)
 
         if fn.__name__ in REGISTRY:
@@ -100,70 +105,6 @@ def as_tool_result(result: dict[str, Any]) -> CallToolResult:
     (the SDK's default text is indented, which costs the model's context about a third more)."""
     text = json.dumps(result, ensure_ascii=False, separators=(",", ":"), default=str)
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=result)
-
-
-# --- the caller's GitLab -----------------------------------------------------------------------
-# Set per MCP request in OAuth mode; static-token mode falls back to GITLAB_TOKEN.
-current_credentials: ContextVar[Credentials | None] = ContextVar("current_credentials", default=None)
-
-
-@functools.cache
-def gitlab_client() -> GitLabClient:
-    return GitLabClient(
-        settings.GITLAB_API_BASE, timeout=settings.GITLAB_TIMEOUT, max_retries=settings.GITLAB_MAX_RETRIES
-    )
-
-
-@functools.cache
-def _static_credentials() -> Credentials:
-    return Credentials(settings.GITLAB_TOKEN)
-
-
-class GitLab:
-    """GitLab as the current caller sees it; `what` names the target in error messages."""
-
-    def __init__(self, client: GitLabClient, creds: Credentials) -> None:
-        self.client = client
-        self.creds = creds
-
-    async def get(self, path: str, *, what: str, params: dict[str, Any] | None = None) -> Any:
-        response = await self.client.request("GET", path, self.creds, what=what, params=params)
-        return response.json()
-
-    async def text(self, path: str, *, what: str, params: dict[str, Any] | None = None) -> str:
-        response = await self.client.request("GET", path, self.creds, what=what, params=params)
-        return response.text
-
-    async def page(
-        self, path: str, *, what: str, page: int, per_page: int, params: dict[str, Any] | None = None
-    ) -> tuple[list[Any], dict[str, int | None]]:
-        """One page of a list, and GitLab's pagination headers (doc/api/rest/_index.md#pagination)."""
-        query = {**(params or {}), "page": page, "per_page": per_page}
-        response = await self.client.request("GET", path, self.creds, what=what, params=query)
-        headers = response.headers
-        meta = {
-            "page": _int_header(headers.get("x-page")) or page,
-            "per_page": _int_header(headers.get("x-per-page")) or per_page,
-            "next_page": _int_header(headers.get("x-next-page")),
-            # GitLab omits the totals above 10,000 rows.
-            "total": _int_header(headers.get("x-total")),
-        }
-        return response.json(), meta
-
-    async def post(self, path: str, *, what: str, json: dict[str, Any] | None = None) -> Any:
-        response = await self.client.request("POST", path, self.creds, what=what, json=_drop_none(json))
-        return response.json() if response.content else {}
-
-    async def put(self, path: str, *, what: str, json: dict[str, Any] | None = None) -> Any:
-        response = await self.client.request("PUT", path, self.creds, what=what, json=_drop_none(json))
-        return response.json() if response.content else {}
-
-    async def delete(self, path: str, *, what: str) -> None:
-        await self.client.request("DELETE", path, self.creds, what=what)
-
-
-def gitlab() -> GitLab:
-    return GitLab(gitlab_client(), current_credentials.get() or _static_credentials())
 
 
 # --- shaping results ---------------------------------------------------------------------------
@@ -185,14 +126,6 @@ def pick(obj: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
 def listing(items: list[Any], meta: dict[str, int | None], fields: Iterable[str]) -> dict[str, Any]:
     fields = tuple(fields)
     return {"items": [pick(item, fields) for item in items], **meta}
-
-
-def _int_header(value: str | None) -> int | None:
-    return int(value) if value and value.strip().isdigit() else None
-
-
-def _drop_none(data: dict[str, Any] | None) -> dict[str, Any] | None:
-    return None if data is None else {k: v for k, v in data.items() if v is not None}
 
 
 def line_window(

@@ -1,13 +1,19 @@
-"""JSON endpoints of the gateway (django-ninja). Today: /health for load balancers and Docker."""
+"""JSON endpoints of the gateway (django-ninja): /health, and /oauth/poll for the device page."""
 
 from __future__ import annotations
 
 import logging
+import uuid
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.db import DatabaseError, connection
 from django.http import HttpRequest
 from ninja import Router
+
+from oauth_gateway.gitlab_oauth import GitLabOAuthError
+from oauth_gateway.models import PendingSignIn
+from oauth_gateway.services.signin import SignInError, signin_poll_device
 
 router = Router()
 log = logging.getLogger(__name__)
@@ -31,3 +37,20 @@ async def health(request: HttpRequest) -> tuple[int, dict[str, str]]:
     if await sync_to_async(_database_ok)():
         return 200, {"status": "ok", "database": "ok"}
     return 503, {"status": "unavailable", "database": "unreachable"}
+
+
+@router.get("/oauth/poll", auth=None, response={200: dict, 403: dict, 404: dict})
+def oauth_poll(request: HttpRequest, id: str) -> tuple[int, dict[str, Any]]:
+    """Device sign-in: the device page asks whether GitLab approved the code yet."""
+    try:
+        pending = PendingSignIn.objects.filter(pk=uuid.UUID(id)).first()
+    except ValueError:
+        pending = None
+    if pending is None:
+        return 404, {"status": "unknown"}
+    try:
+        return 200, signin_poll_device(request=request, pending=pending)
+    except SignInError as exc:
+        return 403, {"status": "failed", "error": str(exc)}
+    except GitLabOAuthError:
+        return 200, {"status": "pending", "interval": pending.interval}  # GitLab unreachable: try later

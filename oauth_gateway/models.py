@@ -1,17 +1,26 @@
 """The OAuth data of the server (DESIGN.md §4.3).
 
-django-oauth-toolkit's swappable models are swapped into this app from the first migration, since a
-swap cannot be done later without hand-written data migrations. They start as the toolkit's own;
-the OAuth issue adds the GitLab connection they point at.
+django-oauth-toolkit's swappable models were swapped into this app in the first migration, since a
+swap cannot be done later without hand-written data migrations. Grants and tokens point at the
+GitLabConnection they were issued for: revoking the connection ends them all.
 """
 
 from __future__ import annotations
 
+import uuid
+
+from django.conf import settings
+from django.db import models
 from oauth2_provider import models as dot
+
+from oauth_gateway.crypto import decrypt, encrypt
 
 
 class Application(dot.AbstractApplication):
     """A registered MCP client (dynamic registration, CIMD or made by an admin)."""
+
+    registration_ip = models.GenericIPAddressField(null=True, blank=True)
+    disabled = models.DateTimeField(null=True, blank=True)  # no new sign-ins, sessions ended
 
     objects = dot.ApplicationManager()
 
@@ -19,16 +28,132 @@ class Application(dot.AbstractApplication):
         return (self.client_id,)
 
 
+class GitLabIdentity(models.Model):
+    """Who a Django user is in GitLab; the GitLab user id is the key (usernames can change)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="gitlab")
+    gitlab_id = models.BigIntegerField(unique=True)
+    username = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, blank=True)
+    avatar_url = models.URLField(max_length=500, blank=True)
+    web_url = models.URLField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name_plural = "GitLab identities"
+
+    def __str__(self) -> str:
+        return f"{self.username} (GitLab #{self.gitlab_id})"
+
+
+class GitLabConnection(models.Model):
+    """One signed-in session: a user, the MCP client, and the GitLab tokens it acts with."""
+
+    class Leg(models.TextChoices):
+        CODE = "authorization_code", "GitLab redirect"
+        DEVICE = "device", "GitLab device code"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="connections")
+    application = models.ForeignKey(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="connections"
+    )
+    leg = models.CharField(max_length=32, choices=Leg.choices)
+    access_token_enc = models.TextField()
+    refresh_token_enc = models.TextField(blank=True)
+    gitlab_expires = models.DateTimeField(null=True, blank=True)
+    gitlab_scopes = models.CharField(max_length=255, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+    revoked = models.DateTimeField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+
+    class Meta:
+        indexes = [
+            # The user's and the client's sessions, newest first (admin lists, revoke-all).
+            models.Index(fields=["user", "-created"], name="connection_user_created"),
+            models.Index(fields=["application", "-created"], name="connection_app_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"session #{self.pk} of user #{self.user_id} via client #{self.application_id}"
+
+    @property
+    def gitlab_access_token(self) -> str:
+        return decrypt(self.access_token_enc)
+
+    @property
+    def gitlab_refresh_token(self) -> str:
+        return decrypt(self.refresh_token_enc) if self.refresh_token_enc else ""
+
+    def set_gitlab_tokens(self, access: str, refresh: str) -> None:
+        self.access_token_enc = encrypt(access)
+        self.refresh_token_enc = encrypt(refresh) if refresh else ""
+
+    def is_read_only(self) -> bool:
+        """GitLab scopes that allow no writes: such a session never sees write tools."""
+        return "api" not in self.gitlab_scopes.split()
+
+
+class PendingSignIn(models.Model):
+    """A GitLab sign-in in flight: either leg, with the /authorize request to resume afterwards.
+
+    In the database (not in memory) because the callback or a poll may reach another replica.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SIGNED_IN = "signed_in"  # GitLab said who the user is; consent comes next
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    leg = models.CharField(max_length=32, choices=GitLabConnection.Leg.choices)
+    state = models.CharField(max_length=100, unique=True)  # our single-use `state` towards GitLab
+    browser_key = models.CharField(max_length=100)  # binds the sign-in to the browser that began it
+    code_verifier_enc = models.TextField(blank=True)
+    device_code_enc = models.TextField(blank=True)
+    user_code = models.CharField(max_length=64, blank=True)
+    verification_uri = models.URLField(max_length=500, blank=True)
+    verification_uri_complete = models.URLField(max_length=500, blank=True)
+    interval = models.PositiveIntegerField(default=5)
+    next_poll = models.DateTimeField(null=True, blank=True)
+    authorize_query = models.TextField()  # the MCP client's /authorize query string
+    client_id = models.CharField(max_length=255)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    error = models.CharField(max_length=255, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
+    gitlab_tokens_enc = models.TextField(blank=True)  # JSON of GitLab's token answer, until consent
+    created = models.DateTimeField(auto_now_add=True)
+    expires = models.DateTimeField()
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["expires"], name="pending_expires")]  # pruning
+
+    def __str__(self) -> str:
+        return f"sign-in {self.pk} ({self.leg}, {self.status})"
+
+
 class Grant(dot.AbstractGrant):
     """An authorization code, waiting to be exchanged at /token."""
+
+    connection = models.ForeignKey(GitLabConnection, null=True, blank=True, on_delete=models.CASCADE)
 
 
 class AccessToken(dot.AbstractAccessToken):
     """An MCP access token (stored hashed; never a GitLab token)."""
 
+    connection = models.ForeignKey(
+        GitLabConnection, null=True, blank=True, on_delete=models.CASCADE, related_name="access_tokens"
+    )
+
 
 class RefreshToken(dot.AbstractRefreshToken):
     """An MCP refresh token; rotated on use, its family revoked on reuse."""
+
+    connection = models.ForeignKey(
+        GitLabConnection, null=True, blank=True, on_delete=models.CASCADE, related_name="refresh_tokens"
+    )
 
 
 class IDToken(dot.AbstractIDToken):
@@ -37,3 +162,36 @@ class IDToken(dot.AbstractIDToken):
 
 class DeviceGrant(dot.AbstractDeviceGrant):
     """An RFC 8628 device authorization, should the device endpoint be exposed."""
+
+
+class AuditEvent(models.Model):
+    """Append-only record of what happened: sign-ins, consents, tokens, revocations, tool calls.
+
+    Never holds a secret: no tokens, no file contents; tool arguments are summarised.
+    """
+
+    kind = models.CharField(max_length=40)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    application = models.ForeignKey(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    connection = models.ForeignKey(GitLabConnection, null=True, blank=True, on_delete=models.SET_NULL)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, default="ok")
+    tool = models.CharField(max_length=100, blank=True)
+    project = models.CharField(max_length=255, blank=True)
+    gitlab_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [
+            # One user's trail, newest first.
+            models.Index(fields=["user", "-created"], name="audit_user_created"),
+            # Filters by kind and by tool over time.
+            models.Index(fields=["kind", "-created"], name="audit_kind_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.outcome} at {self.created:%Y-%m-%d %H:%M:%S}"

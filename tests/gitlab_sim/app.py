@@ -9,7 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from tests.gitlab_sim import areas
+from tests.gitlab_sim import areas, oauth
 from tests.gitlab_sim.http import Call, Router, error, not_found, read_body
 from tests.gitlab_sim.seed import seed
 
@@ -26,6 +26,7 @@ class Simulator:
             area.register(self.router)
         self.faults: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []
+        self.oauth = oauth.OAuthState()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -37,9 +38,11 @@ class Simulator:
     async def handle(self, request: Request) -> Response:
         raw_path = request.scope.get("raw_path", b"").decode() or request.url.path
         raw_path = raw_path.split("?")[0]
+        if raw_path.startswith("/_sim/oauth/"):
+            return await oauth.control(self, request, raw_path)
         if raw_path.startswith("/_sim/"):
             return await self.control(request, raw_path)
-        self.requests.append(_record(request, raw_path))
+        self.requests.append(await _record(request, raw_path))
         fault = self._take_fault(request.method, raw_path)
         if fault is not None:
             await asyncio.sleep(fault.get("delay", 0))
@@ -47,6 +50,8 @@ class Simulator:
                 headers = {"retry-after": str(fault["retry_after"])} if "retry_after" in fault else {}
                 body = fault.get("body") or {"message": f"{fault['status']} simulated fault"}
                 return JSONResponse(body, status_code=fault["status"], headers=headers)
+        if raw_path.startswith("/oauth/"):
+            return await oauth.handle(self, request, raw_path)
         found = self.router.match(request.method, raw_path)
         if found is None:
             return not_found()
@@ -57,6 +62,15 @@ class Simulator:
             known = self.world.tokens.get(token)
             if known is None:
                 return error(401, "401 Unauthorized")
+            if known.expired():
+                # doc/api/rest/troubleshooting.md: an expired OAuth token answers 401 invalid_token.
+                return JSONResponse(
+                    {
+                        "error": "invalid_token",
+                        "error_description": "Token is expired. You can either do re-authorization or token refresh.",
+                    },
+                    status_code=401,
+                )
             user_id, scopes = known.user_id, known.scopes
             if request.method in WRITE_METHODS and "api" not in scopes:
                 # doc/api/rest/troubleshooting.md: a token without the needed scope gets 403 insufficient_scope.
@@ -87,6 +101,7 @@ class Simulator:
         """Test hooks: reset the world, inject faults, read the request log."""
         if path == "/_sim/reset" and request.method == "POST":
             self.world, self.faults, self.requests = seed(), [], []
+            self.oauth = oauth.OAuthState()
             return JSONResponse({"ok": True})
         if path == "/_sim/faults" and request.method == "POST":
             self.faults.append(await request.json())
@@ -111,14 +126,17 @@ def _token(request: Request) -> str | None:
     return request.query_params.get("private_token") or request.query_params.get("access_token")
 
 
-def _record(request: Request, path: str) -> dict[str, Any]:
-    return {
+async def _record(request: Request, path: str) -> dict[str, Any]:
+    record = {
         "method": request.method,
         "path": path,
         "query": str(request.url.query),
         "private_token": request.headers.get("private-token"),
         "authorization": request.headers.get("authorization"),
     }
+    if path == "/oauth/token":
+        record["grant_type"] = (await read_body(request)).get("grant_type")
+    return record
 
 
 def build_app() -> Simulator:

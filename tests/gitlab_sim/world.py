@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,11 @@ def now() -> str:
 class Token:
     user_id: int
     scopes: tuple[str, ...] = ("api",)
+    expires_at: float | None = None  # epoch seconds; None for personal access tokens
+    client_id: str | None = None  # the OAuth application that got it
+
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= time.time()
 
 
 @dataclass

@@ -12,7 +12,7 @@ from mcp_bridge.catalog import update_readme
 
 class Command(BaseCommand):
     help = "Rewrite the tool table in README.md from the registered tools."
-    requires_system_checks = []  # type: ignore[assignment]  # noqa: RUF012  (runs without GitLab settings)
+    requires_system_checks = []  # type: ignore[assignment]  # runs without GitLab settings
 
     def handle(self, *args: Any, **options: Any) -> None:
         changed = update_readme(settings.BASE_DIR / "README.md")

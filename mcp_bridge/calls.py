@@ -1,0 +1,157 @@
+"""The current MCP request as tools see it: who calls, GitLab as that caller, and the record of
+each tool call for the audit log.
+
+MCPApp sets the context variables before the SDK handles a request; the SDK runs tools in tasks
+started from that request, which inherit them. Static-token mode has no caller and uses GITLAB_TOKEN.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from mcp.server.mcpserver.exceptions import ToolError
+
+from mcp_bridge.gitlab import Credentials, GitLabClient, GitLabError, GitLabHTTPError, GitLabUnauthorized
+
+if TYPE_CHECKING:
+    import httpx
+
+    from mcp_bridge.auth import Caller
+
+READ_ONLY_SESSION = (
+    "This session's GitLab token has read-only scopes (read_api), so GitLab tools that change things are "
+    "unavailable. Sign in again and grant the 'api' scope to use them."
+)
+
+
+@dataclass
+class CallRecord:
+    """One tool call, as the audit log keeps it: never arguments' contents, never a secret."""
+
+    tool: str
+    project: str = ""
+    outcome: str = "ok"
+    gitlab_status: int | None = None
+    duration_ms: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+    def failed(self, exc: GitLabError) -> None:
+        self.outcome = "error"
+        self.gitlab_status = exc.status if isinstance(exc, GitLabHTTPError) else None
+
+
+current_caller: ContextVar[Caller | None] = ContextVar("current_caller", default=None)
+current_credentials: ContextVar[Credentials | None] = ContextVar("current_credentials", default=None)
+current_calls: ContextVar[list[CallRecord] | None] = ContextVar("current_calls", default=None)
+
+
+@contextmanager
+def record_call(tool: str, arguments: dict[str, Any], *, writes: bool) -> Iterator[CallRecord]:
+    """Time a tool call and keep its record for the audit log; refuse writes in read-only sessions."""
+    record = CallRecord(tool=tool, project=str(arguments.get("project") or arguments.get("group") or "")[:255])
+    calls = current_calls.get()
+    if calls is not None:
+        calls.append(record)
+    caller = current_caller.get()
+    try:
+        if writes and caller is not None and caller.read_only:
+            record.outcome = "denied"
+            raise ToolError(READ_ONLY_SESSION)
+        yield record
+    except BaseException:
+        if record.outcome == "ok":
+            record.outcome = "error"
+        raise
+    finally:
+        record.duration_ms = int((time.perf_counter() - record.started) * 1000)
+
+
+@functools.cache
+def gitlab_client() -> GitLabClient:
+    return GitLabClient(
+        settings.GITLAB_API_BASE, timeout=settings.GITLAB_TIMEOUT, max_retries=settings.GITLAB_MAX_RETRIES
+    )
+
+
+@functools.cache
+def _static_credentials() -> Credentials:
+    return Credentials(settings.GITLAB_TOKEN)
+
+
+class GitLab:
+    """GitLab as the current caller sees it; `what` names the target in error messages."""
+
+    def __init__(self, client: GitLabClient, creds: Credentials) -> None:
+        self.client = client
+        self.creds = creds
+
+    async def get(self, path: str, *, what: str, params: dict[str, Any] | None = None) -> Any:
+        return (await self._request("GET", path, what=what, params=params)).json()
+
+    async def text(self, path: str, *, what: str, params: dict[str, Any] | None = None) -> str:
+        return (await self._request("GET", path, what=what, params=params)).text
+
+    async def page(
+        self, path: str, *, what: str, page: int, per_page: int, params: dict[str, Any] | None = None
+    ) -> tuple[list[Any], dict[str, int | None]]:
+        """One page of a list, and GitLab's pagination headers (doc/api/rest/_index.md#pagination)."""
+        query = {**(params or {}), "page": page, "per_page": per_page}
+        response = await self._request("GET", path, what=what, params=query)
+        headers = response.headers
+        meta = {
+            "page": _int_header(headers.get("x-page")) or page,
+            "per_page": _int_header(headers.get("x-per-page")) or per_page,
+            "next_page": _int_header(headers.get("x-next-page")),
+            # GitLab omits the totals above 10,000 rows.
+            "total": _int_header(headers.get("x-total")),
+        }
+        return response.json(), meta
+
+    async def post(self, path: str, *, what: str, json: dict[str, Any] | None = None) -> Any:
+        response = await self._request("POST", path, what=what, json=_drop_none(json))
+        return response.json() if response.content else {}
+
+    async def put(self, path: str, *, what: str, json: dict[str, Any] | None = None) -> Any:
+        response = await self._request("PUT", path, what=what, json=_drop_none(json))
+        return response.json() if response.content else {}
+
+    async def delete(self, path: str, *, what: str) -> None:
+        await self._request("DELETE", path, what=what)
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return await self.client.request(method, path, self.creds, **kwargs)
+        except GitLabUnauthorized:
+            caller = current_caller.get()
+            if caller is None:
+                raise
+        # OAuth mode: GitLab no longer takes the token (revoked or expired early). Refresh it once
+        # (single flight across processes) and try again; if that fails the session has ended.
+        from mcp_bridge.auth import Unauthorized, refreshed_gitlab_token
+
+        try:
+            token = await sync_to_async(refreshed_gitlab_token, thread_sensitive=False)(caller)
+        except Unauthorized as exc:
+            raise GitLabUnauthorized(str(exc), 401) from None
+        self.creds = Credentials(token, oauth=True)
+        return await self.client.request(method, path, self.creds, **kwargs)
+
+
+def gitlab() -> GitLab:
+    return GitLab(gitlab_client(), current_credentials.get() or _static_credentials())
+
+
+def _int_header(value: str | None) -> int | None:
+    return int(value) if value and value.strip().isdigit() else None
+
+
+def _drop_none(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if data is None else {k: v for k, v in data.items() if v is not None}

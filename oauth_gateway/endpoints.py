@@ -1,0 +1,126 @@
+"""The OAuth endpoints MCP clients call directly, on django-oauth-toolkit's views.
+
+Our additions: CORS for browser-based clients (DOT sends none on /token and /register), redirect
+URI rules and per-IP rate limits on registration, `client_id_issued_at` in the registration
+response (RFC 7591 §3.2.1), and metadata that names PUBLIC_URL and our exact endpoints.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from oauth2_provider import views as dot_views
+from oauth2_provider.views.dynamic_client_registration import DynamicClientRegistrationView
+
+from oauth_gateway.models import Application
+from oauth_gateway.redirects import redirect_uri_problem
+from oauth_gateway.services.audit import audit, client_ip
+
+REGISTRATIONS_PER_HOUR = 20  # per client IP
+
+
+def with_cors(response: HttpResponse) -> HttpResponse:
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Access-Control-Allow-Methods"] = "GET, POST, PUT, DELETE, OPTIONS"
+    response["Access-Control-Allow-Headers"] = "Authorization, Content-Type, MCP-Protocol-Version"
+    response["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+class CorsMixin:
+    """Answer CORS preflights and put CORS headers on every answer (tokens travel in bodies and
+    Authorization headers, never in cookies, so any origin may call)."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "OPTIONS":
+            return with_cors(HttpResponse(status=204))
+        return with_cors(super().dispatch(request, *args, **kwargs))  # type: ignore[misc]
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class TokenView(CorsMixin, dot_views.TokenView):
+    pass
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class RevokeView(CorsMixin, dot_views.RevokeTokenView):
+    pass
+
+
+class ServerMetadataView(CorsMixin, dot_views.OAuthServerMetadataView):
+    """RFC 8414 §2, with `issuer` = PUBLIC_URL exactly."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().get(request, *args, **kwargs)
+        data = json.loads(response.content)
+        data["token_endpoint_auth_methods_supported"] = ["none", "client_secret_post", "client_secret_basic"]
+        data["revocation_endpoint_auth_methods_supported"] = data["token_endpoint_auth_methods_supported"]
+        data["code_challenge_methods_supported"] = ["S256"]
+        return JsonResponse(data)
+
+
+class ResourceMetadataView(CorsMixin, dot_views.OAuthProtectedResourceMetadataView):
+    """RFC 9728 §3, at the root and at the /mcp path suffix; `resource` is PUBLIC_URL/mcp in both."""
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class RegisterView(CorsMixin, DynamicClientRegistrationView):
+    """RFC 7591 open registration, with our redirect URI rules and a per-IP rate limit."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        ip = client_ip(request)
+        recent = Application.objects.filter(registration_ip=ip, created__gte=timezone.now() - timedelta(hours=1))
+        if ip and recent.count() >= REGISTRATIONS_PER_HOUR:
+            response = _error("too_many_requests", "Too many registrations from this address; retry later.", 429)
+            response["Retry-After"] = "3600"
+            return response
+        metadata, refused = _checked_metadata(request)
+        if refused:
+            return refused
+        response = super().post(request, *args, **kwargs)
+        if response.status_code != 201:
+            return response
+        data = json.loads(response.content)
+        application = Application.objects.get(client_id=data["client_id"])
+        application.registration_ip = ip
+        application.save(update_fields=["registration_ip"])
+        data["client_id_issued_at"] = int(application.created.timestamp())
+        if "client_secret" in data:
+            data["client_secret_expires_at"] = 0  # RFC 7591 §3.2.1: never
+        if isinstance(metadata, dict) and metadata.get("token_endpoint_auth_method") == "client_secret_post":
+            data["token_endpoint_auth_method"] = "client_secret_post"  # noqa: S105  (a method name)
+        audit("client.registered", application_id=application.pk, ip=ip, client_name=application.name)
+        return JsonResponse(data, status=201)
+
+
+class RegisterManagementView(CorsMixin, dot_views.DynamicClientRegistrationManagementView):
+    """RFC 7592: read, update or delete a registration with its registration access token."""
+
+    def put(self, request: HttpRequest, client_id: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        _, refused = _checked_metadata(request)
+        return refused or super().put(request, client_id, *args, **kwargs)
+
+
+def _checked_metadata(request: HttpRequest) -> tuple[Any, HttpResponse | None]:
+    """The client metadata sent, and an RFC 7591 §3.2.2 error when a redirect URI is not allowed.
+    (Malformed JSON is left to the toolkit's view, which answers invalid_client_metadata.)"""
+    try:
+        metadata = json.loads(request.body)
+    except ValueError:
+        return None, None
+    uris = metadata.get("redirect_uris") if isinstance(metadata, dict) else None
+    for uri in uris if isinstance(uris, list) else []:
+        problem = redirect_uri_problem(uri) if isinstance(uri, str) else "must be a string"
+        if problem:
+            return metadata, _error("invalid_redirect_uri", f"{uri!r} {problem}")
+    return metadata, None
+
+
+def _error(error: str, description: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"error": error, "error_description": description}, status=status)

@@ -1,0 +1,36 @@
+"""Which redirect URIs a client may register (RFC 8252 §7, RFC 9700 §4.1.3)."""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+
+def redirect_uri_problem(uri: str) -> str | None:
+    """What is wrong with `uri` as a redirect URI, or None when it is acceptable:
+    https anywhere; http only on a loopback address (any port, RFC 8252 §7.3); a custom scheme only
+    when the operator allowed it (OAUTH_REDIRECT_SCHEMES); never a fragment."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return "is not a valid URI"
+    if parts.fragment:
+        return "must not contain a fragment"
+    if parts.scheme == "https":
+        return None if parts.hostname else "has no host"
+    if parts.scheme == "http":
+        return None if _loopback(parts.hostname or "") else "uses http on a non-loopback host; use https"
+    if parts.scheme and parts.scheme in settings.OAUTH_REDIRECT_SCHEMES:
+        return None
+    return f"uses the scheme {parts.scheme or '(none)'!r}, which this server does not allow"
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

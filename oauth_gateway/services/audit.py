@@ -1,0 +1,55 @@
+"""The audit log: one cheap insert per event, never a secret in it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oauth_gateway.models import AuditEvent
+
+
+def audit(
+    kind: str,
+    *,
+    user_id: int | None = None,
+    application_id: int | None = None,
+    connection_id: int | None = None,
+    ip: str | None = None,
+    outcome: str = "ok",
+    **detail: Any,
+) -> AuditEvent:
+    """Record `kind` (e.g. "signin.completed"); `detail` holds small, non-secret facts."""
+    fields = {k: detail.pop(k) for k in ("tool", "project", "gitlab_status", "duration_ms") if k in detail}
+    return AuditEvent.objects.create(
+        kind=kind,
+        user_id=user_id,
+        application_id=application_id,
+        connection_id=connection_id,
+        ip=ip,
+        outcome=outcome,
+        detail=detail,
+        **{k: v for k, v in fields.items() if v is not None},
+    )
+
+
+def client_ip(request: Any) -> str | None:
+    """The peer address (proxy headers are trusted only behind configured proxies: not yet)."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit_tool_calls(calls: list[Any], *, caller: Any, ip: str | None) -> None:
+    """One row per tool call of an MCP request, in one insert."""
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            kind="tool.call",
+            user_id=caller.user_id if caller else None,
+            application_id=caller.application_id if caller else None,
+            connection_id=caller.connection_id if caller else None,
+            ip=ip,
+            outcome=call.outcome,
+            tool=call.tool,
+            project=call.project,
+            gitlab_status=call.gitlab_status,
+            duration_ms=call.duration_ms,
+        )
+        for call in calls
+    )

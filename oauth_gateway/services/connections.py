@@ -1,0 +1,122 @@
+"""Sessions (GitLab connections): made at consent, kept fresh, ended in one place.
+
+`connection_revoke` is the one revoke path: the admin, the self-service page, the revoke command,
+/revoke and refresh-token reuse detection all end here.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from oauth_gateway import gitlab_oauth
+from oauth_gateway.gitlab_oauth import GitLabOAuthError
+from oauth_gateway.models import AccessToken, Application, GitLabConnection, PendingSignIn, RefreshToken
+from oauth_gateway.services.audit import audit, client_ip
+from oauth_gateway.services.signin import pending_tokens
+
+REFRESH_MARGIN = timedelta(seconds=60)  # refresh GitLab tokens this long before they expire
+
+
+class ConnectionEnded(Exception):
+    """The session is revoked, or GitLab no longer honours its tokens: the client must sign in again."""
+
+
+def connection_create(*, request: HttpRequest, pending: PendingSignIn, application: Application) -> GitLabConnection:
+    """The user consented: a new session holding the GitLab tokens of this sign-in."""
+    tokens = pending_tokens(pending)
+    assert pending.user is not None
+    connection = GitLabConnection(
+        user=pending.user,
+        application=application,
+        leg=pending.leg,
+        gitlab_scopes=tokens.scope,
+        gitlab_expires=_expiry(tokens.expires_in),
+        ip=pending.ip,
+        user_agent=pending.user_agent,
+    )
+    connection.set_gitlab_tokens(tokens.access_token, tokens.refresh_token)
+    with transaction.atomic():
+        connection.save()
+        pending.delete()
+    audit(
+        "consent.given",
+        user_id=connection.user_id,
+        application_id=application.pk,
+        connection_id=connection.pk,
+        ip=client_ip(request),
+        client_name=application.name,
+    )
+    return connection
+
+
+def connection_revoke(*, connection: GitLabConnection, by: str, actor_id: int | None = None) -> bool:
+    """End a session now: its MCP tokens stop working and its GitLab token is revoked at GitLab.
+    Returns False when it had already ended."""
+    now = timezone.now()
+    with transaction.atomic():
+        changed = GitLabConnection.objects.filter(pk=connection.pk, revoked__isnull=True).update(revoked=now)
+        AccessToken.objects.filter(connection=connection).delete()
+        RefreshToken.objects.filter(connection=connection, revoked__isnull=True).update(revoked=now)
+    if not changed:
+        return False
+    connection.refresh_from_db()
+    for token in (connection.gitlab_refresh_token, connection.gitlab_access_token):
+        if token:
+            gitlab_oauth.revoke(token)
+    audit(
+        "connection.revoked",
+        user_id=connection.user_id,
+        application_id=connection.application_id,
+        connection_id=connection.pk,
+        by=by,
+        actor_id=actor_id,
+    )
+    return True
+
+
+def connection_refresh_gitlab(connection_id: int, *, seen_token: str) -> str:
+    """Refresh the GitLab token unless another call already did (it differs from `seen_token`)."""
+    failure: GitLabOAuthError | None = None
+    with transaction.atomic():
+        connection = GitLabConnection.objects.select_for_update().get(pk=connection_id)
+        if connection.revoked:
+            raise ConnectionEnded("session revoked")
+        if connection.access_token_enc != seen_token:
+            return connection.gitlab_access_token  # refreshed meanwhile by another call
+        try:
+            tokens = gitlab_oauth.refresh(connection.gitlab_refresh_token)
+        except GitLabOAuthError as exc:
+            failure = exc
+        else:
+            # GitLab rotates refresh tokens: save the new one in the same transaction.
+            connection.set_gitlab_tokens(tokens.access_token, tokens.refresh_token or connection.gitlab_refresh_token)
+            connection.gitlab_expires = _expiry(tokens.expires_in)
+            connection.gitlab_scopes = tokens.scope or connection.gitlab_scopes
+            connection.save(update_fields=["access_token_enc", "refresh_token_enc", "gitlab_expires", "gitlab_scopes"])
+    if failure is not None:
+        audit(
+            "gitlab.refresh_failed",
+            outcome="error",
+            user_id=connection.user_id,
+            connection_id=connection.pk,
+            error=failure.error,
+        )
+        if failure.error == "temporarily_unavailable":
+            raise failure  # GitLab is down: this call fails, the session stays
+        connection_revoke(connection=connection, by="gitlab_refused_refresh")
+        raise ConnectionEnded("GitLab refused to refresh the session")
+    audit("gitlab.refreshed", user_id=connection.user_id, connection_id=connection.pk)
+    return connection.gitlab_access_token
+
+
+def gitlab_token_expiring(connection: GitLabConnection) -> bool:
+    return connection.gitlab_expires is not None and connection.gitlab_expires - REFRESH_MARGIN <= timezone.now()
+
+
+def _expiry(expires_in: int | None) -> Any:
+    return timezone.now() + timedelta(seconds=expires_in) if expires_in else None

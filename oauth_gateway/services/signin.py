@@ -1,0 +1,210 @@
+"""Signing a user in with GitLab, by either leg (DESIGN.md §4.2), up to the consent page.
+
+Both legs end the same way: a Django user for the GitLab identity, logged in to this browser, and a
+PendingSignIn in state SIGNED_IN holding GitLab's tokens until the user consents. Every pending
+sign-in is bound to the browser that began it (a key in its session), and GitLab's `state` is
+single use, so a callback cannot be replayed or completed from another browser.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from oauth_gateway import gitlab_oauth
+from oauth_gateway.crypto import decrypt, encrypt
+from oauth_gateway.gitlab_oauth import GitLabOAuthError, TokenSet
+from oauth_gateway.models import GitLabConnection, GitLabIdentity, PendingSignIn
+from oauth_gateway.services.audit import audit, client_ip
+
+SESSION_KEY = "gitlab_mcp_signin"
+CODE_LEG_TTL = timedelta(minutes=10)
+Leg = GitLabConnection.Leg
+
+
+class SignInError(Exception):
+    """A sign-in that cannot go on; the message is shown to the user."""
+
+
+def signin_begin_code(*, request: HttpRequest, authorize_query: str, client_id: str) -> str:
+    """Start the authorization-code leg; returns the GitLab URL to send the browser to."""
+    verifier, challenge = gitlab_oauth.new_pkce()
+    pending = _create(request, Leg.CODE, authorize_query, client_id, timezone.now() + CODE_LEG_TTL)
+    pending.code_verifier_enc = encrypt(verifier)
+    pending.save(update_fields=["code_verifier_enc"])
+    return gitlab_oauth.authorize_url(pending.state, challenge)
+
+
+def signin_finish_code(*, request: HttpRequest, state: str, code: str, error: str) -> PendingSignIn:
+    """GitLab came back to /oauth/callback: claim the single-use state, exchange the code."""
+    with transaction.atomic():
+        pending = PendingSignIn.objects.select_for_update().filter(state=state, leg=Leg.CODE).first()
+        if pending is None or pending.status != PendingSignIn.Status.PENDING:
+            raise SignInError("This sign-in link was already used or is unknown. Start again from your client.")
+        pending.state = f"used:{secrets.token_hex(16)}"  # never matches again: replay refused
+        pending.save(update_fields=["state"])
+    _check_browser(request, pending)
+    if pending.expires <= timezone.now():
+        raise _fail(pending, "expired", "The sign-in took too long. Start again from your client.")
+    if error or not code:
+        raise _fail(pending, error or "no_code", "GitLab did not sign you in (access was denied).")
+    try:
+        tokens = gitlab_oauth.exchange_code(code, decrypt(pending.code_verifier_enc))
+    except GitLabOAuthError as exc:
+        raise _fail(pending, exc.error, "GitLab refused the sign-in. Start again from your client.") from None
+    return _signed_in(request, pending, tokens)
+
+
+def signin_begin_device(*, request: HttpRequest, authorize_query: str, client_id: str) -> PendingSignIn:
+    """Start the device leg: GitLab gives a user code for the user to enter at GitLab."""
+    data = gitlab_oauth.start_device()
+    interval = max(int(data.get("interval") or 5), settings.OAUTH_DEVICE_POLL_INTERVAL)
+    lifetime = min(int(data.get("expires_in") or 300), settings.OAUTH_DEVICE_TIMEOUT)
+    now = timezone.now()
+    pending = _create(request, Leg.DEVICE, authorize_query, client_id, now + timedelta(seconds=lifetime))
+    pending.device_code_enc = encrypt(data["device_code"])
+    pending.user_code = data["user_code"]
+    pending.verification_uri = data.get("verification_uri", "")
+    pending.verification_uri_complete = data.get("verification_uri_complete", "")
+    pending.interval = interval
+    pending.next_poll = now + timedelta(seconds=interval)
+    pending.save()
+    return pending
+
+
+def signin_poll_device(*, request: HttpRequest, pending: PendingSignIn) -> dict[str, Any]:
+    """What the device page shows next. GitLab is asked at most once per `interval`, whichever
+    replica the browser's poll reaches (the row lock makes the interval hold across processes)."""
+    _check_browser(request, pending)
+    with transaction.atomic():
+        pending = PendingSignIn.objects.select_for_update().get(pk=pending.pk)
+        if pending.status != PendingSignIn.Status.PENDING:
+            return poll_status(pending)
+        now = timezone.now()
+        if pending.expires <= now:
+            _fail(pending, "expired_token", "The code expired before it was approved.")
+            return poll_status(pending)
+        if pending.next_poll and now < pending.next_poll:
+            return poll_status(pending)
+        try:
+            tokens = gitlab_oauth.poll_device(decrypt(pending.device_code_enc))
+        except GitLabOAuthError as exc:
+            return _device_wait(pending, exc)
+    _signed_in(request, pending, tokens)
+    return poll_status(pending)
+
+
+def poll_status(pending: PendingSignIn) -> dict[str, Any]:
+    if pending.status == PendingSignIn.Status.SIGNED_IN:
+        return {"status": "complete", "next": f"/authorize?{pending.authorize_query}"}
+    if pending.status == PendingSignIn.Status.FAILED:
+        return {"status": "failed", "error": pending.error}
+    return {"status": "pending", "interval": pending.interval}
+
+
+def fresh_signin(request: HttpRequest, client_id: str) -> PendingSignIn | None:
+    """The sign-in this browser just completed for this client, waiting for consent."""
+    bound = request.session.get(SESSION_KEY) or {}
+    if not bound.get("id") or not request.user.is_authenticated:
+        return None
+    return PendingSignIn.objects.filter(
+        pk=bound["id"],
+        client_id=client_id,
+        user=request.user,
+        status=PendingSignIn.Status.SIGNED_IN,
+        expires__gt=timezone.now(),
+    ).first()
+
+
+def pending_tokens(pending: PendingSignIn) -> TokenSet:
+    return TokenSet(**json.loads(decrypt(pending.gitlab_tokens_enc)))
+
+
+def _device_wait(pending: PendingSignIn, exc: GitLabOAuthError) -> dict[str, Any]:
+    """RFC 8628 §3.5: keep waiting, slow down by 5 s, or stop on denial or expiry."""
+    if exc.error in ("authorization_pending", "slow_down"):
+        if exc.error == "slow_down":
+            pending.interval += 5
+        pending.next_poll = timezone.now() + timedelta(seconds=pending.interval)
+        pending.save(update_fields=["interval", "next_poll"])
+        return poll_status(pending)
+    messages = {"access_denied": "The request was denied in GitLab.", "expired_token": "The code expired."}
+    _fail(pending, exc.error, messages.get(exc.error, "GitLab refused the sign-in."))
+    return poll_status(pending)
+
+
+def _create(request: HttpRequest, leg: str, authorize_query: str, client_id: str, expires: Any) -> PendingSignIn:
+    key = secrets.token_urlsafe(32)
+    pending = PendingSignIn.objects.create(
+        leg=leg,
+        state=secrets.token_urlsafe(32),
+        browser_key=key,
+        authorize_query=authorize_query,
+        client_id=client_id,
+        expires=expires,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent", "")[:400],
+    )
+    request.session[SESSION_KEY] = {"id": str(pending.pk), "key": key}
+    audit("signin.started", ip=client_ip(request), leg=leg, client_id=client_id)
+    return pending
+
+
+def _check_browser(request: HttpRequest, pending: PendingSignIn) -> None:
+    bound = request.session.get(SESSION_KEY) or {}
+    same = bound.get("id") == str(pending.pk) and secrets.compare_digest(str(bound.get("key", "")), pending.browser_key)
+    if not same:
+        raise SignInError("This sign-in was started in another browser. Start again from your client.")
+
+
+def _fail(pending: PendingSignIn, error: str, message: str) -> SignInError:
+    """Record the failure; returns the error for the caller to raise when the request must stop."""
+    pending.status, pending.error = PendingSignIn.Status.FAILED, message
+    pending.save(update_fields=["status", "error"])
+    audit("signin.failed", outcome="error", ip=pending.ip, leg=pending.leg, client_id=pending.client_id, error=error)
+    return SignInError(message)
+
+
+def _signed_in(request: HttpRequest, pending: PendingSignIn, tokens: TokenSet) -> PendingSignIn:
+    try:
+        profile = gitlab_oauth.fetch_user(tokens.access_token)
+    except GitLabOAuthError:
+        raise _fail(pending, "user_lookup", "GitLab did not say who you are. Start again from your client.") from None
+    user = user_for_gitlab(profile)
+    pending.status, pending.user = PendingSignIn.Status.SIGNED_IN, user
+    pending.gitlab_tokens_enc = encrypt(json.dumps(tokens.__dict__))
+    pending.save(update_fields=["status", "user", "gitlab_tokens_enc"])
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    # login() rotates the session: bind the sign-in to the new one again.
+    request.session[SESSION_KEY] = {"id": str(pending.pk), "key": pending.browser_key}
+    audit("signin.completed", user_id=user.pk, ip=pending.ip, leg=pending.leg, client_id=pending.client_id)
+    return pending
+
+
+def user_for_gitlab(profile: dict[str, Any]) -> User:
+    """The Django user of a GitLab account, created on first sign-in; keyed by GitLab's user id."""
+    users = get_user_model()
+    identity = GitLabIdentity.objects.select_related("user").filter(gitlab_id=profile["id"]).first()
+    if identity is None:
+        username = str(profile["username"])
+        if users.objects.filter(username=username).exists():
+            username = f"{username}-{profile['id']}"
+        user = users.objects.create(username=username, first_name=str(profile.get("name", ""))[:150])
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        identity = GitLabIdentity(user=user, gitlab_id=profile["id"])
+    identity.username = str(profile["username"])
+    identity.name = str(profile.get("name") or "")
+    identity.avatar_url = str(profile.get("avatar_url") or "")
+    identity.web_url = str(profile.get("web_url") or "")
+    identity.save()
+    return identity.user

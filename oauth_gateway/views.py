@@ -1,0 +1,164 @@
+"""Browser pages of the OAuth flow: /authorize with our consent page, sign-in with GitLab
+(redirect or device code), the GitLab callback and the device-code page."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.shortcuts import render
+from django.urls import reverse
+from django.views import View
+from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.views import AuthorizationView
+
+from oauth_gateway.gitlab_oauth import GitLabOAuthError
+from oauth_gateway.models import Application, PendingSignIn
+from oauth_gateway.services.audit import audit, client_ip
+from oauth_gateway.services.connections import connection_create
+from oauth_gateway.services.signin import (
+    SESSION_KEY,
+    SignInError,
+    fresh_signin,
+    signin_begin_code,
+    signin_begin_device,
+    signin_finish_code,
+)
+
+
+def error_page(request: HttpRequest, message: str, status: int = 400) -> HttpResponse:
+    return render(request, "oauth_gateway/error.html", {"message": message}, status=status)
+
+
+class AuthorizeView(AuthorizationView):
+    """RFC 6749 §4.1.1 through django-oauth-toolkit, with GitLab sign-in before our consent page.
+
+    The client and redirect URI are checked before anything else, so a bad one gets an error page,
+    never a redirect. `resource` defaults to this server's /mcp and must be it (RFC 8707), so every
+    token is bound to this audience. Consent is asked every time (no client-chosen approval_prompt).
+    """
+
+    template_name = "oauth_gateway/consent.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.oauth2_data: dict[str, Any] = {}
+        query = request.GET.copy()
+        query.pop("approval_prompt", None)
+        resources = query.getlist("resource") or [settings.MCP_RESOURCE_URL]
+        if any(r.rstrip("/") != settings.MCP_RESOURCE_URL for r in resources):
+            return error_page(request, f"This server only issues tokens for {settings.MCP_RESOURCE_URL}.")
+        query.setlist("resource", [settings.MCP_RESOURCE_URL])
+        request.GET = query  # type: ignore[assignment]
+        client_id = request.POST.get("client_id") if request.method == "POST" else query.get("client_id")
+        application = Application.objects.filter(client_id=client_id or "").first()
+        if request.method == "GET":
+            try:
+                self.validate_authorization_request(request)
+            except OAuthToolkitError as error:
+                return self.error_response(error, application=None)
+        if application is None or application.disabled:
+            return error_page(request, "This client is unknown or has been disabled by the administrator.")
+        if fresh_signin(request, application.client_id) is None:
+            if request.method != "GET":
+                return error_page(request, "Your sign-in expired. Start again from your client.", 403)
+            next_url = f"{reverse('oauth2_provider:authorize')}?{query.urlencode()}"
+            return HttpResponseRedirect(f"{reverse('oauth-signin')}?{urlencode({'next': next_url})}")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        identity = getattr(self.request.user, "gitlab", None)
+        context["gitlab_username"] = identity.username if identity else self.request.user.get_username()
+        return context
+
+    def create_authorization_response(self, request: HttpRequest, scopes: Any, credentials: Any, allow: Any) -> Any:
+        application = Application.objects.get(client_id=credentials["client_id"])
+        pending = fresh_signin(request, application.client_id)
+        if pending is None:
+            raise SignInError("Your sign-in expired. Start again from your client.")
+        if allow:
+            connection = connection_create(request=request, pending=pending, application=application)
+            credentials = {**credentials, "gitlab_connection_id": connection.pk}
+        else:
+            audit("consent.denied", user_id=request.user.pk, application_id=application.pk, ip=client_ip(request))
+            pending.delete()
+        return super().create_authorization_response(request, scopes, credentials, allow)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        try:
+            return super().form_valid(form)
+        except SignInError as exc:
+            return error_page(self.request, str(exc), 403)
+
+
+class SignInView(View):
+    """Choose how to sign in with GitLab, then start that leg."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        authorize = _authorize_query(request.GET.get("next", ""))
+        if authorize is None:
+            return error_page(request, "Start signing in from your MCP client.")
+        application = Application.objects.filter(client_id=authorize.get("client_id", "")).first()
+        if application is None:
+            return error_page(request, "This client is unknown.")
+        flow = settings.GITLAB_OAUTH_FLOW
+        # No redirect_uri (only valid with one registered URI): the user may be on another device.
+        device_only = flow == "device" or (flow == "auto" and "redirect_uri" not in authorize)
+        context = {
+            "client_name": application.name or "An MCP client",
+            "next": request.GET["next"],
+            "show_redirect": not device_only,
+        }
+        return render(request, "oauth_gateway/signin.html", context)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        authorize = _authorize_query(request.POST.get("next", ""))
+        if authorize is None:
+            return error_page(request, "Start signing in from your MCP client.")
+        query, client_id = authorize.urlencode(), authorize.get("client_id", "")
+        leg = request.POST.get("leg")
+        if settings.GITLAB_OAUTH_FLOW == "device" or leg == "device":
+            try:
+                pending = signin_begin_device(request=request, authorize_query=query, client_id=client_id)
+            except GitLabOAuthError:
+                return error_page(request, "GitLab did not give a sign-in code. Is the device flow enabled?", 502)
+            return HttpResponseRedirect(reverse("oauth-device", args=[pending.pk]))
+        return HttpResponseRedirect(signin_begin_code(request=request, authorize_query=query, client_id=client_id))
+
+
+class CallbackView(View):
+    """GitLab's authorization-code leg ends here (GitLab redirects to PUBLIC_URL/oauth/callback)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        state = request.GET.get("state", "")
+        if not state:
+            return error_page(request, "The answer from GitLab has no state. Start again from your client.")
+        try:
+            pending = signin_finish_code(
+                request=request, state=state, code=request.GET.get("code", ""), error=request.GET.get("error", "")
+            )
+        except SignInError as exc:
+            return error_page(request, str(exc))
+        return HttpResponseRedirect(f"{reverse('oauth2_provider:authorize')}?{pending.authorize_query}")
+
+
+class DeviceView(View):
+    """The page showing GitLab's user code; it polls /oauth/poll until the user approved."""
+
+    def get(self, request: HttpRequest, pending_id: str) -> HttpResponse:
+        pending = PendingSignIn.objects.filter(pk=pending_id).first()
+        bound = request.session.get(SESSION_KEY) or {}
+        if pending is None or bound.get("id") != str(pending.pk):
+            return error_page(request, "This sign-in is unknown or belongs to another browser.", 404)
+        return render(request, "oauth_gateway/device.html", {"pending": pending})
+
+
+def _authorize_query(next_url: str) -> QueryDict | None:
+    """The /authorize query carried in `next`; anything else (another host or path) is refused."""
+    parts = urlsplit(next_url)
+    if parts.scheme or parts.netloc or parts.path != reverse("oauth2_provider:authorize"):
+        return None
+    query = QueryDict(parts.query)
+    return query if query.get("client_id") and parse_qs(parts.query) else None

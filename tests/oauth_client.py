@@ -1,0 +1,131 @@
+"""The MCP side of OAuth tests: the official SDK client with its OAuth provider, and a scripted
+browser that signs a cast member in at the simulated GitLab and answers our consent page."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import httpx
+import httpx2
+from mcp import Client
+from mcp.client.auth import OAuthClientProvider, TokenStorage
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+
+OAUTH_ENV = {
+    "OAUTH_ENABLED": "true",
+    "OAUTH_SESSION_SECRET": "test-secret-0123456789-abcdefghijklmnop",
+    "GITLAB_OAUTH_CLIENT_ID": "gitlab-mcp-public",
+    "GITLAB_TOKEN": "",
+}
+CLIENT_REDIRECT = "http://127.0.0.1:59999/callback"  # never listened on: the browser stops there
+
+
+class MemoryStorage(TokenStorage):
+    def __init__(self) -> None:
+        self.tokens: OAuthToken | None = None
+        self.client: OAuthClientInformationFull | None = None
+
+    async def get_tokens(self) -> OAuthToken | None:
+        return self.tokens
+
+    async def set_tokens(self, tokens: OAuthToken) -> None:
+        self.tokens = tokens
+
+    async def get_client_info(self) -> OAuthClientInformationFull | None:
+        return self.client
+
+    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
+        self.client = client_info
+
+
+class Browser:
+    """Follows redirects like a browser, signed in at GitLab as `username`, and clicks through."""
+
+    def __init__(self, username: str, *, leg: str = "authorization_code", allow: bool = True) -> None:
+        self.http = httpx.Client(follow_redirects=False, timeout=30)
+        self.http.cookies.set("gitlab_sim_user", username)
+        self.leg, self.allow = leg, allow
+        self.pages: list[str] = []
+
+    def authorize(self, url: str) -> dict[str, str]:
+        """Walk from the client's /authorize URL to the client's redirect URI; its query params."""
+        response = self.http.get(url)
+        for _ in range(20):
+            location = response.headers.get("location")
+            if location:
+                target = urljoin(str(response.url), location)
+                if target.startswith(CLIENT_REDIRECT):
+                    return {k: v[0] for k, v in parse_qs(urlsplit(target).query).items()}
+                response = self.http.get(target)
+                continue
+            self.pages.append(response.text)
+            if response.status_code != 200:
+                raise AssertionError(f"{response.status_code} at {response.url}: {response.text[:300]}")
+            fields = form_fields(response.text)
+            if "leg" in response.text and "next" in fields:
+                response = self.http.post(str(response.url), data={**fields, "leg": self.leg})
+            elif "allow" in response.text and "client_id" in fields:
+                choice = {"allow": "Authorize"} if self.allow else {"cancel": "cancel"}
+                response = self.http.post(urljoin(str(response.url), "/authorize"), data={**fields, **choice})
+            else:
+                raise AssertionError(f"unexpected page at {response.url}: {response.text[:300]}")
+        raise AssertionError("too many redirects")
+
+
+def form_fields(page: str) -> dict[str, str]:
+    """The hidden inputs (and csrf token) of the first form on a page."""
+    fields = {}
+    for tag in re.findall(r"<input[^>]+>", page):
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name:
+            fields[name.group(1)] = html.unescape(value.group(1)) if value else ""
+    return fields
+
+
+@asynccontextmanager
+async def oauth_mcp(
+    server_url: str, browser: Browser, *, storage: MemoryStorage | None = None, confidential: bool = False
+) -> AsyncIterator[Client]:
+    """An MCP SDK client that signs in through OAuth (discovery, registration, PKCE) as the browser's user."""
+    storage = storage or MemoryStorage()
+    pending: dict[str, str] = {}
+
+    async def redirect_handler(url: str) -> None:
+        pending["url"] = url
+
+    async def callback_handler() -> AuthorizationCodeResult:
+        params = await asyncio.to_thread(browser.authorize, pending.pop("url"))
+        if "code" not in params:
+            raise RuntimeError(f"authorization failed: {params}")
+        return AuthorizationCodeResult(code=params["code"], state=params.get("state"), iss=params.get("iss"))
+
+    metadata = OAuthClientMetadata(
+        client_name="Test client",
+        redirect_uris=[CLIENT_REDIRECT],
+        grant_types=["authorization_code", "refresh_token"],
+        response_types=["code"],
+        token_endpoint_auth_method="client_secret_post" if confidential else "none",
+    )
+    provider = OAuthClientProvider(
+        server_url=f"{server_url}/mcp",
+        client_metadata=metadata,
+        storage=storage,
+        redirect_handler=redirect_handler,
+        callback_handler=callback_handler,
+    )
+    async with httpx2.AsyncClient(auth=provider, timeout=30) as http:
+        async with Client(streamable_http_client(f"{server_url}/mcp", http_client=http)) as client:
+            yield client
+
+
+def structured(result: Any) -> Any:
+    assert not result.is_error, result.content
+    return result.structured_content
