@@ -6,7 +6,10 @@ Claude.ai connectors post to the URL the user typed. Everything else goes to Dja
 
 from __future__ import annotations
 
+import logging
 import os
+import time
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.asgi import get_asgi_application
@@ -21,6 +24,7 @@ from mcp_bridge.asgi import MCPApp  # noqa: E402
 
 assert_configured()
 mcp_app = MCPApp()
+access_log = logging.getLogger("gitlab_mcp.access")
 
 
 def is_mcp_request(scope: dict[str, Any]) -> bool:
@@ -37,7 +41,24 @@ def is_mcp_request(scope: dict[str, Any]) -> bool:
 
 async def http_router(scope: dict[str, Any], receive: Any, send: Any) -> None:
     app = mcp_app if is_mcp_request(scope) else django_app
-    await app(scope, receive, send)
+    if not access_log.isEnabledFor(logging.INFO):
+        await app(scope, receive, send)
+        return
+    started, status = time.perf_counter(), 0
+
+    async def send_and_note_status(message: Mapping[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        await send(message)
+
+    try:
+        await app(scope, receive, send_and_note_status)
+    finally:
+        # The path only: query strings can carry authorization codes and states.
+        client = (scope.get("client") or ("-",))[0]
+        elapsed = (time.perf_counter() - started) * 1000
+        access_log.info("%s %s %s %s %.1fms", client, scope["method"], scope["path"], status, elapsed)
 
 
 application = ProtocolTypeRouter({"http": http_router, "lifespan": mcp_app})

@@ -89,6 +89,9 @@ PUBLIC_HOST = urlsplit(PUBLIC_URL).hostname or "127.0.0.1"
 DEBUG = _bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = sorted({PUBLIC_HOST, "127.0.0.1", "localhost", "[::1]", *env.list("ALLOWED_HOSTS", default=[])})
 CSRF_TRUSTED_ORIGINS = [f"{urlsplit(PUBLIC_URL).scheme}://{urlsplit(PUBLIC_URL).netloc}"]
+# Behind TLS (PUBLIC_URL https) the browser cookies of sign-in and admin travel only over https.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PUBLIC_URL.startswith("https://")
+SESSION_COOKIE_AGE = 14 * 24 * 3600
 
 # --- oauth --------------------------------------------------------------------------------------
 OAUTH_ENABLED = _bool("OAUTH_ENABLED", False)
@@ -103,6 +106,7 @@ OAUTH_TOKEN_TTL = _int("OAUTH_TOKEN_TTL", 3600, minimum=60)
 OAUTH_REFRESH_TOKEN_TTL = _int("OAUTH_REFRESH_TOKEN_TTL", 604800, minimum=60)
 OAUTH_DEVICE_POLL_INTERVAL = _int("OAUTH_DEVICE_POLL_INTERVAL", 5, minimum=1)
 OAUTH_DEVICE_TIMEOUT = _int("OAUTH_DEVICE_TIMEOUT", 300, minimum=30)
+OAUTH_REGISTRATIONS_PER_HOUR = _int("OAUTH_REGISTRATIONS_PER_HOUR", 20, minimum=1)  # per client IP
 
 # Django's own key signs admin sessions and CSRF tokens. Derived from the OAuth secret when there is
 # one (so every replica agrees); otherwise DJANGO_SECRET_KEY, otherwise per process (checks warn).

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+
+
+def daphne_argv(host: str, port: int) -> list[str]:
+    """How Daphne is started, by `manage.py serve` and by the tests alike. Its own access log is off
+    (`-v 0`): it prints query strings, which carry authorization codes; config.asgi logs requests
+    without them."""
+    return [sys.executable, "-m", "daphne", "-v", "0", "-b", host, "-p", str(port), "config.asgi:application"]
 
 
 def assert_configured() -> None:

@@ -123,8 +123,8 @@ class GitLab:
         response = await self._request("PUT", path, what=what, json=_drop_none(json))
         return response.json() if response.content else {}
 
-    async def delete(self, path: str, *, what: str) -> None:
-        await self._request("DELETE", path, what=what)
+    async def delete(self, path: str, *, what: str, params: dict[str, Any] | None = None) -> None:
+        await self._request("DELETE", path, what=what, params=params)
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import mcp_bridge.tools  # noqa: F401  (records every tool)
-from mcp_bridge.toolkit import REGISTRY
+from mcp_bridge.toolkit import DEFAULT_TOOLS, REGISTRY
 
 START, END = "<!-- tools:start -->", "<!-- tools:end -->"
 
@@ -18,7 +18,8 @@ def tools_markdown() -> str:
         kind = "read" if not spec.writes else "destructive" if spec.annotations.destructive_hint else "write"
         summary = " ".join(inspect.cleandoc(spec.fn.__doc__ or "").split())
         first_sentence = re.split(r"(?<=\.)\s", summary, maxsplit=1)[0].replace("|", "\\|")
-        lines.append(f"| {spec.toolset} | `{spec.name}` | {kind} | {first_sentence} |")
+        star = " ★" if spec.name in DEFAULT_TOOLS else ""
+        lines.append(f"| {spec.toolset} | `{spec.name}`{star} | {kind} | {first_sentence} |")
     return "\n".join(lines)
 
 

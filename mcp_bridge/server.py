@@ -11,7 +11,8 @@ from django.conf import settings
 from mcp.server.mcpserver import MCPServer
 
 import mcp_bridge.tools  # noqa: F401  (records every tool in REGISTRY)
-from mcp_bridge.toolkit import DEFAULT_TOOLSETS, REGISTRY, TOOLSETS, ToolSpec
+from mcp_bridge.calls import current_caller
+from mcp_bridge.toolkit import DEFAULT_TOOLS, REGISTRY, TOOLSETS, ToolSpec
 
 INSTRUCTIONS = (
     "Tools for GitLab, acting as the signed-in GitLab user. Projects are named by id or full path "
@@ -21,26 +22,24 @@ INSTRUCTIONS = (
 
 
 def chosen_toolsets(names: Iterable[str]) -> set[str]:
-    """GITLAB_TOOLSETS resolved: 'all', 'default' (DEFAULT_TOOLSETS) and toolset names, combined."""
-    chosen: set[str] = set()
-    for name in names:
-        if name == "all":
-            chosen |= set(TOOLSETS)
-        elif name == "default":
-            chosen |= set(DEFAULT_TOOLSETS)
-        else:
-            chosen.add(name)
-    return chosen
+    """The whole toolsets GITLAB_TOOLSETS names ('all' is every one; 'default' adds none)."""
+    names = set(names)
+    return set(TOOLSETS) if "all" in names else names & set(TOOLSETS)
 
 
 def enabled_tools(*, read_only: bool, denied_regex: str, toolsets: Iterable[str] = ("all",)) -> list[ToolSpec]:
-    """The recorded tools of the chosen toolsets, minus writes in read-only mode and denied names."""
-    denied = re.compile(denied_regex) if denied_regex else None
+    """The tools of the chosen toolsets (and the default set when 'default' is named), minus
+    writes in read-only mode and names matching the deny regex."""
+    toolsets = list(toolsets)
     wanted = chosen_toolsets(toolsets)
+    with_default = "default" in toolsets
+    denied = re.compile(denied_regex) if denied_regex else None
     return [
         spec
         for spec in REGISTRY.values()
-        if spec.toolset in wanted and not (read_only and spec.writes) and not (denied and denied.search(spec.name))
+        if (spec.toolset in wanted or (with_default and spec.name in DEFAULT_TOOLS))
+        and not (read_only and spec.writes)
+        and not (denied and denied.search(spec.name))
     ]
 
 
@@ -53,21 +52,37 @@ def build_server(tools: list[ToolSpec] | None = None) -> MCPServer:
             denied_regex=settings.GITLAB_DENIED_TOOLS_REGEX,
             toolsets=settings.GITLAB_TOOLSETS,
         )
+    server.middleware.append(hide_writes_from_read_only_sessions)
     for spec in tools:
         description = " ".join(inspect.cleandoc(spec.fn.__doc__ or "").split())
-        server.add_tool(spec.fn, name=spec.name, description=description, annotations=spec.annotations)
+        # No outputSchema: ours would only say "an object", and costs the model's context on every
+        # tool; the results still carry structuredContent (and the same JSON as text).
+        server.add_tool(
+            spec.fn, name=spec.name, description=description, annotations=spec.annotations, structured_output=False
+        )
         registered = server._tool_manager.get_tool(spec.name)  # (no public accessor)
         assert registered is not None
         slim_schema(registered.parameters)
-        if registered.output_schema is not None:
-            slim_schema(registered.output_schema)
     return server
+
+
+async def hide_writes_from_read_only_sessions(ctx: Any, call_next: Any) -> Any:
+    """A session whose GitLab scopes are read-only (read_api) is not offered write tools at all."""
+    result = await call_next(ctx)
+    caller = current_caller.get()
+    if ctx.method == "tools/list" and caller is not None and caller.read_only and isinstance(result, dict):
+        tools = [t for t in result.get("tools", []) if (t.get("annotations") or {}).get("readOnlyHint")]
+        result = {**result, "tools": tools}
+    return result
 
 
 def slim_schema(schema: dict[str, Any]) -> None:
     """Trim what pydantic generates but the model gains nothing from, to save its context:
-    titles that repeat property names, `default: null`, and `anyOf [X, null]` (as `type: [X, "null"]`)."""
+    titles that repeat property names, `default: null`, and `anyOf [X, null]` (as `type: [X, "null"]`),
+    in nested models too."""
     schema.pop("title", None)
+    for definition in schema.get("$defs", {}).values():
+        slim_schema(definition)
     for prop in schema.get("properties", {}).values():
         prop.pop("title", None)
         if "default" in prop and prop["default"] is None:
@@ -80,3 +95,5 @@ def slim_schema(schema: dict[str, Any]) -> None:
                 prop.update(other, type=[other["type"], "null"])
                 if "enum" in prop:
                     prop["enum"] = [*prop["enum"], None]
+        if isinstance(prop.get("items"), dict):
+            slim_schema(prop["items"])

@@ -55,8 +55,53 @@ TOOLSETS = {
     "environments": "environments and deployments",
     "webhooks": "project and group webhooks",
 }
-# What a coding session needs every day, within the context budget (bench/tool_catalog.py).
-DEFAULT_TOOLSETS = ("projects", "repository", "merge_requests", "issues", "pipelines", "users")
+# GITLAB_TOOLSETS=default: what a coding session uses every day, across toolsets, within the
+# context budget (bench/tool_catalog.py: at most 12,000 tokens of tools/list).
+DEFAULT_TOOLS = frozenset(
+    {
+        "get_current_user",
+        "list_projects",
+        "get_project",
+        "get_repository_tree",
+        "get_file",
+        "list_commits",
+        "compare_refs",
+        "create_commit",
+        "list_branches",
+        "create_branch",
+        "get_commit",
+        "get_commit_diff",
+        "list_merge_requests",
+        "list_my_merge_requests",
+        "get_merge_request",
+        "get_merge_request_changes",
+        "create_merge_request",
+        "update_merge_request",
+        "merge_merge_request",
+        "approve_merge_request",
+        "list_merge_request_discussions",
+        "create_merge_request_note",
+        "create_merge_request_thread",
+        "reply_to_merge_request_discussion",
+        "resolve_merge_request_discussion",
+        "list_issues",
+        "list_my_issues",
+        "get_issue",
+        "create_issue",
+        "update_issue",
+        "list_issue_notes",
+        "create_issue_note",
+        "list_pipelines",
+        "get_pipeline",
+        "list_pipeline_jobs",
+        "get_job_log",
+        "retry_job",
+        "create_pipeline",
+        "search_project",
+        "search_gitlab",
+        "list_labels",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

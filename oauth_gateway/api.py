@@ -39,7 +39,7 @@ async def health(request: HttpRequest) -> tuple[int, dict[str, str]]:
     return 503, {"status": "unavailable", "database": "unreachable"}
 
 
-@router.get("/oauth/poll", auth=None, response={200: dict, 403: dict, 404: dict})
+@router.get("/oauth/poll", auth=None, response={200: dict, 403: dict, 404: dict}, url_name="oauth-poll")
 def oauth_poll(request: HttpRequest, id: str) -> tuple[int, dict[str, Any]]:
     """Device sign-in: the device page asks whether GitLab approved the code yet."""
     try:

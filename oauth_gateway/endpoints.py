@@ -7,10 +7,12 @@ response (RFC 7591 §3.2.1), and metadata that names PUBLIC_URL and our exact en
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -18,11 +20,9 @@ from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider import views as dot_views
 from oauth2_provider.views.dynamic_client_registration import DynamicClientRegistrationView
 
-from oauth_gateway.models import Application
+from oauth_gateway.models import AccessToken, Application
 from oauth_gateway.redirects import redirect_uri_problem
 from oauth_gateway.services.audit import audit, client_ip
-
-REGISTRATIONS_PER_HOUR = 20  # per client IP
 
 
 def with_cors(response: HttpResponse) -> HttpResponse:
@@ -45,12 +45,37 @@ class CorsMixin:
 
 @method_decorator(csrf_exempt, name="dispatch")
 class TokenView(CorsMixin, dot_views.TokenView):
-    pass
+    """RFC 6749 §3.2 through the toolkit; each issued or refreshed token pair is audited."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        grant = request.POST.get("grant_type", "")
+        if response.status_code == 200:
+            issued = json.loads(response.content).get("access_token", "")
+            token = AccessToken.objects.filter(token_checksum=hashlib.sha256(issued.encode()).hexdigest()).first()
+            if token is not None:
+                kind = "token.refreshed" if grant == "refresh_token" else "token.issued"
+                audit(
+                    kind,
+                    user_id=token.user_id,
+                    application_id=token.application_id,
+                    connection_id=token.connection_id,
+                    ip=client_ip(request),
+                )
+        elif grant:
+            audit("token.refused", outcome="denied", ip=client_ip(request), grant_type=grant)
+        return response
 
 
 @method_decorator(csrf_exempt, name="dispatch")
 class RevokeView(CorsMixin, dot_views.RevokeTokenView):
-    pass
+    """RFC 7009; audited (the toolkit answers 200 whether or not the token was known, §2.2)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == 200:
+            audit("token.revoked", ip=client_ip(request), client_id=request.POST.get("client_id", "")[:100])
+        return response
 
 
 class ServerMetadataView(CorsMixin, dot_views.OAuthServerMetadataView):
@@ -76,7 +101,7 @@ class RegisterView(CorsMixin, DynamicClientRegistrationView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         ip = client_ip(request)
         recent = Application.objects.filter(registration_ip=ip, created__gte=timezone.now() - timedelta(hours=1))
-        if ip and recent.count() >= REGISTRATIONS_PER_HOUR:
+        if ip and recent.count() >= settings.OAUTH_REGISTRATIONS_PER_HOUR:
             response = _error("too_many_requests", "Too many registrations from this address; retry later.", 429)
             response["Retry-After"] = "3600"
             return response
@@ -99,6 +124,7 @@ class RegisterView(CorsMixin, DynamicClientRegistrationView):
         return JsonResponse(data, status=201)
 
 
+@method_decorator(csrf_exempt, name="dispatch")
 class RegisterManagementView(CorsMixin, dot_views.DynamicClientRegistrationManagementView):
     """RFC 7592: read, update or delete a registration with its registration access token."""
 
@@ -114,7 +140,14 @@ def _checked_metadata(request: HttpRequest) -> tuple[Any, HttpResponse | None]:
         metadata = json.loads(request.body)
     except ValueError:
         return None, None
-    uris = metadata.get("redirect_uris") if isinstance(metadata, dict) else None
+    if not isinstance(metadata, dict):
+        return None, None
+    grants = metadata.get("grant_types", ["authorization_code"])
+    if isinstance(grants, list) and not set(grants) <= {"authorization_code", "refresh_token"}:
+        return metadata, _error(
+            "invalid_client_metadata", "grant_types may only be authorization_code and refresh_token"
+        )
+    uris = metadata.get("redirect_uris")
     for uri in uris if isinstance(uris, list) else []:
         problem = redirect_uri_problem(uri) if isinstance(uri, str) else "must be a string"
         if problem:

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views import View
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.views import AuthorizationView
+from oauth2_provider.views.mixins import OAuthLibMixin
 
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
 from oauth_gateway.models import Application, PendingSignIn
@@ -55,9 +56,13 @@ class AuthorizeView(AuthorizationView):
         application = Application.objects.filter(client_id=client_id or "").first()
         if request.method == "GET":
             try:
-                self.validate_authorization_request(request)
+                _, credentials = self.validate_authorization_request(request)
             except OAuthToolkitError as error:
                 return self.error_response(error, application=None)
+            if query.get("code_challenge_method") != "S256":
+                # RFC 9700 §2.1.1: S256 only; the client and redirect URI are valid, so tell it there.
+                url = _error_url(credentials, "invalid_request", "code_challenge_method must be S256.")
+                return self.redirect(url, application)
         if application is None or application.disabled:
             return error_page(request, "This client is unknown or has been disabled by the administrator.")
         if fresh_signin(request, application.client_id) is None:
@@ -66,6 +71,15 @@ class AuthorizeView(AuthorizationView):
             next_url = f"{reverse('oauth2_provider:authorize')}?{query.urlencode()}"
             return HttpResponseRedirect(f"{reverse('oauth-signin')}?{urlencode({'next': next_url})}")
         return super().dispatch(request, *args, **kwargs)
+
+    def error_response(self, error: Any, application: Any, **kwargs: Any) -> HttpResponse:
+        """RFC 6749 §4.1.2.1: an unknown client or a redirect URI it did not register gets a page,
+        never a redirect; other errors go back to the client's (verified) redirect URI."""
+        redirect, response = OAuthLibMixin.error_response(self, error, **kwargs)
+        if redirect:
+            return self.redirect(response["url"], application)
+        description = getattr(response["error"], "description", "") or "The authorization request is invalid."
+        return error_page(self.request, f"The client sent an invalid request: {description}")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -153,6 +167,15 @@ class DeviceView(View):
         if pending is None or bound.get("id") != str(pending.pk):
             return error_page(request, "This sign-in is unknown or belongs to another browser.", 404)
         return render(request, "oauth_gateway/device.html", {"pending": pending})
+
+
+def _error_url(credentials: dict[str, Any], error: str, description: str) -> str:
+    """The client's redirect URI carrying an error (RFC 6749 §4.1.2.1, with RFC 9207 `iss`)."""
+    params = {"error": error, "error_description": description, "iss": settings.PUBLIC_URL}
+    if credentials.get("state"):
+        params["state"] = credentials["state"]
+    separator = "&" if "?" in credentials["redirect_uri"] else "?"
+    return f"{credentials['redirect_uri']}{separator}{urlencode(params)}"
 
 
 def _authorize_query(next_url: str) -> QueryDict | None:

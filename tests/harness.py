@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 
+from config.startup import daphne_argv
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
 
@@ -29,7 +31,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+def wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -103,11 +105,14 @@ def server_database(tmp_dir: Path) -> Iterator[str]:
 
 
 class Server:
-    def __init__(self, url: str, process: subprocess.Popen[bytes], env: dict[str, str]) -> None:
+    def __init__(
+        self, url: str, process: subprocess.Popen[bytes], env: dict[str, str], log_path: Path | None = None
+    ) -> None:
         self.url = url
         self.mcp_url = f"{url}/mcp"
         self.process = process
         self.env = env
+        self.log_path = log_path
 
 
 def server_env(database_url: str, sim: Sim, **overrides: str) -> dict[str, str]:
@@ -124,18 +129,31 @@ def server_env(database_url: str, sim: Sim, **overrides: str) -> dict[str, str]:
     return {k: v for k, v in env.items() if v != ""}
 
 
+def server_rows(database_url: str, sql: str) -> list[tuple[Any, ...]]:
+    """Rows from a server's own database (SQLite file or PostgreSQL), for tests that check what it stored."""
+    if database_url.startswith("sqlite:///"):
+        import sqlite3
+
+        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as conn:
+            return list(conn.execute(sql).fetchall())
+    import psycopg
+
+    with psycopg.connect(database_url.replace("postgres://", "postgresql://", 1)) as conn:
+        return list(conn.execute(sql).fetchall())  # type: ignore[arg-type]
+
+
 def migrate(env: dict[str, str]) -> None:
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
 
 
 @contextmanager
-def run_server(env: dict[str, str], *, log_path: Path | None = None) -> Iterator[Server]:
+def run_server(env: dict[str, str], *, log_path: Path | None = None, port: int | None = None) -> Iterator[Server]:
     """Daphne serving config.asgi, exactly as `manage.py serve` starts it."""
-    port = free_port()
+    port = port or free_port()
     env = {**env, "PORT": str(port), "HOST": "127.0.0.1"}
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        daphne_argv("127.0.0.1", port),
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -143,7 +161,7 @@ def run_server(env: dict[str, str], *, log_path: Path | None = None) -> Iterator
     )
     try:
         wait_http(f"http://127.0.0.1:{port}/health", process)
-        yield Server(f"http://127.0.0.1:{port}", process, env)
+        yield Server(f"http://127.0.0.1:{port}", process, env, log_path)
     finally:
         stop(process)
         if log_path:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,6 +24,8 @@ OAUTH_ENV = {
     "OAUTH_SESSION_SECRET": "test-secret-0123456789-abcdefghijklmnop",
     "GITLAB_OAUTH_CLIENT_ID": "gitlab-mcp-public",
     "GITLAB_TOKEN": "",
+    "OAUTH_DEVICE_POLL_INTERVAL": "1",
+    "OAUTH_REGISTRATIONS_PER_HOUR": "1000",
 }
 CLIENT_REDIRECT = "http://127.0.0.1:59999/callback"  # never listened on: the browser stops there
 
@@ -48,11 +51,14 @@ class MemoryStorage(TokenStorage):
 class Browser:
     """Follows redirects like a browser, signed in at GitLab as `username`, and clicks through."""
 
-    def __init__(self, username: str, *, leg: str = "authorization_code", allow: bool = True) -> None:
+    def __init__(
+        self, username: str, *, leg: str = "authorization_code", allow: bool = True, sim_url: str = ""
+    ) -> None:
         self.http = httpx.Client(follow_redirects=False, timeout=30)
         self.http.cookies.set("gitlab_sim_user", username)
-        self.leg, self.allow = leg, allow
+        self.username, self.leg, self.allow, self.sim_url = username, leg, allow, sim_url
         self.pages: list[str] = []
+        self.polls: list[dict[str, Any]] = []
 
     def authorize(self, url: str) -> dict[str, str]:
         """Walk from the client's /authorize URL to the client's redirect URI; its query params."""
@@ -69,7 +75,9 @@ class Browser:
             if response.status_code != 200:
                 raise AssertionError(f"{response.status_code} at {response.url}: {response.text[:300]}")
             fields = form_fields(response.text)
-            if "leg" in response.text and "next" in fields:
+            if 'id="user-code"' in response.text:
+                response = self._enter_device_code(response)
+            elif "leg" in response.text and "next" in fields:
                 response = self.http.post(str(response.url), data={**fields, "leg": self.leg})
             elif "allow" in response.text and "client_id" in fields:
                 choice = {"allow": "Authorize"} if self.allow else {"cancel": "cancel"}
@@ -77,6 +85,26 @@ class Browser:
             else:
                 raise AssertionError(f"unexpected page at {response.url}: {response.text[:300]}")
         raise AssertionError("too many redirects")
+
+    def _enter_device_code(self, page: httpx.Response) -> httpx.Response:
+        """Do what the user does at GitLab (approve the code), then what the page's script does."""
+        user_code = re.search(r'id="user-code">([^<]+)<', page.text).group(1)  # type: ignore[union-attr]
+        approval = {"user_code": user_code, "username": self.username, "deny": not self.allow}
+        httpx.post(f"{self.sim_url}/_sim/oauth/device", json=approval).raise_for_status()
+        poll_url = urljoin(str(page.url), re.search(r'const pollUrl = "([^"]+)"', page.text).group(1))  # type: ignore[union-attr]
+        for _ in range(60):
+            status = self.http.get(poll_url).json()
+            self.polls.append(status)
+            if status["status"] == "complete":
+                return self.http.get(urljoin(str(page.url), status["next"]))
+            if status["status"] == "failed":
+                raise DeviceSignInFailed(status["error"])
+            time.sleep(0.25)
+        raise AssertionError("device sign-in never completed")
+
+
+class DeviceSignInFailed(Exception):
+    pass
 
 
 def form_fields(page: str) -> dict[str, str]:
@@ -92,7 +120,12 @@ def form_fields(page: str) -> dict[str, str]:
 
 @asynccontextmanager
 async def oauth_mcp(
-    server_url: str, browser: Browser, *, storage: MemoryStorage | None = None, confidential: bool = False
+    server_url: str,
+    browser: Browser,
+    *,
+    storage: MemoryStorage | None = None,
+    confidential: bool = False,
+    providers: list[OAuthClientProvider] | None = None,
 ) -> AsyncIterator[Client]:
     """An MCP SDK client that signs in through OAuth (discovery, registration, PKCE) as the browser's user."""
     storage = storage or MemoryStorage()
@@ -121,9 +154,13 @@ async def oauth_mcp(
         redirect_handler=redirect_handler,
         callback_handler=callback_handler,
     )
-    async with httpx2.AsyncClient(auth=provider, timeout=30) as http:
-        async with Client(streamable_http_client(f"{server_url}/mcp", http_client=http)) as client:
-            yield client
+    if providers is not None:
+        providers.append(provider)
+    async with (
+        httpx2.AsyncClient(auth=provider, timeout=30) as http,
+        Client(streamable_http_client(f"{server_url}/mcp", http_client=http)) as client,
+    ):
+        yield client
 
 
 def structured(result: Any) -> Any:

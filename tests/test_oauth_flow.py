@@ -62,3 +62,64 @@ def test_a_garbage_token_is_invalid_token(start_server):
     assert response.status_code == 401
     assert 'error="invalid_token"' in response.headers["www-authenticate"]
     assert response.json()["error"] == "invalid_token"
+
+
+async def test_the_device_leg_signs_in_with_a_code(start_server, sim: Sim):
+    httpx.post(f"{sim.url}/_sim/oauth/config", json={"device_interval": 1}).raise_for_status()
+    server = oauth_server(start_server)
+    browser = Browser("bob", leg="device", sim_url=sim.url)
+    async with oauth_mcp(server.url, browser) as client:
+        me = structured(await client.call_tool("get_current_user", {}))
+    assert me["username"] == "bob"
+    assert browser.polls[-1]["status"] == "complete"
+    grants = [r["grant_type"] for r in sim.requests() if r["path"] == "/oauth/token"]
+    assert set(grants) == {"urn:ietf:params:oauth:grant-type:device_code"}
+
+
+async def test_a_denied_device_code_ends_the_sign_in(start_server, sim: Sim):
+    import pytest
+
+    from tests.oauth_client import DeviceSignInFailed
+
+    httpx.post(f"{sim.url}/_sim/oauth/config", json={"device_interval": 1}).raise_for_status()
+    server = oauth_server(start_server)
+    browser = Browser("bob", leg="device", allow=False, sim_url=sim.url)
+    with pytest.raises(DeviceSignInFailed, match="denied in GitLab"):
+        browser.authorize(await _authorize_url(server))
+
+
+async def test_a_confidential_client_signs_in_with_its_secret(start_server, sim: Sim):
+    server = oauth_server(start_server)
+    async with oauth_mcp(server.url, Browser("alice"), confidential=True) as client:
+        me = structured(await client.call_tool("get_current_user", {}))
+    assert me["username"] == "alice"
+
+
+async def _authorize_url(server: Server) -> str:
+    """Register a public client by hand and build its /authorize URL (for tests that stop mid-way)."""
+    from tests.oauth_client import CLIENT_REDIRECT
+
+    client = httpx.post(
+        f"{server.url}/register",
+        json={"redirect_uris": [CLIENT_REDIRECT], "token_endpoint_auth_method": "none", "client_name": "Manual"},
+    ).json()
+    query = httpx.QueryParams(
+        response_type="code",
+        client_id=client["client_id"],
+        redirect_uri=CLIENT_REDIRECT,
+        code_challenge="E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        code_challenge_method="S256",
+        state="xyz",
+    )
+    return f"{server.url}/authorize?{query}"
+
+
+async def test_a_read_only_gitlab_session_never_sees_write_tools(start_server, sim: Sim):
+    server = start_server(**OAUTH_ENV, GITLAB_OAUTH_SCOPES="read_api,read_user")
+    async with oauth_mcp(server.url, Browser("alice")) as client:
+        tools = (await client.list_tools()).tools
+        refused = await client.call_tool("create_issue", {"project": "acme/app", "title": "nope"})
+        read = await client.call_tool("get_project", {"project": "acme/app"})
+    assert tools and all(t.annotations.read_only_hint for t in tools)
+    assert refused.is_error and "read-only scopes" in refused.content[0].text
+    assert not read.is_error

@@ -6,7 +6,7 @@ import jsonschema
 import pytest
 
 from mcp_bridge.server import chosen_toolsets, enabled_tools
-from mcp_bridge.toolkit import DEFAULT_TOOLSETS, REGISTRY, TOOLSETS
+from mcp_bridge.toolkit import DEFAULT_TOOLS, REGISTRY, TOOLSETS
 from tests.conftest import MCP
 
 
@@ -37,16 +37,27 @@ async def test_gitlab_toolsets_picks_what_is_served(start_server, sim):
     assert {REGISTRY[t.name].toolset for t in tools} == {"pipelines", "users"}
 
 
-async def test_the_default_toolsets_are_served_without_configuration(start_server, sim):
+async def test_the_default_set_is_served_without_configuration(start_server, sim):
     server = start_server(GITLAB_TOOLSETS="")  # unset
-    served = {REGISTRY[t.name].toolset for t in await MCP(server.mcp_url).list_tools()}
-    assert served == set(DEFAULT_TOOLSETS)
+    served = {t.name for t in await MCP(server.mcp_url).list_tools()}
+    assert served == set(DEFAULT_TOOLS)
 
 
 def test_toolsets_resolve_default_all_and_names():
-    assert chosen_toolsets(["default"]) == set(DEFAULT_TOOLSETS)
+    everything = {s.name for s in REGISTRY.values()}
+    assert {s.name for s in enabled_tools(read_only=False, denied_regex="", toolsets=["default"])} == DEFAULT_TOOLS
+    assert {s.name for s in enabled_tools(read_only=False, denied_regex="", toolsets=["all"])} == everything
+    default_and_wiki = {s.name for s in enabled_tools(read_only=False, denied_regex="", toolsets=["default", "wiki"])}
+    assert default_and_wiki == DEFAULT_TOOLS | {s.name for s in REGISTRY.values() if s.toolset == "wiki"}
     assert chosen_toolsets(["all"]) == set(TOOLSETS)
-    assert chosen_toolsets(["default", "wiki"]) == {*DEFAULT_TOOLSETS, "wiki"}
+
+
+def test_the_default_set_names_real_tools():
+    assert set(DEFAULT_TOOLS) <= set(REGISTRY)
+
+
+def test_every_toolset_has_tools():
+    assert {spec.toolset for spec in REGISTRY.values()} == set(TOOLSETS)
 
 
 def test_enabled_tools_filters_by_policy():

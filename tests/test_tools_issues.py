@@ -269,3 +269,34 @@ def test_the_simulator_refuses_bad_issue_requests_as_gitlab_does(sim: Sim):
     created = httpx.post(api, json={"title": "x", "labels": "b,a", "assignee_ids": [3]}, headers=auth)
     assert created.status_code == 201
     assert (created.json()["labels"], created.json()["assignees"]) == (["a", "b"], [])  # charlie cannot see acme/app
+
+
+# --- across projects: list_group_issues, list_my_issues -----------------------------------------
+async def test_list_group_issues_covers_the_groups_projects(mcp, mcp_as, text_of):
+    page = (await mcp.call("list_group_issues", group="acme", per_page=3)).structured_content
+    assert [i["reference"] for i in page["items"]] == ["acme/website#3", "acme/website#2", "acme/website#1"]
+    assert page["total"] == 23  # 20 open in acme/app, 3 in acme/website
+    critical = await mcp.call("list_group_issues", group="10", state="all", labels=["critical"])
+    assert iids(critical) == [23, 18, 13, 8, 3]
+    assert (await mcp_as("bob").call("list_group_issues", group="acme")).structured_content["total"] == 22
+    charlie = mcp_as("charlie")  # acme is public: he sees its public issues only
+    assert iids(await charlie.call("list_group_issues", group="acme")) == [3, 1]
+    hidden = await charlie.call("list_group_issues", group="labs")
+    assert hidden.is_error and "Group labs not found or you have no access: 404 Group Not Found" in text_of(hidden)
+
+
+async def test_list_my_issues_assigned_or_created_across_projects(mcp, mcp_as, text_of):
+    assigned = await mcp.call("list_my_issues")
+    assert iids(assigned) == [24, 21, 17, 16, 13, 12, 9, 8, 4, 1]
+    assert assigned.structured_content["items"][0]["reference"] == "acme/app#24"
+    created = (await mcp.call("list_my_issues", scope="created_by_me", per_page=4)).structured_content
+    assert [i["reference"] for i in created["items"]] == [
+        "acme/website#3",
+        "acme/website#2",
+        "acme/website#1",
+        "acme/app#23",
+    ]
+    bobs = (await mcp_as("bob").call("list_my_issues", search="Secret")).structured_content["items"]
+    assert [i["reference"] for i in bobs] == ["bob/secret#1"]
+    refused = await mcp.call("list_my_issues", scope="all")
+    assert refused.is_error and "scope" in text_of(refused)

@@ -1,7 +1,8 @@
-"""Tools of the merge_requests area, through the MCP SDK client (acting as alice).
+"""Reading tools of the merge_requests area, through the MCP SDK client (acting as alice).
 
 The seed (tests/gitlab_sim/areas/merge_requests.py): acme/app has !1-!6 (opened: 1, 3, 4, 6; !2 merged,
-!5 closed); !3 changes 45 files, !4 has a ~200 kB diff and eight more files; bob/secret has !1, hidden from alice.
+!5 closed); !3 changes 45 files, !4 has a ~200 kB diff and eight more files; acme/website !1 needs an
+approval; bob/secret has !1, hidden from alice. Writing tools: test_tools_merge_requests_write.py.
 """
 
 from __future__ import annotations
@@ -242,3 +243,87 @@ async def test_changes_reject_invalid_arguments(mcp, text_of):
     assert result.is_error and "start_line" in text_of(result)
     result = await mcp.call("get_merge_request_changes", project="acme/app", iid=4, per_page=101)
     assert result.is_error and "per_page" in text_of(result)
+
+
+# --- across projects -------------------------------------------------------------------------------
+async def test_group_mrs_span_its_projects_as_each_user_sees_them(mcp, mcp_as, text_of):
+    page = (await mcp.call("list_group_merge_requests", group="acme")).structured_content
+    assert [mr["reference"] for mr in page["items"]] == [
+        "acme/app!3",
+        "acme/app!6",
+        "acme/app!1",
+        "acme/app!4",
+        "acme/website!1",
+    ]
+    bugs = await mcp.call("list_group_merge_requests", group="10", state="all", labels=["bug"])
+    assert [mr["reference"] for mr in bugs.structured_content["items"]] == ["acme/app!6", "acme/app!2"]
+    charlie = (await mcp_as("charlie").call("list_group_merge_requests", group="acme")).structured_content
+    assert [mr["reference"] for mr in charlie["items"]] == ["acme/website!1"]  # acme/app is private
+    missing = await mcp.call("list_group_merge_requests", group="nope")
+    assert missing.is_error and "Group nope not found or you have no access" in text_of(missing)
+
+
+async def test_my_mrs_by_assignment_review_or_authorship(mcp, mcp_as, sim, text_of):
+    async def refs(client, **arguments):
+        page = (await client.call("list_my_merge_requests", **arguments)).structured_content
+        return [mr["reference"] for mr in page["items"]]
+
+    assert await refs(mcp) == ["acme/app!3", "acme/app!6"]
+    assert "scope=assigned_to_me" in sim.requests()[-1]["query"]
+    assert await refs(mcp, scope="reviews_for_me") == ["acme/app!1", "acme/app!4"]
+    assert await refs(mcp, scope="created_by_me") == ["acme/app!3", "acme/app!6", "acme/website!1"]
+    assert await refs(mcp_as("bob"), scope="reviews_for_me", state="all") == ["acme/app!6", "acme/app!2"]
+    bad = await mcp.call("list_my_merge_requests", scope="everything")
+    assert bad.is_error and "scope" in text_of(bad)
+
+
+# --- what belongs to a merge request ---------------------------------------------------------------
+async def test_approvals_state(mcp, text_of):
+    site = (await mcp.call("get_merge_request_approvals", project="acme/website", iid=1)).structured_content
+    assert site == {
+        "iid": 1,
+        "approved": False,
+        "approvals_required": 1,
+        "approvals_left": 1,
+        "user_has_approved": False,
+        "user_can_approve": True,
+        "approved_by": [],
+    }
+    missing = await mcp.call("get_merge_request_approvals", project="acme/app", iid=99)
+    assert missing.is_error and "Merge request !99 in acme/app not found" in text_of(missing)
+
+
+async def test_mr_commits(mcp, text_of):
+    login = (await mcp.call("list_merge_request_commits", project="acme/app", iid=1)).structured_content
+    assert [c["title"] for c in login["items"]] == ["Mention login in README", "Add login form"]
+    assert set(login["items"][0]) == {"id", "short_id", "title", "author_name", "authored_date", "web_url"}
+    merged = (await mcp.call("list_merge_request_commits", project="acme/app", iid=2)).structured_content
+    assert [c["title"] for c in merged["items"]] == ["Fix crash on empty config"]
+    hidden = await mcp.call("list_merge_request_commits", project="bob/secret", iid=1)
+    assert hidden.is_error and "not found or you have no access" in text_of(hidden)
+
+
+async def test_mr_pipelines_newest_first(mcp, text_of):
+    page = (await mcp.call("list_merge_request_pipelines", project="acme/app", iid=1)).structured_content
+    assert [(p["id"], p["status"]) for p in page["items"]] == [(10011, "success"), (505, "canceled"), (502, "failed")]
+    assert page["items"][0]["ref"] == "refs/merge-requests/1/head"
+    missing = await mcp.call("list_merge_request_pipelines", project="acme/app", iid=42)
+    assert missing.is_error and "Merge request !42 in acme/app not found" in text_of(missing)
+
+
+async def test_issues_an_mr_closes(mcp, text_of):
+    page = (await mcp.call("get_merge_request_closes_issues", project="acme/app", iid=2)).structured_content
+    assert [(i["iid"], i["state"]) for i in page["items"]] == [(3, "opened")]
+    assert (await mcp.call("get_merge_request_closes_issues", project="101", iid=1)).structured_content["items"] == []
+    hidden = await mcp.call("get_merge_request_closes_issues", project="bob/secret", iid=1)
+    assert hidden.is_error and "not found or you have no access" in text_of(hidden)
+
+
+async def test_mr_participants(mcp, text_of):
+    page = (await mcp.call("list_merge_request_participants", project="acme/app", iid=6)).structured_content
+    assert page["items"] == [
+        {"id": 1, "username": "alice", "name": "Alice Liddell"},
+        {"id": 2, "username": "bob", "name": "Bob Builder"},
+    ]
+    missing = await mcp.call("list_merge_request_participants", project="acme/app", iid=77)
+    assert missing.is_error and "Merge request !77 in acme/app not found" in text_of(missing)

@@ -1,7 +1,8 @@
 """Tools of the pipelines area, through the MCP SDK client (acting as alice).
 
 Seed (tests/gitlab_sim/areas/pipelines.py): acme/app has pipelines 501-506; 502 failed on feature/login,
-its job 5104 (rspec) failed with a 1,500-line log; bob/secret has pipeline 601 and job 6001, hidden from alice.
+its job 5104 (rspec) failed with a 1,500-line log and left artifacts (a JUnit report of 1,478 tests, a
+5,000-line debug log, a PNG); bob/secret has pipeline 601 and job 6001, hidden from alice.
 """
 
 from __future__ import annotations
@@ -216,3 +217,85 @@ async def test_get_job_log_rejects_invalid_arguments(mcp, text_of, arguments):
 )
 def test_clean_log(raw, clean):
     assert clean_log(raw) == clean
+
+
+async def test_get_job(mcp, text_of):
+    result = await mcp.call("get_job", project="acme/app", job_id=5104)
+    assert not result.is_error
+    job = result.structured_content
+    assert (job["id"], job["name"], job["stage"], job["status"]) == (5104, "rspec", "test", "failed")
+    assert job["failure_reason"] == "script_failure" and job["pipeline_id"] == 502
+    assert job["user"] == "bob" and job["ref"] == "feature/login" and job["duration"] == 93.25
+    for project in ("bob/secret", "acme/app"):
+        hidden = await mcp.call("get_job", project=project, job_id=6001)
+        assert hidden.is_error and "not found or you have no access" in text_of(hidden)
+
+
+async def test_list_job_artifacts(mcp, text_of):
+    result = await mcp.call("list_job_artifacts", project="acme/app", job_id=5104)
+    assert not result.is_error
+    listed = result.structured_content
+    assert [a["file_type"] for a in listed["artifacts"]] == ["archive", "metadata", "trace", "junit"]
+    assert listed["artifacts"][0]["filename"] == "artifacts.zip" and listed["artifacts"][0]["size"] > 100_000
+    assert listed["artifacts_expire_at"] == "2024-06-02T10:02:33.250Z"
+    none = await mcp.call("list_job_artifacts", project="acme/app", job_id=5103)
+    assert none.structured_content["artifacts"] == [] and none.structured_content["artifacts_expire_at"] is None
+    missing = await mcp.call("list_job_artifacts", project="acme/app", job_id=99999)
+    assert missing.is_error and "Job 99999 in acme/app not found" in text_of(missing)
+
+
+async def test_get_job_artifact_file_reads_text_in_windows(mcp, sim):
+    junit = await mcp.call("get_job_artifact_file", project="acme/app", job_id=5104, artifact_path="reports/junit.xml")
+    assert not junit.is_error
+    window = junit.structured_content
+    assert window["binary"] is False and window["total_lines"] == 1483
+    assert window["content"].startswith('<?xml version="1.0" encoding="utf-8"?>\n<testsuites>')
+    assert (window["first_line"], window["last_line"], window["truncated"]) == (1, 400, True)
+    assert "start_line" in window["hint"]
+    tail = await mcp.call(
+        "get_job_artifact_file", project="acme/app", job_id=5104, artifact_path="reports/junit.xml", start_line=1479
+    )
+    assert "test_refund_rounding" in tail.structured_content["content"]
+    assert tail.structured_content["last_line"] == 1483
+    sent = [r["path"] for r in sim.requests() if "/artifacts/" in r["path"]]
+    assert sent[0] == "/api/v4/projects/acme%2Fapp/jobs/5104/artifacts/reports/junit.xml"
+
+
+async def test_get_job_artifact_file_caps_a_big_log(mcp):
+    log = await mcp.call(
+        "get_job_artifact_file", project="acme/app", job_id=5104, artifact_path="logs/debug.log", line_count=2000
+    )
+    window = log.structured_content
+    assert window["total_lines"] == 5000 and window["size"] > 200_000
+    assert len(window["content"]) <= 40_000 and window["last_line"] < 2000 and window["truncated"] is True
+
+
+async def test_get_job_artifact_file_binary_missing_and_hidden(mcp, text_of):
+    png = await mcp.call(
+        "get_job_artifact_file", project="acme/app", job_id=5104, artifact_path="screenshots/refund.png"
+    )
+    assert png.structured_content["binary"] is True and png.structured_content["content_type"] == "image/png"
+    assert "content" not in png.structured_content and png.structured_content["size"] == 33
+    missing = await mcp.call("get_job_artifact_file", project="acme/app", job_id=5104, artifact_path="nope.txt")
+    assert missing.is_error and "Artifact nope.txt of job 5104 in acme/app not found" in text_of(missing)
+    no_archive = await mcp.call("get_job_artifact_file", project="acme/app", job_id=5103, artifact_path="a.txt")
+    assert no_archive.is_error and "not found" in text_of(no_archive)
+    hidden = await mcp.call("get_job_artifact_file", project="bob/secret", job_id=6001, artifact_path="leak-report.txt")
+    assert hidden.is_error and "TOP SECRET" not in text_of(hidden)
+
+
+async def test_get_pipeline_test_report_summary(mcp, text_of):
+    result = await mcp.call("get_pipeline_test_report_summary", project="acme/app", pipeline_id=502)
+    assert not result.is_error
+    report = result.structured_content
+    assert report["total"]["count"] == 1478 and report["total"]["failed"] == 1 and report["total"]["success"] == 1477
+    [suite] = report["test_suites"]
+    assert suite["name"] == "rspec" and suite["build_ids"] == [5104] and suite["failed_count"] == 1
+    passing = (
+        await mcp.call("get_pipeline_test_report_summary", project="acme/app", pipeline_id=501)
+    ).structured_content
+    assert (passing["total"]["count"], passing["total"]["skipped"], passing["total"]["failed"]) == (12, 2, 0)
+    empty = (await mcp.call("get_pipeline_test_report_summary", project="acme/app", pipeline_id=503)).structured_content
+    assert empty["total"]["count"] == 0 and empty["test_suites"] == []
+    hidden = await mcp.call("get_pipeline_test_report_summary", project="bob/secret", pipeline_id=601)
+    assert hidden.is_error and "Test report of pipeline 601 in bob/secret not found" in text_of(hidden)

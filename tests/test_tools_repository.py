@@ -93,7 +93,8 @@ async def test_get_file_reads_text_on_the_default_branch(mcp, sim):
     assert file["last_commit_id"] == history["items"][0]["id"]
     assert file["commit_id"] == newest["items"][0]["id"] != file["last_commit_id"]
     sent = [r for r in sim.requests() if "/repository/files/" in r["path"]]
-    assert sent[0]["path"] == "/api/v4/projects/acme%2Fapp/repository/files/src%2Fapp.py"
+    # The raw endpoint: no base64, metadata in X-Gitlab-* headers.
+    assert sent[0]["path"] == "/api/v4/projects/acme%2Fapp/repository/files/src%2Fapp.py/raw"
     assert sent[0]["query"] == "ref=HEAD"
 
 
@@ -168,44 +169,6 @@ async def test_get_file_rejects_bad_arguments(mcp, text_of):
     assert result.is_error and "file_path" in text_of(result)
 
 
-# --- list_branches --------------------------------------------------------------------------------
-async def test_list_branches_with_default_protected_and_merged(mcp):
-    result = await mcp.call("list_branches", project="acme/app")
-    assert not result.is_error
-    page = result.structured_content
-    branches = {b["name"]: b for b in page["items"]}
-    assert list(branches) == ["feature/login", "fix/typo", "main"]
-    main = branches["main"]
-    assert (main["default"], main["protected"], main["merged"], main["developers_can_push"]) == (
-        True,
-        True,
-        False,
-        False,
-    )
-    assert main["web_url"] == "http://gitlab.sim/acme/app/-/tree/main"
-    assert main["commit"]["title"] == "Document setup steps in README"
-    assert set(main["commit"]) == {"short_id", "title", "committed_date"}
-    assert branches["fix/typo"]["merged"] is True and branches["feature/login"]["merged"] is False
-    assert page["total"] == 3
-
-
-async def test_list_branches_searches_and_pages(mcp):
-    found = (await mcp.call("list_branches", project="acme/app", search="^fix")).structured_content
-    assert [b["name"] for b in found["items"]] == ["fix/typo"]
-    found = (await mcp.call("list_branches", project="acme/app", search="LOGIN")).structured_content
-    assert [b["name"] for b in found["items"]] == ["feature/login"]
-    first = (await mcp.call("list_branches", project="acme/app", per_page=2)).structured_content
-    assert (len(first["items"]), first["next_page"], first["total"]) == (2, 2, 3)
-
-
-async def test_list_branches_errors(mcp, text_of):
-    result = await mcp.call("list_branches", project="bob/secret")
-    assert result.is_error
-    assert f"Branches of bob/secret {HIDDEN}: 404 Project Not Found" in text_of(result)
-    result = await mcp.call("list_branches", project="acme/app", per_page=0)
-    assert result.is_error and "per_page" in text_of(result)
-
-
 # --- list_commits ---------------------------------------------------------------------------------
 async def test_list_commits_newest_first_with_pagination_without_total(mcp):
     result = await mcp.call("list_commits", project="acme/app", per_page=3)
@@ -249,3 +212,101 @@ async def test_list_commits_errors(mcp, text_of):
     assert f"Commits of bob/secret {HIDDEN}: 404 Project Not Found" in text_of(result)
     result = await mcp.call("list_commits", project="acme/app", since="last tuesday")
     assert result.is_error and "since" in text_of(result)
+
+
+# --- get_file_blame -------------------------------------------------------------------------------
+async def test_blame_names_the_commit_of_each_line(mcp):
+    result = await mcp.call("get_file_blame", project="acme/app", file_path="README.md")
+    assert not result.is_error
+    blame = result.structured_content
+    assert (blame["first_line"], blame["last_line"], "hint" not in blame) == (1, 8, True)
+    first, second = blame["ranges"]
+    assert (first["first_line"], first["lines"][0], len(first["lines"])) == (1, "# Acme App", 3)
+    assert (second["first_line"], second["lines"][1]) == (4, "## Setup")
+    assert blame["commits"][first["commit"]] == {
+        "title": "Initial commit",
+        "author_name": "Alice Liddell",
+        "authored_date": "2024-02-01T10:00:00.000+00:00",
+    }
+    assert blame["commits"][second["commit"]]["title"] == "Document setup steps in README"
+    text = (await mcp.call("get_file_blame", project="acme/app", file_path="src/utils/text.py")).structured_content
+    titles = [text["commits"][r["commit"]]["title"] for r in text["ranges"]]
+    assert titles == ["Add text utilities", "Fix greeting punctuation"]
+
+
+async def test_blame_a_range_of_a_long_file(mcp, sim):
+    args = {"project": "acme/app", "file_path": "docs/changelog.md", "start_line": 2990, "line_count": 50}
+    blame = (await mcp.call("get_file_blame", **args)).structured_content
+    assert (blame["first_line"], blame["last_line"]) == (2990, 3000)
+    assert blame["ranges"][0]["lines"] == [changelog_line(n) for n in range(2990, 3001)]
+    sent = next(r for r in sim.requests() if r["path"].endswith("/blame"))
+    assert "range%5Bstart%5D=2990&range%5Bend%5D=3039" in sent["query"]
+    first = (await mcp.call("get_file_blame", project="acme/app", file_path="docs/changelog.md")).structured_content
+    assert (first["last_line"], first["hint"]) == (200, "More lines may follow: pass start_line=201.")
+
+
+async def test_blame_errors(mcp, text_of):
+    args = {"project": "acme/app", "file_path": "README.md", "start_line": 50}
+    result = await mcp.call("get_file_blame", **args)
+    assert result.is_error and "range is outside of the file length" in text_of(result)
+    result = await mcp.call("get_file_blame", project="acme/app", file_path="nope.md")
+    assert result.is_error and f"File nope.md at the default branch in acme/app {HIDDEN}" in text_of(result)
+
+
+# --- compare_refs ---------------------------------------------------------------------------------
+async def test_compare_a_branch_with_main(mcp):
+    result = await mcp.call("compare_refs", project="acme/app", from_ref="main", to_ref="feature/login")
+    assert not result.is_error
+    diff = result.structured_content
+    assert [c["title"] for c in diff["commits"]] == ["Add login form", "Mention login in README"]
+    assert (diff["total_commits"], diff["total_files"], diff["next_page"]) == (2, 2, None)
+    readme, login = diff["files"]
+    assert readme["new_path"] == "README.md" and "+## Login" in readme["diff"]
+    assert (login["new_path"], login["new_file"]) == ("src/login.py", True)
+    assert login["diff"].startswith("@@ -0,0 +1,2 @@")
+
+
+async def test_compare_straight_or_from_the_merge_base(mcp):
+    args = {"project": "acme/app", "from_ref": "feature/login", "to_ref": "fix/typo"}
+    base = (await mcp.call("compare_refs", **args)).structured_content
+    assert (base["commits"], base["files"]) == ([], [])  # fix/typo is behind
+    straight = (await mcp.call("compare_refs", **args, straight=True)).structured_content
+    files = {f["new_path"]: f for f in straight["files"]}
+    assert set(files) == {"README.md", "src/login.py"} and files["src/login.py"]["deleted_file"] is True
+
+
+async def test_compare_caps_big_diffs_and_pages_files(mcp):
+    history = (await mcp.call("list_commits", project="acme/app", per_page=10)).structured_content["items"]
+    args = {"project": "acme/app", "from_ref": history[-1]["id"], "to_ref": "main", "paths": ["docs/"]}
+    big = (await mcp.call("compare_refs", **args)).structured_content
+    changelog = big["files"][0]
+    assert changelog["truncated"] is True and len(changelog["diff"]) <= 10_000
+    assert changelog["total_lines"] == CHANGELOG_LINES + 1  # the hunk header
+    assert "pass paths=[<file>] and start_line" in big["hint"]
+    more = (await mcp.call("compare_refs", **args, start_line=changelog["last_line"] + 1)).structured_content
+    assert more["files"][0]["diff"].startswith(f"+{changelog_line(changelog['last_line'])}")
+    paged = (await mcp.call("compare_refs", **args | {"paths": None}, per_page=2)).structured_content
+    assert (len(paged["files"]), paged["next_page"], paged["total_files"]) == (2, 2, 7)
+
+
+async def test_compare_errors(mcp, text_of):
+    result = await mcp.call("compare_refs", project="acme/app", from_ref="main", to_ref="nowhere")
+    assert result.is_error
+    assert f"Comparison main...nowhere in acme/app {HIDDEN}: 404 Ref Not Found" in text_of(result)
+
+
+# --- list_repository_contributors -----------------------------------------------------------------
+async def test_contributors_by_commit_count(mcp):
+    result = await mcp.call("list_repository_contributors", project="acme/app")
+    assert not result.is_error
+    assert result.structured_content["items"] == [
+        {"name": "Alice Liddell", "email": "alice@example.com", "commits": 4},
+        {"name": "Bob Builder", "email": "bob@example.com", "commits": 3},
+    ]
+    by_name = await mcp.call("list_repository_contributors", project="acme/app", order_by="name", sort="asc")
+    assert [p["name"] for p in by_name.structured_content["items"]] == ["Alice Liddell", "Bob Builder"]
+
+
+async def test_contributors_of_a_hidden_project(mcp, text_of):
+    result = await mcp.call("list_repository_contributors", project="bob/secret")
+    assert result.is_error and f"Contributors of bob/secret {HIDDEN}: 404 Project Not Found" in text_of(result)

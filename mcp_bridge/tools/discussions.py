@@ -1,3 +1,185 @@
-"""Tools: discussions (being written)."""
+"""Merge request review: threads, comments and draft notes (doc/api/discussions.md, doc/api/notes.md,
+doc/api/draft_notes.md)."""
 
 from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from mcp_bridge.gitlab import path_id
+from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Iid, Page, PerPage, ProjectRef, gitlab, pick, tool
+
+NOTE_FIELDS = ("id", "author", "body", "created_at", "updated_at", "resolvable", "resolved", "resolved_by")
+POSITION_FIELDS = ("old_path", "new_path", "old_line", "new_line")
+DRAFT_FIELDS = ("id", "note", "discussion_id", "resolve_discussion")
+
+Body = Annotated[str, Field(description="The comment, in GitLab Markdown.", min_length=1)]
+NoteId = Annotated[int, Field(description="The note's id (from list_merge_request_discussions).", ge=1)]
+DiscussionId = Annotated[str, Field(description="The thread's id (from list_merge_request_discussions).", min_length=1)]
+NewPath = Annotated[str | None, Field(description="File path after the change, to comment on a diff line.")]
+OldPath = Annotated[str | None, Field(description="File path before the change; only if renamed.")]
+NewLine = Annotated[int | None, Field(description="Line in the new file: an added or unchanged line.", ge=1)]
+OldLine = Annotated[int | None, Field(description="Line in the old file: a removed or unchanged line.", ge=1)]
+
+
+def _mr(project: str, iid: int) -> tuple[str, str]:
+    return f"/projects/{path_id(project)}/merge_requests/{iid}", f"Merge request !{iid} in {project}"
+
+
+def _note(data: dict[str, Any]) -> dict[str, Any]:
+    note = pick(data, NOTE_FIELDS)
+    if not note.get("resolvable"):
+        for key in ("resolvable", "resolved", "resolved_by"):
+            note.pop(key, None)
+    if data.get("position"):
+        note["position"] = pick(data["position"], POSITION_FIELDS)
+    return note
+
+
+def _thread(data: dict[str, Any]) -> dict[str, Any]:
+    notes = [_note(n) for n in data.get("notes", []) if not n.get("system")]
+    resolvable = [n for n in notes if n.get("resolvable")]
+    thread: dict[str, Any] = {"id": data["id"], "individual_note": data.get("individual_note"), "notes": notes}
+    if resolvable:
+        thread["resolved"] = all(n.get("resolved") for n in resolvable)
+    return thread
+
+
+async def _position(
+    path: str, what: str, new_path: str | None, old_path: str | None, new_line: int | None, old_line: int | None
+) -> dict[str, Any] | None:
+    """A text diff position at the MR's current diff_refs, fetched so that the model need not pass SHAs."""
+    if new_path is None and old_path is None and new_line is None and old_line is None:
+        return None
+    refs = (await gitlab().get(path, what=what)).get("diff_refs") or {}
+    return {
+        "position_type": "text",
+        **{key: refs.get(key) for key in ("base_sha", "start_sha", "head_sha")},
+        "new_path": new_path or old_path,
+        "old_path": old_path or new_path,
+        "new_line": new_line,
+        "old_line": old_line,
+    }
+
+
+@tool(READ, "merge_requests")
+async def list_merge_request_discussions(
+    project: ProjectRef, iid: Iid, page: Page = 1, per_page: PerPage = 20
+) -> dict[str, Any]:
+    """List a merge request's threads (system notes left out): id, resolved state and notes; diff notes
+    carry their file and line position."""
+    path, what = _mr(project, iid)
+    items, meta = await gitlab().page(f"{path}/discussions", what=what, page=page, per_page=per_page)
+    threads = [_thread(d) for d in items]
+    return {"items": [t for t in threads if t["notes"]], **meta}
+
+
+@tool(WRITE, "merge_requests")
+async def create_merge_request_note(project: ProjectRef, iid: Iid, body: Body) -> dict[str, Any]:
+    """Post a plain comment on a merge request's overview. Returns the note."""
+    path, what = _mr(project, iid)
+    return _note(await gitlab().post(f"{path}/notes", what=what, json={"body": body}))
+
+
+@tool(WRITE, "merge_requests")
+async def create_merge_request_thread(
+    project: ProjectRef,
+    iid: Iid,
+    body: Body,
+    new_path: NewPath = None,
+    old_path: OldPath = None,
+    new_line: NewLine = None,
+    old_line: OldLine = None,
+) -> dict[str, Any]:
+    """Start a resolvable thread on a merge request, or on one diff line when a path and line are given
+    (added line: new_line; removed: old_line; unchanged: both). Returns the thread."""
+    path, what = _mr(project, iid)
+    position = await _position(path, what, new_path, old_path, new_line, old_line)
+    if position:
+        what += f" (line must be in the diff of {position['new_path']}; see get_merge_request_changes)"
+    data = await gitlab().post(f"{path}/discussions", what=what, json={"body": body, "position": position})
+    return _thread(data)
+
+
+@tool(WRITE, "merge_requests")
+async def reply_to_merge_request_discussion(
+    project: ProjectRef, iid: Iid, discussion_id: DiscussionId, body: Body
+) -> dict[str, Any]:
+    """Reply in a merge request thread (replying to a single comment turns it into a thread). Returns the note."""
+    path, what = _mr(project, iid)
+    data = await gitlab().post(f"{path}/discussions/{discussion_id}/notes", what=what, json={"body": body})
+    return _note(data)
+
+
+@tool(WRITE, "merge_requests")
+async def resolve_merge_request_discussion(
+    project: ProjectRef,
+    iid: Iid,
+    discussion_id: DiscussionId,
+    resolved: Annotated[bool, Field(description="false reopens the thread.")] = True,
+) -> dict[str, Any]:
+    """Resolve (or unresolve) a merge request thread; needs Developer or MR authorship. Returns the thread."""
+    path, what = _mr(project, iid)
+    data = await gitlab().put(f"{path}/discussions/{discussion_id}", what=what, json={"resolved": resolved})
+    return _thread(data)
+
+
+@tool(WRITE, "merge_requests")
+async def update_merge_request_note(project: ProjectRef, iid: Iid, note_id: NoteId, body: Body) -> dict[str, Any]:
+    """Edit the text of your own comment on a merge request. Returns the note."""
+    path, what = _mr(project, iid)
+    return _note(await gitlab().put(f"{path}/notes/{note_id}", what=what, json={"body": body}))
+
+
+@tool(DESTRUCTIVE, "merge_requests")
+async def delete_merge_request_note(project: ProjectRef, iid: Iid, note_id: NoteId) -> dict[str, Any]:
+    """Delete your own comment on a merge request, for good."""
+    path, what = _mr(project, iid)
+    await gitlab().delete(f"{path}/notes/{note_id}", what=f"Note {note_id} on {what}")
+    return {"deleted": True, "note_id": note_id}
+
+
+@tool(WRITE, "merge_requests")
+async def create_draft_note(
+    project: ProjectRef,
+    iid: Iid,
+    note: Body,
+    in_reply_to_discussion_id: Annotated[str | None, Field(description="Thread to reply to.")] = None,
+    resolve_discussion: Annotated[bool, Field(description="Resolve that thread on publish.")] = False,
+    new_path: NewPath = None,
+    old_path: OldPath = None,
+    new_line: NewLine = None,
+    old_line: OldLine = None,
+) -> dict[str, Any]:
+    """Add a pending review comment, visible only to you until publish_draft_notes; optionally a reply or
+    on a diff line (as in create_merge_request_thread). Returns the draft."""
+    path, what = _mr(project, iid)
+    body: dict[str, Any] = {"note": note, "in_reply_to_discussion_id": in_reply_to_discussion_id}
+    body["resolve_discussion"] = resolve_discussion or None
+    body["position"] = await _position(path, what, new_path, old_path, new_line, old_line)
+    return _draft(await gitlab().post(f"{path}/draft_notes", what=what, json=body))
+
+
+def _draft(data: dict[str, Any]) -> dict[str, Any]:
+    draft = pick(data, DRAFT_FIELDS)
+    position = data.get("position") or {}
+    if position.get("new_path") or position.get("old_path"):
+        draft["position"] = pick(position, POSITION_FIELDS)
+    return draft
+
+
+@tool(READ, "merge_requests")
+async def list_draft_notes(project: ProjectRef, iid: Iid) -> dict[str, Any]:
+    """List your unpublished draft notes on a merge request."""
+    path, what = _mr(project, iid)
+    drafts = await gitlab().get(f"{path}/draft_notes", what=what)
+    return {"items": [_draft(d) for d in drafts]}
+
+
+@tool(WRITE, "merge_requests")
+async def publish_draft_notes(project: ProjectRef, iid: Iid) -> dict[str, Any]:
+    """Publish all your draft notes on a merge request at once, as one review."""
+    path, what = _mr(project, iid)
+    await gitlab().post(f"{path}/draft_notes/bulk_publish", what=what)
+    return {"published": True, "iid": iid}

@@ -1,4 +1,5 @@
-"""Issues: find, read and open them, and read and write their comments (doc/api/issues.md, doc/api/notes.md)."""
+"""Issues: find, read, open, change, move and link them, and their comments (doc/api/issues.md,
+doc/api/notes.md, doc/api/issue_links.md)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from mcp_bridge.gitlab import path_id
-from mcp_bridge.toolkit import READ, WRITE, Iid, Page, PerPage, ProjectRef, gitlab, listing, pick, tool
+from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Iid, Page, PerPage, ProjectRef, gitlab, listing, pick, tool
 
 LIST_FIELDS = (
     "iid",
@@ -144,3 +145,217 @@ async def create_issue_note(
         json={"body": body, "internal": internal or None},
     )
     return pick(data, NOTE_FIELDS)
+
+
+# --- across projects -----------------------------------------------------------------------------
+State = Literal["opened", "closed", "all"]
+Search = Annotated[str | None, Field(description="Text to find in title or description.")]
+
+
+def _cross(items: list[dict[str, Any]], meta: dict[str, int | None]) -> dict[str, Any]:
+    """Issues of several projects: each carries its full reference (group/project#iid)."""
+    out = []
+    for item in items:
+        issue = _issue(item, LIST_FIELDS)
+        issue["reference"] = (item.get("references") or {}).get("full")
+        out.append(issue)
+    return {"items": out, **meta}
+
+
+@tool(READ, "issues")
+async def list_group_issues(
+    group: Annotated[str, Field(description="Group id or full path, e.g. 'my-group'.", min_length=1)],
+    state: State = "opened",
+    labels: Labels = None,
+    search: Search = None,
+    assignee_username: Username = None,
+    author_username: Username = None,
+    milestone: Annotated[str | None, Field(description="Milestone title, or 'None' / 'Any'.")] = None,
+    page: Page = 1,
+    per_page: PerPage = 20,
+) -> dict[str, Any]:
+    """List the issues of every project in a group (and its subgroups), newest first, with filters.
+    Each item has a full reference (group/project#iid)."""
+    params = {"state": state, "labels": _labels(labels), "search": search, "milestone": milestone}
+    params |= {"assignee_username": assignee_username, "author_username": author_username}
+    items, meta = await gitlab().page(
+        f"/groups/{path_id(group)}/issues", what=f"Group {group}", page=page, per_page=per_page, params=params
+    )
+    return _cross(items, meta)
+
+
+@tool(READ, "issues")
+async def list_my_issues(
+    scope: Literal["assigned_to_me", "created_by_me"] = "assigned_to_me",
+    state: State = "opened",
+    labels: Labels = None,
+    search: Search = None,
+    page: Page = 1,
+    per_page: PerPage = 20,
+) -> dict[str, Any]:
+    """List issues assigned to you (or created by you) across all of GitLab, newest first.
+    Each item has a full reference (group/project#iid)."""
+    params = {"scope": scope, "state": state, "labels": _labels(labels), "search": search}
+    items, meta = await gitlab().page("/issues", what="Your issues", page=page, per_page=per_page, params=params)
+    return _cross(items, meta)
+
+
+# --- changing an issue -----------------------------------------------------------------------------
+@tool(WRITE, "issues")
+async def update_issue(
+    project: ProjectRef,
+    iid: Iid,
+    title: Annotated[str | None, Field(description="New title.", min_length=1, max_length=255)] = None,
+    description: Annotated[str | None, Field(description="New body (replaces it), in Markdown.")] = None,
+    state_event: Literal["close", "reopen"] | None = None,
+    labels: Annotated[list[str] | None, Field(description="Replace all labels; [] removes them.")] = None,
+    add_labels: Annotated[list[str] | None, Field(description="Labels to add.")] = None,
+    remove_labels: Annotated[list[str] | None, Field(description="Labels to remove.")] = None,
+    assignee_ids: Annotated[list[int] | None, Field(description="User ids; replaces assignees, [] unassigns.")] = None,
+    milestone_id: Annotated[int | None, Field(description="Milestone id; 0 removes the milestone.", ge=0)] = None,
+    due_date: Annotated[
+        str | None, Field(description="YYYY-MM-DD; '' clears it.", pattern=r"^(\d{4}-\d{2}-\d{2})?$")
+    ] = None,
+    confidential: Annotated[bool | None, Field(description="Visible only to reporters and up.")] = None,
+    discussion_locked: Annotated[bool | None, Field(description="Only members may comment.")] = None,
+) -> dict[str, Any]:
+    """Change an issue: title, description, close/reopen, labels, assignees, milestone, due date,
+    confidentiality, lock. Only the given fields change. Returns the updated issue."""
+    body: dict[str, Any] = {"title": title, "description": description, "state_event": state_event}
+    body |= {"add_labels": _labels(add_labels), "remove_labels": _labels(remove_labels)}
+    body |= {"assignee_ids": assignee_ids, "milestone_id": milestone_id, "due_date": due_date}
+    body |= {"confidential": confidential, "discussion_locked": discussion_locked}
+    if labels is not None:
+        body["labels"] = ",".join(labels)  # "" removes every label
+    data = await gitlab().put(
+        f"/projects/{path_id(project)}/issues/{iid}", what=f"Issue #{iid} in {project}", json=body
+    )
+    return _issue(data, DETAIL_FIELDS)
+
+
+@tool(DESTRUCTIVE, "issues")
+async def delete_issue(project: ProjectRef, iid: Iid) -> dict[str, Any]:
+    """Delete an issue for good (project owners only); to just close it use update_issue."""
+    await gitlab().delete(f"/projects/{path_id(project)}/issues/{iid}", what=f"Issue #{iid} in {project}")
+    return {"deleted": True, "iid": iid}
+
+
+@tool(WRITE, "issues")
+async def move_issue(
+    project: ProjectRef,
+    iid: Iid,
+    to_project: Annotated[str, Field(description="Target project id or full path.", min_length=1)],
+) -> dict[str, Any]:
+    """Move an issue to another project: the original is closed and points to the new one (moved_to_id).
+    Returns the new issue."""
+    target = to_project.strip()
+    if not target.isdigit():
+        target = str((await gitlab().get(f"/projects/{path_id(target)}", what=f"Project {to_project}"))["id"])
+    data = await gitlab().post(
+        f"/projects/{path_id(project)}/issues/{iid}/move",
+        what=f"Issue #{iid} in {project}",
+        json={"to_project_id": int(target)},
+    )
+    result = _issue(data, DETAIL_FIELDS)
+    result["reference"] = (data.get("references") or {}).get("full")
+    return result
+
+
+@tool(WRITE, "issues")
+async def update_issue_note(
+    project: ProjectRef,
+    iid: Iid,
+    note_id: Annotated[int, Field(description="The note's id (from list_issue_notes).", ge=1)],
+    body: Annotated[str, Field(description="The new text, in GitLab Markdown.", min_length=1)],
+) -> dict[str, Any]:
+    """Edit the text of your own comment on an issue. Returns the note."""
+    data = await gitlab().put(
+        f"/projects/{path_id(project)}/issues/{iid}/notes/{note_id}",
+        what=f"Note {note_id} on issue #{iid} in {project}",
+        json={"body": body},
+    )
+    return pick(data, NOTE_FIELDS)
+
+
+# --- links and merge requests -----------------------------------------------------------------------
+LINK_FIELDS = ("issue_link_id", "link_type", "iid", "title", "state", "project_id", "web_url")
+MR_FIELDS = ("iid", "project_id", "title", "state", "author", "source_branch", "target_branch", "web_url")
+
+
+@tool(READ, "issues")
+async def list_issue_links(project: ProjectRef, iid: Iid) -> dict[str, Any]:
+    """List the issues linked to an issue (relates_to, blocks, is_blocked_by), with each link's id."""
+    items = await gitlab().get(f"/projects/{path_id(project)}/issues/{iid}/links", what=f"Issue #{iid} in {project}")
+    links = []
+    for item in items:
+        link = pick(item, LINK_FIELDS)
+        link["reference"] = (item.get("references") or {}).get("full")
+        links.append(link)
+    return {"items": links}
+
+
+@tool(WRITE, "issues")
+async def create_issue_link(
+    project: ProjectRef,
+    iid: Iid,
+    target_issue_iid: Annotated[int, Field(description="The other issue's iid.", ge=1)],
+    target_project: Annotated[str | None, Field(description="The other issue's project; default: same.")] = None,
+    link_type: Literal["relates_to", "blocks", "is_blocked_by"] = "relates_to",
+) -> dict[str, Any]:
+    """Link two issues (this issue relates_to/blocks/is_blocked_by the target)."""
+    data = await gitlab().post(
+        f"/projects/{path_id(project)}/issues/{iid}/links",
+        what=f"Issue #{iid} in {project}",
+        json={
+            "target_project_id": target_project or project,
+            "target_issue_iid": target_issue_iid,
+            "link_type": link_type,
+        },
+    )
+    ref = ("iid", "project_id", "title")
+    return {
+        "source_issue": pick(data.get("source_issue") or {}, ref),
+        "target_issue": pick(data.get("target_issue") or {}, ref),
+        "link_type": data.get("link_type"),
+    }
+
+
+@tool(DESTRUCTIVE, "issues")
+async def delete_issue_link(
+    project: ProjectRef,
+    iid: Iid,
+    issue_link_id: Annotated[int, Field(description="The link's id (from list_issue_links).", ge=1)],
+) -> dict[str, Any]:
+    """Remove a link between two issues (both issues stay)."""
+    await gitlab().delete(
+        f"/projects/{path_id(project)}/issues/{iid}/links/{issue_link_id}", what=f"Link {issue_link_id} of issue #{iid}"
+    )
+    return {"deleted": True, "issue_link_id": issue_link_id}
+
+
+@tool(READ, "issues")
+async def list_issue_related_merge_requests(
+    project: ProjectRef, iid: Iid, page: Page = 1, per_page: PerPage = 20
+) -> dict[str, Any]:
+    """List the merge requests that mention an issue (in their description or comments)."""
+    items, meta = await gitlab().page(
+        f"/projects/{path_id(project)}/issues/{iid}/related_merge_requests",
+        what=f"Issue #{iid} in {project}",
+        page=page,
+        per_page=per_page,
+    )
+    return listing(items, meta, MR_FIELDS)
+
+
+@tool(READ, "issues")
+async def list_issue_closed_by_merge_requests(
+    project: ProjectRef, iid: Iid, page: Page = 1, per_page: PerPage = 20
+) -> dict[str, Any]:
+    """List merge requests that close an issue when merged ("Closes #12" in their description)."""
+    items, meta = await gitlab().page(
+        f"/projects/{path_id(project)}/issues/{iid}/closed_by",
+        what=f"Issue #{iid} in {project}",
+        page=page,
+        per_page=per_page,
+    )
+    return listing(items, meta, MR_FIELDS)

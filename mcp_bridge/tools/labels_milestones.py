@@ -1,3 +1,222 @@
-"""Tools: labels_milestones (being written)."""
+"""Labels and milestones of projects and groups (doc/api/labels.md, group_labels.md, milestones.md,
+group_milestones.md)."""
 
 from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from mcp_bridge.gitlab import path_id
+from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Page, PerPage, ProjectRef, gitlab, listing, pick, tool
+
+LABEL_FIELDS = (
+    "id",
+    "name",
+    "color",
+    "description",
+    "priority",
+    "is_project_label",
+    "open_issues_count",
+    "closed_issues_count",
+    "open_merge_requests_count",
+)
+MILESTONE_FIELDS = ("id", "iid", "title", "description", "state", "start_date", "due_date", "expired", "web_url")
+ISSUE_FIELDS = ("iid", "title", "state", "labels", "assignees", "due_date", "web_url")
+MR_FIELDS = ("iid", "title", "state", "source_branch", "target_branch", "author", "labels", "web_url")
+
+GroupRef = Annotated[str, Field(description="Group id or full path, e.g. 'my-group/subgroup'.", min_length=1)]
+LabelRef = Annotated[str, Field(description="Label name or id.", min_length=1)]
+MilestoneId = Annotated[int, Field(description="Milestone id (the 'id' field, not the iid).", ge=1)]
+Color = Annotated[str, Field(description="'#RRGGBB' or a CSS colour name, e.g. 'red'.", min_length=1)]
+Search = Annotated[str | None, Field(description="Text the name must contain.")]
+Date = Annotated[str | None, Field(description="YYYY-MM-DD.", pattern=r"^\d{4}-\d{2}-\d{2}$")]
+
+
+def _label(project: str, label: str) -> str:
+    return f"/projects/{path_id(project)}/labels/{path_id(label)}"
+
+
+def _milestone(project: str, milestone_id: int) -> str:
+    return f"/projects/{path_id(project)}/milestones/{milestone_id}"
+
+
+@tool(READ, "labels_milestones")
+async def list_labels(
+    project: ProjectRef, search: Search = None, page: Page = 1, per_page: PerPage = 50
+) -> dict[str, Any]:
+    """List a project's labels (its group's too) by name, with colour, description and counts of open/closed
+    issues and open merge requests."""
+    items, meta = await gitlab().page(
+        f"/projects/{path_id(project)}/labels",
+        what=f"Labels of {project}",
+        page=page,
+        per_page=per_page,
+        params={"with_counts": True, "search": search},
+    )
+    return listing(items, meta, LABEL_FIELDS)
+
+
+@tool(WRITE, "labels_milestones")
+async def create_label(
+    project: ProjectRef,
+    name: Annotated[str, Field(description="Label name, e.g. 'bug' or 'priority::high'.", min_length=1)],
+    color: Color,
+    description: Annotated[str | None, Field(description="What the label means.")] = None,
+) -> dict[str, Any]:
+    """Create a project label (Reporter role). Fails if a label of that name exists in the project or its group."""
+    data = await gitlab().post(
+        f"/projects/{path_id(project)}/labels",
+        what=f"Label {name} in {project}",
+        json={"name": name, "color": color, "description": description},
+    )
+    return pick(data, LABEL_FIELDS)
+
+
+@tool(WRITE, "labels_milestones")
+async def update_label(
+    project: ProjectRef,
+    label: LabelRef,
+    new_name: Annotated[str | None, Field(description="Rename to this; issues and MRs keep the label.")] = None,
+    color: Annotated[str | None, Field(description="'#RRGGBB' or a CSS colour name.")] = None,
+    description: Annotated[str | None, Field(description="New description.")] = None,
+) -> dict[str, Any]:
+    """Rename a project label or change its colour or description (at least one). Group labels are not
+    editable here."""
+    data = await gitlab().put(
+        _label(project, label),
+        what=f"Label {label} in {project}",
+        json={"new_name": new_name, "color": color, "description": description},
+    )
+    return pick(data, LABEL_FIELDS)
+
+
+@tool(DESTRUCTIVE, "labels_milestones")
+async def delete_label(project: ProjectRef, label: LabelRef) -> dict[str, Any]:
+    """Delete a project label; it disappears from every issue and merge request that had it."""
+    await gitlab().delete(_label(project, label), what=f"Label {label} in {project}")
+    return {"deleted": True, "label": label}
+
+
+@tool(READ, "labels_milestones")
+async def list_group_labels(
+    group: GroupRef, search: Search = None, page: Page = 1, per_page: PerPage = 50
+) -> dict[str, Any]:
+    """List a group's labels (shared by all its projects) with colour, description and issue/MR counts."""
+    items, meta = await gitlab().page(
+        f"/groups/{path_id(group)}/labels",
+        what=f"Labels of group {group}",
+        page=page,
+        per_page=per_page,
+        params={"with_counts": True, "search": search},
+    )
+    return listing(items, meta, LABEL_FIELDS)
+
+
+@tool(READ, "labels_milestones")
+async def list_milestones(
+    project: ProjectRef,
+    state: Literal["active", "closed", "all"] = "active",
+    search: Annotated[str | None, Field(description="Text in the title or description.")] = None,
+    page: Page = 1,
+    per_page: PerPage = 20,
+) -> dict[str, Any]:
+    """List a project's milestones (active ones by default), soonest due first: id, title, dates, state."""
+    items, meta = await gitlab().page(
+        f"/projects/{path_id(project)}/milestones",
+        what=f"Milestones of {project}",
+        page=page,
+        per_page=per_page,
+        params={"state": state, "search": search},
+    )
+    return listing(items, meta, MILESTONE_FIELDS)
+
+
+@tool(READ, "labels_milestones")
+async def get_milestone(project: ProjectRef, milestone_id: MilestoneId) -> dict[str, Any]:
+    """Get one project milestone: title, description, state, start and due dates, URL."""
+    data = await gitlab().get(_milestone(project, milestone_id), what=f"Milestone {milestone_id} in {project}")
+    return pick(data, MILESTONE_FIELDS)
+
+
+@tool(WRITE, "labels_milestones")
+async def create_milestone(
+    project: ProjectRef,
+    title: Annotated[str, Field(description="Milestone title, unique in the project.", min_length=1)],
+    description: Annotated[str | None, Field(description="Description, in Markdown.")] = None,
+    start_date: Date = None,
+    due_date: Date = None,
+) -> dict[str, Any]:
+    """Create a project milestone (Reporter role). Returns it with its id, used to assign issues to it."""
+    body = {"title": title, "description": description, "start_date": start_date, "due_date": due_date}
+    data = await gitlab().post(
+        f"/projects/{path_id(project)}/milestones", what=f"Milestone {title} in {project}", json=body
+    )
+    return pick(data, MILESTONE_FIELDS)
+
+
+@tool(WRITE, "labels_milestones")
+async def update_milestone(
+    project: ProjectRef,
+    milestone_id: MilestoneId,
+    title: Annotated[str | None, Field(description="New title.")] = None,
+    description: Annotated[str | None, Field(description="New description.")] = None,
+    start_date: Date = None,
+    due_date: Date = None,
+    state_event: Annotated[Literal["close", "activate"] | None, Field(description="Close or reopen it.")] = None,
+) -> dict[str, Any]:
+    """Change a project milestone's title, description or dates, or close/reopen it (at least one)."""
+    body = {"title": title, "description": description, "start_date": start_date, "due_date": due_date}
+    data = await gitlab().put(
+        _milestone(project, milestone_id),
+        what=f"Milestone {milestone_id} in {project}",
+        json={**body, "state_event": state_event},
+    )
+    return pick(data, MILESTONE_FIELDS)
+
+
+@tool(READ, "labels_milestones")
+async def list_milestone_issues(
+    project: ProjectRef, milestone_id: MilestoneId, page: Page = 1, per_page: PerPage = 20
+) -> dict[str, Any]:
+    """List the issues assigned to a project milestone, open and closed: iid, title, state, labels, assignees."""
+    items, meta = await gitlab().page(
+        f"{_milestone(project, milestone_id)}/issues",
+        what=f"Milestone {milestone_id} in {project}",
+        page=page,
+        per_page=per_page,
+    )
+    return listing(items, meta, ISSUE_FIELDS)
+
+
+@tool(READ, "labels_milestones")
+async def list_milestone_merge_requests(
+    project: ProjectRef, milestone_id: MilestoneId, page: Page = 1, per_page: PerPage = 20
+) -> dict[str, Any]:
+    """List the merge requests of a project milestone, any state: iid, title, state, branches, author."""
+    items, meta = await gitlab().page(
+        f"{_milestone(project, milestone_id)}/merge_requests",
+        what=f"Milestone {milestone_id} in {project}",
+        page=page,
+        per_page=per_page,
+    )
+    return listing(items, meta, MR_FIELDS)
+
+
+@tool(READ, "labels_milestones")
+async def list_group_milestones(
+    group: GroupRef,
+    state: Literal["active", "closed", "all"] = "active",
+    search: Annotated[str | None, Field(description="Text in the title or description.")] = None,
+    page: Page = 1,
+    per_page: PerPage = 20,
+) -> dict[str, Any]:
+    """List a group's milestones (active ones by default), shared by its projects: id, title, dates, state."""
+    items, meta = await gitlab().page(
+        f"/groups/{path_id(group)}/milestones",
+        what=f"Milestones of group {group}",
+        page=page,
+        per_page=per_page,
+        params={"state": state, "search": search},
+    )
+    return listing(items, meta, MILESTONE_FIELDS)

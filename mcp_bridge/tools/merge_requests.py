@@ -1,14 +1,30 @@
-"""Merge requests: find them, read one, and read its diffs in capped pages."""
+"""Merge requests: find them (in a project, a group, or yours everywhere), read one and its diffs in
+capped pages, open and change them, approve and merge them (doc/api/merge_requests.md,
+doc/api/merge_request_approvals.md). A blocked merge is explained before GitLab is asked to merge."""
 
 from __future__ import annotations
 
+import re
 from fnmatch import fnmatch
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import path_id
-from mcp_bridge.toolkit import READ, Iid, Page, PerPage, ProjectRef, gitlab, line_window, listing, pick, tool
+from mcp_bridge.gitlab import GitLabRejected, path_id
+from mcp_bridge.toolkit import (
+    DESTRUCTIVE,
+    READ,
+    WRITE,
+    Iid,
+    Page,
+    PerPage,
+    ProjectRef,
+    gitlab,
+    line_window,
+    listing,
+    pick,
+    tool,
+)
 
 LIST_FIELDS = (
     "iid",
@@ -120,9 +136,20 @@ async def get_merge_request_changes(
     path = f"/projects/{path_id(project)}/merge_requests/{iid}/diffs"
     what = f"Merge request !{iid} in {project}"
     items, meta = await gitlab().page(path, what=what, page=page, per_page=per_page)
+    return {"iid": iid, **diff_page(items, meta, paths, exclude_paths, start_line)}
+
+
+def diff_page(
+    items: list[dict[str, Any]],
+    meta: dict[str, int | None],
+    paths: list[str] | None,
+    exclude_paths: list[str] | None,
+    start_line: int,
+) -> dict[str, Any]:
+    """One page of GitLab Diff entities, filtered by path and capped, with a hint for reading on."""
     chosen = [f for f in items if _chosen(f, paths, exclude_paths)]
     files, cut, left_out = _capped(chosen, start_line)
-    result: dict[str, Any] = {"iid": iid, "files": files, **meta, "truncated": bool(cut or left_out)}
+    result: dict[str, Any] = {"files": files, **meta, "truncated": bool(cut or left_out)}
     hint = _changes_hint(cut, left_out, meta, filtered=len(chosen) < len(items))
     if hint:
         result["hint"] = hint
@@ -193,3 +220,324 @@ def _changes_hint(
         more = "Other files may match on later pages" if filtered else "More changed files"
         parts.append(f"{more}: page={meta['next_page']}.")
     return " ".join(parts) or None
+
+
+# --- across projects -------------------------------------------------------------------------------
+ACROSS_FIELDS = (*LIST_FIELDS, "references")
+State = Annotated[Literal["opened", "closed", "merged", "locked", "all"], Field(description="MR state.")]
+Labels = Annotated[list[str] | None, Field(description="Only MRs with all these labels.")]
+Search = Annotated[str | None, Field(description="Text to find in title or description.")]
+
+
+def _across(items: list[dict[str, Any]], meta: dict[str, int | None]) -> dict[str, Any]:
+    """MRs from several projects: each names its project through `reference` (group/project!iid)."""
+    result = listing(items, meta, ACROSS_FIELDS)
+    for mr in result["items"]:
+        mr["reference"] = (mr.pop("references", None) or {}).get("full")
+    return result
+
+
+@tool(READ, "merge_requests")
+async def list_group_merge_requests(
+    group: Annotated[str, Field(description="Group id or full path (e.g. 'my-group/sub').", min_length=1)],
+    state: State = "opened",
+    labels: Labels = None,
+    search: Search = None,
+    author_username: Annotated[str | None, Field(description="Only MRs opened by this user.")] = None,
+    reviewer_username: Annotated[str | None, Field(description="Only MRs this user is a reviewer of.")] = None,
+    page: Page = 1,
+    per_page: PerPage = 20,
+) -> dict[str, Any]:
+    """List the merge requests of every project in a group and its subgroups (open ones by default), most
+    recently updated first. Each item's `reference` (group/project!iid) names its project."""
+    params = {"state": state, "labels": ",".join(labels) if labels else None, "search": search}
+    params |= {"author_username": author_username, "reviewer_username": reviewer_username}
+    params |= {"order_by": "updated_at", "sort": "desc"}
+    items, meta = await gitlab().page(
+        f"/groups/{path_id(group)}/merge_requests", what=f"Group {group}", page=page, per_page=per_page, params=params
+    )
+    return _across(items, meta)
+
+
+@tool(READ, "merge_requests")
+async def list_my_merge_requests(
+    scope: Annotated[
+        Literal["assigned_to_me", "reviews_for_me", "created_by_me"],
+        Field(description="reviews_for_me: where your review is requested."),
+    ] = "assigned_to_me",
+    state: State = "opened",
+    search: Search = None,
+    page: Page = 1,
+    per_page: PerPage = 20,
+) -> dict[str, Any]:
+    """Your merge requests across all of GitLab: assigned to you, awaiting your review, or opened by you.
+    Most recently updated first; each item's `reference` (group/project!iid) names its project."""
+    params = {"scope": scope, "state": state, "search": search, "order_by": "updated_at", "sort": "desc"}
+    items, meta = await gitlab().page(
+        "/merge_requests", what="Merge requests", page=page, per_page=per_page, params=params
+    )
+    return _across(items, meta)
+
+
+# --- writing ---------------------------------------------------------------------------------------
+DRAFT_PREFIX = re.compile(r"^\s*(\[draft\]|\(draft\)|draft:)\s*", re.IGNORECASE)  # MergeRequest::DRAFT_REGEX
+WRITE_FIELDS = (*DETAIL_FIELDS, "force_remove_source_branch", "squash")
+UserIds = Annotated[list[int] | None, Field(description="GitLab user ids (not usernames); [] clears them.")]
+Draft = Annotated[bool | None, Field(description="true: mark as draft (not mergeable); false: ready.")]
+
+
+def _drafted(title: str, draft: bool | None) -> str:
+    # A draft is an MR whose title starts with "Draft:" (doc/api/merge_requests.md: no draft parameter).
+    bare = DRAFT_PREFIX.sub("", title)
+    return title if draft is None else f"Draft: {bare}" if draft else bare
+
+
+def _written(data: dict[str, Any]) -> dict[str, Any]:
+    result = pick(data, WRITE_FIELDS)
+    result["reference"] = (data.get("references") or {}).get("full")
+    return result
+
+
+@tool(WRITE, "merge_requests")
+async def create_merge_request(
+    project: ProjectRef,
+    source_branch: Annotated[str, Field(description="Branch with the changes.", min_length=1)],
+    target_branch: Annotated[str, Field(description="Branch to merge into, e.g. the default branch.", min_length=1)],
+    title: Annotated[str, Field(description="MR title.", min_length=1, max_length=255)],
+    description: Annotated[
+        str | None, Field(description="Body, in GitLab Markdown ('Closes #12' links issues).")
+    ] = None,
+    labels: Annotated[list[str] | None, Field(description="Label names.")] = None,
+    assignee_ids: UserIds = None,
+    reviewer_ids: UserIds = None,
+    draft: Annotated[bool, Field(description="Open as a draft (not mergeable until marked ready).")] = False,
+    remove_source_branch: Annotated[bool | None, Field(description="Delete the source branch when merged.")] = None,
+    squash: Annotated[bool | None, Field(description="Squash the commits into one when merged.")] = None,
+) -> dict[str, Any]:
+    """Open a merge request from a branch (push the branch first). Returns the new MR with its iid, URL and
+    merge status; fails if an open MR already exists for the same branches."""
+    body: dict[str, Any] = {"source_branch": source_branch, "target_branch": target_branch}
+    body |= {"title": _drafted(title, draft or None), "description": description}
+    body |= {"labels": ",".join(labels) if labels else None, "assignee_ids": assignee_ids, "reviewer_ids": reviewer_ids}
+    body |= {"remove_source_branch": remove_source_branch, "squash": squash}
+    data = await gitlab().post(f"/projects/{path_id(project)}/merge_requests", what=f"Project {project}", json=body)
+    return _written(data)
+
+
+@tool(WRITE, "merge_requests")
+async def update_merge_request(
+    project: ProjectRef,
+    iid: Iid,
+    title: Annotated[str | None, Field(description="New title.", min_length=1, max_length=255)] = None,
+    description: Annotated[str | None, Field(description="New body (replaces it), in GitLab Markdown.")] = None,
+    labels: Annotated[list[str] | None, Field(description="Replace all labels; [] removes them all.")] = None,
+    add_labels: Annotated[list[str] | None, Field(description="Labels to add.")] = None,
+    remove_labels: Annotated[list[str] | None, Field(description="Labels to remove.")] = None,
+    assignee_ids: UserIds = None,
+    reviewer_ids: UserIds = None,
+    target_branch: Annotated[str | None, Field(description="New target branch.", min_length=1)] = None,
+    state_event: Literal["close", "reopen"] | None = None,
+    draft: Draft = None,
+) -> dict[str, Any]:
+    """Change a merge request: title, description, labels, assignees, reviewers, target branch, draft
+    status, or close/reopen it. Only the arguments you pass change. Returns the updated MR."""
+    path = f"/projects/{path_id(project)}/merge_requests/{iid}"
+    what = f"Merge request !{iid} in {project}"
+    if draft is not None and title is None:
+        title = (await gitlab().get(path, what=what))["title"]
+    joined = {name: None if v is None else ",".join(v) for name, v in (("labels", labels), ("add_labels", add_labels))}
+    body: dict[str, Any] = {"title": _drafted(title, draft) if title else None, "description": description}
+    body |= joined | {"remove_labels": ",".join(remove_labels) if remove_labels else None}
+    body |= {"assignee_ids": assignee_ids, "reviewer_ids": reviewer_ids, "target_branch": target_branch}
+    body["state_event"] = state_event
+    return _written(await gitlab().put(path, what=what, json=body))
+
+
+# --- merging ---------------------------------------------------------------------------------------
+MERGED_FIELDS = (
+    "iid", "state", "merge_when_pipeline_succeeds", "merge_user", "merged_at", "merge_commit_sha",
+    "squash_commit_sha", "detailed_merge_status", "web_url",
+)  # fmt: skip
+# Why GitLab refuses a merge, by detailed_merge_status (doc/api/merge_requests.md#merge-status), and what to do.
+BLOCKERS = {
+    "draft_status": "it is a draft. Mark it ready with update_merge_request(draft=false), then merge.",
+    "conflict": "it has merge conflicts with {target}. Resolve them (rebase or merge {target} locally, fix, push), "
+    "then merge.",
+    "discussions_not_resolved": "unresolved threads block it. Resolve them (or pass auto_merge=true to merge "
+    "once they are).",
+    "not_approved": "it lacks required approvals (see get_merge_request_approvals), or pass auto_merge=true.",
+    "ci_must_pass": "its pipeline must succeed first (latest: {pipeline}). Fix it or rerun it, then merge.",
+    "ci_still_running": "its pipeline is still running (latest: {pipeline}). Wait, or pass auto_merge=true to "
+    "merge when it succeeds.",
+    "need_rebase": "the project merges only fast-forward: rebase it with rebase_merge_request, then merge.",
+    "broken_status": "its source branch is missing or has no commits.",
+    "commits_status": "its source branch is missing or has no commits.",
+    "blocked_status": "it is blocked by another merge request that must merge first.",
+    "merge_request_blocked": "it is blocked by another merge request that must merge first.",
+    "requested_changes": "a reviewer requested changes; address them and ask for a new review.",
+    "jira_association_missing": "its title or description must mention a Jira issue.",
+    "title_regex": "its title does not match the project's required pattern.",
+    "locked_paths": "it changes paths locked by another user.",
+    "locked_lfs_files": "it changes LFS files locked by another user.",
+    "external_status_checks": "external status checks have not passed.",
+    "security_policy_violations": "security policies block it.",
+}
+WAITS_FOR = frozenset({"mergeable", "ci_still_running", "not_approved", "discussions_not_resolved"})
+
+
+def _merge_blocker(mr: dict[str, Any], sha: str | None, auto_merge: bool) -> str | None:
+    """Why this merge would fail, worded for the model, or None when GitLab should be asked."""
+    status, pipeline = mr.get("detailed_merge_status"), mr.get("head_pipeline") or mr.get("pipeline") or {}
+    if mr.get("state") != "opened":
+        merged = f" (merge commit {mr.get('merge_commit_sha')})" if mr.get("state") == "merged" else ""
+        return f"it is {mr.get('state')}{merged}; only open merge requests can be merged."
+    if not (mr.get("user") or {}).get("can_merge", True):
+        return (
+            f"you may not merge into {mr.get('target_branch')}: it takes the Developer role, and a protected "
+            "branch takes a role allowed to merge there (often Maintainer)."
+        )
+    if sha and sha != mr.get("sha"):
+        return (
+            f"its source branch moved: the head is now {mr.get('sha')}, not {sha}. Review the new commits "
+            f"(list_merge_request_commits), then merge with sha={mr.get('sha')}."
+        )
+    if status in ("mergeable", "checking", "unchecked", "preparing", "approvals_syncing", None):
+        return None
+    if auto_merge and status in WAITS_FOR:
+        return None
+    reason = BLOCKERS.get(str(status), f"GitLab reports detailed_merge_status={status}.")
+    return reason.format(target=mr.get("target_branch"), pipeline=pipeline.get("status", "none"))
+
+
+@tool(DESTRUCTIVE, "merge_requests")
+async def merge_merge_request(
+    project: ProjectRef,
+    iid: Iid,
+    sha: Annotated[str | None, Field(description="Head SHA you reviewed; the merge fails if the branch moved.")] = None,
+    squash: Annotated[bool | None, Field(description="Squash the commits into one.")] = None,
+    should_remove_source_branch: Annotated[bool | None, Field(description="Delete the source branch.")] = None,
+    auto_merge: Annotated[
+        bool, Field(description="Merge once the pipeline succeeds and checks pass, instead of now.")
+    ] = False,
+) -> dict[str, Any]:
+    """Merge a merge request now (or set it to merge automatically when checks pass). Pass sha = the head
+    you reviewed. When it cannot merge, the error says why (draft, conflicts, pipeline, approvals...)."""
+    path = f"/projects/{path_id(project)}/merge_requests/{iid}"
+    what = f"Merge request !{iid} in {project}"
+    # GitLab's refusals (405/422, doc/api/merge_requests.md#merge-a-merge-request) do not say why: ask first.
+    mr = await gitlab().get(path, what=what)
+    blocker = _merge_blocker(mr, sha, auto_merge)
+    if blocker:
+        raise GitLabRejected(f"{what} cannot be merged: {blocker}", 405)
+    body = {"sha": sha, "squash": squash, "should_remove_source_branch": should_remove_source_branch}
+    body["auto_merge"] = auto_merge or None
+    data = await gitlab().put(f"{path}/merge", what=what, json=body)
+    result = pick(data, MERGED_FIELDS)
+    if data.get("state") != "merged" and data.get("merge_when_pipeline_succeeds"):
+        result["hint"] = "Set to merge automatically when the pipeline succeeds and checks pass."
+    return result
+
+
+@tool(DESTRUCTIVE, "merge_requests")
+async def rebase_merge_request(
+    project: ProjectRef,
+    iid: Iid,
+    skip_ci: Annotated[bool, Field(description="Do not start a pipeline for the rebased commits.")] = False,
+) -> dict[str, Any]:
+    """Rebase the source branch onto the target branch (rewrites the branch). Runs in the background:
+    check get_merge_request afterwards (merge_error is set when it fails, e.g. on conflicts)."""
+    path = f"/projects/{path_id(project)}/merge_requests/{iid}/rebase"
+    data = await gitlab().put(path, what=f"Merge request !{iid} in {project}", json={"skip_ci": skip_ci or None})
+    hint = "GitLab rebases in the background; read get_merge_request in a few seconds for the new sha or merge_error."
+    return {"iid": iid, "rebase_in_progress": bool(data.get("rebase_in_progress")), "hint": hint}
+
+
+# --- approvals (doc/api/merge_request_approvals.md) -------------------------------------------------
+APPROVAL_FIELDS = ("approved", "approvals_required", "approvals_left", "user_has_approved", "user_can_approve")
+
+
+def _approvals(iid: int, data: dict[str, Any]) -> dict[str, Any]:
+    result = {"iid": iid, **pick(data, APPROVAL_FIELDS)}
+    result["approved_by"] = [(a.get("user") or {}).get("username") for a in data.get("approved_by") or []]
+    return result
+
+
+@tool(READ, "merge_requests")
+async def get_merge_request_approvals(project: ProjectRef, iid: Iid) -> dict[str, Any]:
+    """Approval state of a merge request: approved, approvals required and left, who approved, and whether
+    you have approved or may approve."""
+    path = f"/projects/{path_id(project)}/merge_requests/{iid}/approvals"
+    return _approvals(iid, await gitlab().get(path, what=f"Merge request !{iid} in {project}"))
+
+
+@tool(WRITE, "merge_requests")
+async def approve_merge_request(
+    project: ProjectRef,
+    iid: Iid,
+    sha: Annotated[str | None, Field(description="Head SHA you reviewed; fails if the branch moved.")] = None,
+) -> dict[str, Any]:
+    """Approve a merge request as yourself. Returns the approval state afterwards."""
+    path = f"/projects/{path_id(project)}/merge_requests/{iid}"
+    what = f"Merge request !{iid} in {project}"
+    # GitLab answers 401 when the approval is not allowed, which reads like a bad token: ask first.
+    state = await gitlab().get(f"{path}/approvals", what=what)
+    if state.get("user_has_approved"):
+        return _approvals(iid, state) | {"hint": "You had already approved it."}
+    if state.get("user_can_approve") is False:
+        raise GitLabRejected(
+            f"You may not approve {what}: it is not open, you lack the Developer role, or the project does "
+            "not let authors or committers approve their own merge requests.",
+            403,
+        )
+    return _approvals(iid, await gitlab().post(f"{path}/approve", what=what, json={"sha": sha}))
+
+
+@tool(WRITE, "merge_requests")
+async def unapprove_merge_request(project: ProjectRef, iid: Iid) -> dict[str, Any]:
+    """Withdraw your approval of a merge request. Returns the approval state afterwards."""
+    path = f"/projects/{path_id(project)}/merge_requests/{iid}/unapprove"
+    what = f"Your approval of merge request !{iid} in {project}"
+    return _approvals(iid, await gitlab().post(path, what=what))
+
+
+# --- what belongs to a merge request ---------------------------------------------------------------
+COMMIT_FIELDS = ("id", "short_id", "title", "author_name", "authored_date", "web_url")
+USER_FIELDS = ("id", "username", "name")
+ISSUE_FIELDS = ("iid", "title", "state", "labels", "assignees", "web_url")
+
+
+async def _mr_page(project: str, iid: int, suffix: str, page: int, per_page: int) -> tuple[list[Any], dict[str, Any]]:
+    path = f"/projects/{path_id(project)}/merge_requests/{iid}/{suffix}"
+    return await gitlab().page(path, what=f"Merge request !{iid} in {project}", page=page, per_page=per_page)
+
+
+@tool(READ, "merge_requests")
+async def list_merge_request_commits(
+    project: ProjectRef, iid: Iid, page: Page = 1, per_page: PerPage = 20
+) -> dict[str, Any]:
+    """The commits of a merge request, newest first: SHA, title, author and date of each."""
+    return listing(*await _mr_page(project, iid, "commits", page, per_page), COMMIT_FIELDS)
+
+
+@tool(READ, "merge_requests")
+async def list_merge_request_pipelines(
+    project: ProjectRef, iid: Iid, page: Page = 1, per_page: PerPage = 20
+) -> dict[str, Any]:
+    """The pipelines run for a merge request, newest first: id, status, ref and SHA of each."""
+    return listing(*await _mr_page(project, iid, "pipelines", page, per_page), (*PIPELINE_FIELDS, "created_at"))
+
+
+@tool(READ, "merge_requests")
+async def get_merge_request_closes_issues(
+    project: ProjectRef, iid: Iid, page: Page = 1, per_page: PerPage = 20
+) -> dict[str, Any]:
+    """The issues that merging this MR will close ('Closes #12' in its description or commits)."""
+    return listing(*await _mr_page(project, iid, "closes_issues", page, per_page), ISSUE_FIELDS)
+
+
+@tool(READ, "merge_requests")
+async def list_merge_request_participants(
+    project: ProjectRef, iid: Iid, page: Page = 1, per_page: PerPage = 20
+) -> dict[str, Any]:
+    """The people involved in a merge request: author, assignees, reviewers, commenters."""
+    return listing(*await _mr_page(project, iid, "participants", page, per_page), USER_FIELDS)

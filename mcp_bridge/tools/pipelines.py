@@ -1,14 +1,29 @@
-"""Pipelines and jobs: find a pipeline, see which jobs failed, read a job's log."""
+"""Pipelines and jobs: find a pipeline, see which jobs failed, read a job's log and artifacts, start, retry
+or cancel pipelines and jobs, and manage pipeline schedules (doc/api/pipelines.md, jobs.md,
+job_artifacts.md, pipeline_schedules.md)."""
 
 from __future__ import annotations
 
 import re
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from mcp_bridge.gitlab import path_id
-from mcp_bridge.toolkit import READ, Page, PerPage, ProjectRef, gitlab, line_window, listing, pick, tool
+from mcp_bridge.toolkit import (
+    DESTRUCTIVE,
+    READ,
+    WRITE,
+    Page,
+    PerPage,
+    ProjectRef,
+    gitlab,
+    line_window,
+    listing,
+    pick,
+    tool,
+)
 
 PipelineId = Annotated[int, Field(description="Pipeline id (the number in .../-/pipelines/<id>).", ge=1)]
 JobId = Annotated[int, Field(description="Job id (the number in .../-/jobs/<id>).", ge=1)]
@@ -114,14 +129,24 @@ async def list_pipelines(
 async def get_pipeline(project: ProjectRef, pipeline_id: PipelineId) -> dict[str, Any]:
     """Get one CI/CD pipeline: status, ref, SHA, who triggered it, timings, duration, coverage and URL.
     Use list_pipeline_jobs next to see which of its jobs failed."""
-    data = await gitlab().get(
-        f"/projects/{path_id(project)}/pipelines/{pipeline_id}", what=f"Pipeline {pipeline_id} in {project}"
-    )
+    data = await gitlab().get(_pipeline_path(project, pipeline_id), what=f"Pipeline {pipeline_id} in {project}")
+    return _pipeline(data)
+
+
+def _pipeline(data: dict[str, Any]) -> dict[str, Any]:
     result = pick(data, DETAIL_FIELDS)
     if isinstance(result.get("detailed_status"), dict):
         # "passed with warnings", "failed", … : what the GitLab UI shows; the icon and paths are noise.
         result["detailed_status"] = result["detailed_status"].get("label")
     return result
+
+
+def _pipeline_path(project: str, pipeline_id: int) -> str:
+    return f"/projects/{path_id(project)}/pipelines/{pipeline_id}"
+
+
+def _job_path(project: str, job_id: int) -> str:
+    return f"/projects/{path_id(project)}/jobs/{job_id}"
 
 
 @tool(READ, "pipelines")
@@ -160,3 +185,248 @@ async def get_job_log(
         f"/projects/{path_id(project)}/jobs/{job_id}/trace", what=f"Log of job {job_id} in {project}"
     )
     return {"job_id": job_id, **line_window(clean_log(raw), start=start_line, count=line_count, tail=True)}
+
+
+# --- starting, retrying and stopping -----------------------------------------------------------
+class PipelineVariable(BaseModel):
+    key: str = Field(description="Variable name, e.g. DEPLOY_ENV.", min_length=1)
+    value: str = Field(description="Its value.")
+    variable_type: Literal["env_var", "file"] = "env_var"
+
+
+JOB_DETAIL_FIELDS = (*JOB_FIELDS, "ref", "tag", "user", "coverage", "created_at", "started_at", "queued_duration")
+CANCELABLE = {"created", "waiting_for_resource", "preparing", "pending", "running", "scheduled", "canceling"}
+
+
+def _job(data: dict[str, Any], fields: tuple[str, ...] = JOB_DETAIL_FIELDS) -> dict[str, Any]:
+    job = pick(data, fields)
+    if isinstance(data.get("pipeline"), dict):
+        job["pipeline_id"] = data["pipeline"].get("id")
+    return job
+
+
+@tool(WRITE, "pipelines")
+async def create_pipeline(
+    project: ProjectRef,
+    ref: Annotated[str, Field(description="Branch or tag to run the pipeline on.", min_length=1)],
+    variables: Annotated[list[PipelineVariable] | None, Field(description="Variables for this run.")] = None,
+) -> dict[str, Any]:
+    """Run a new CI/CD pipeline on a branch or tag (Developer role), optionally with variables.
+    Returns the pipeline; follow it with get_pipeline or list_pipeline_jobs."""
+    body = {"ref": ref, "variables": [v.model_dump() for v in variables] if variables else None}
+    data = await gitlab().post(
+        f"/projects/{path_id(project)}/pipeline", what=f"Pipeline on {ref} in {project}", json=body
+    )
+    return _pipeline(data)
+
+
+@tool(WRITE, "pipelines")
+async def retry_pipeline(project: ProjectRef, pipeline_id: PipelineId) -> dict[str, Any]:
+    """Retry the failed and canceled jobs of a pipeline (no effect if none). Returns the pipeline."""
+    data = await gitlab().post(
+        f"{_pipeline_path(project, pipeline_id)}/retry", what=f"Pipeline {pipeline_id} in {project}"
+    )
+    return _pipeline(data)
+
+
+@tool(DESTRUCTIVE, "pipelines")
+async def cancel_pipeline(project: ProjectRef, pipeline_id: PipelineId) -> dict[str, Any]:
+    """Cancel a pipeline's pending and running jobs. Returns the pipeline with its new status."""
+    data = await gitlab().post(
+        f"{_pipeline_path(project, pipeline_id)}/cancel", what=f"Pipeline {pipeline_id} in {project}"
+    )
+    return _pipeline(data)
+
+
+@tool(DESTRUCTIVE, "pipelines")
+async def delete_pipeline(project: ProjectRef, pipeline_id: PipelineId) -> dict[str, Any]:
+    """Delete a pipeline with its jobs, logs and artifacts (Owner role). Cannot be undone."""
+    await gitlab().delete(_pipeline_path(project, pipeline_id), what=f"Pipeline {pipeline_id} in {project}")
+    return {"deleted": True, "pipeline_id": pipeline_id}
+
+
+@tool(READ, "pipelines")
+async def get_job(project: ProjectRef, job_id: JobId) -> dict[str, Any]:
+    """Get one CI/CD job: name, stage, status, failure reason, who ran it, timings, its pipeline_id and URL."""
+    return _job(await gitlab().get(_job_path(project, job_id), what=f"Job {job_id} in {project}"))
+
+
+@tool(WRITE, "pipelines")
+async def retry_job(project: ProjectRef, job_id: JobId) -> dict[str, Any]:
+    """Retry a finished job (failed, canceled or successful). Returns the NEW job, with its own id."""
+    data = await gitlab().post(f"{_job_path(project, job_id)}/retry", what=f"Job {job_id} in {project}")
+    return _job(data)
+
+
+@tool(DESTRUCTIVE, "pipelines")
+async def cancel_job(project: ProjectRef, job_id: JobId) -> dict[str, Any]:
+    """Cancel a pending or running job. Returns the job; a finished job is left as it was."""
+    data = await gitlab().post(f"{_job_path(project, job_id)}/cancel", what=f"Job {job_id} in {project}")
+    job = _job(data)
+    if job.get("status") not in CANCELABLE | {"canceled"}:
+        # GitLab answers 201 even when there was nothing to cancel (lib/api/ci/jobs.rb).
+        job["note"] = f"Nothing to cancel: the job had already finished ({job.get('status')})."
+    return job
+
+
+@tool(WRITE, "pipelines")
+async def play_job(project: ProjectRef, job_id: JobId) -> dict[str, Any]:
+    """Start a manual job (status 'manual', e.g. a deploy waiting for a click). Returns the job."""
+    data = await gitlab().post(f"{_job_path(project, job_id)}/play", what=f"Job {job_id} in {project}")
+    return _job(data)
+
+
+# --- artifacts and test reports ----------------------------------------------------------------
+ARTIFACT_FIELDS = ("file_type", "filename", "size", "file_format")
+MAX_ARTIFACT_CHARS = 40_000  # per window, about 10k tokens
+BINARY_SNIFF = 8000  # bytes git looks at for a NUL to call a file binary
+
+
+@tool(READ, "pipelines")
+async def list_job_artifacts(project: ProjectRef, job_id: JobId) -> dict[str, Any]:
+    """List a job's artifacts (archive, reports, log) with sizes and expiry. Read a file inside the
+    archive with get_job_artifact_file."""
+    data = await gitlab().get(_job_path(project, job_id), what=f"Job {job_id} in {project}")
+    artifacts = [pick(a, ARTIFACT_FIELDS) for a in data.get("artifacts") or []]
+    return {"job_id": job_id, "artifacts": artifacts, "artifacts_expire_at": data.get("artifacts_expire_at")}
+
+
+@tool(READ, "pipelines")
+async def get_job_artifact_file(
+    project: ProjectRef,
+    job_id: JobId,
+    artifact_path: Annotated[
+        str, Field(description="Path inside the archive, e.g. 'reports/junit.xml'.", min_length=1)
+    ],
+    start_line: Annotated[int | None, Field(description="First line to show, from 1.", ge=1)] = None,
+    line_count: Annotated[int, Field(description="How many lines to show (1-2000).", ge=1, le=2000)] = 400,
+) -> dict[str, Any]:
+    """Read one file from a job's artifacts archive. Text comes as a window of lines with total_lines and
+    a hint to read on; binary files give metadata only."""
+    gl = gitlab()
+    # *artifact_path is a wildcard route: its slashes stay (doc/api/job_artifacts.md).
+    response = await gl.client.request(
+        "GET",
+        f"{_job_path(project, job_id)}/artifacts/{quote(artifact_path.strip('/'), safe='/')}",
+        gl.creds,
+        what=f"Artifact {artifact_path} of job {job_id} in {project}",
+    )
+    raw, found = response.content, {"job_id": job_id, "artifact_path": artifact_path, "size": len(response.content)}
+    text = _decode(raw)
+    if text is None:
+        content_type = response.headers.get("content-type", "application/octet-stream")
+        return {**found, "binary": True, "content_type": content_type, "hint": "Binary file: content not shown."}
+    window = line_window(text, start=start_line, count=line_count, tail=False, max_chars=MAX_ARTIFACT_CHARS)
+    return {**found, "binary": False, **window}
+
+
+def _decode(raw: bytes) -> str | None:
+    """The file's text, or None when it is binary: a NUL byte near the start or not UTF-8."""
+    if b"\0" in raw[:BINARY_SNIFF]:
+        return None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+
+
+SUITE_FIELDS = ("name", "total_count", "success_count", "failed_count", "skipped_count", "error_count", "total_time")
+
+
+@tool(READ, "pipelines")
+async def get_pipeline_test_report_summary(project: ProjectRef, pipeline_id: PipelineId) -> dict[str, Any]:
+    """Test totals of a pipeline from its JUnit reports: count, passed, failed, skipped, errors, time,
+    per suite (one per job, with build_ids). Read a job's report with get_job_artifact_file."""
+    data = await gitlab().get(
+        f"{_pipeline_path(project, pipeline_id)}/test_report_summary",
+        what=f"Test report of pipeline {pipeline_id} in {project}",
+    )
+    suites = [pick(s, (*SUITE_FIELDS, "build_ids", "suite_error")) for s in data.get("test_suites") or []]
+    return {"pipeline_id": pipeline_id, "total": data.get("total"), "test_suites": suites}
+
+
+# --- schedules ---------------------------------------------------------------------------------
+ScheduleId = Annotated[int, Field(description="Pipeline schedule id.", ge=1)]
+Cron = Annotated[str, Field(description="Cron line, e.g. '0 2 * * *' (02:00 daily).", min_length=9)]
+Timezone = Annotated[str | None, Field(description="e.g. 'UTC' or 'Europe/Berlin'.")]
+SCHEDULE_FIELDS = ("id", "description", "ref", "cron", "cron_timezone", "next_run_at", "active", "owner")
+
+
+def _schedule(data: dict[str, Any]) -> dict[str, Any]:
+    schedule = pick(data, SCHEDULE_FIELDS)
+    if "last_pipeline" in data:  # single-schedule answers only
+        last = data["last_pipeline"]
+        schedule["last_pipeline"] = pick(last, ("id", "status")) if isinstance(last, dict) else None
+    return schedule
+
+
+def _schedules(project: str) -> str:
+    return f"/projects/{path_id(project)}/pipeline_schedules"
+
+
+@tool(READ, "pipelines")
+async def list_pipeline_schedules(
+    project: ProjectRef,
+    scope: Literal["active", "inactive"] | None = None,
+    page: Page = 1,
+    per_page: PerPage = 20,
+) -> dict[str, Any]:
+    """List a project's pipeline schedules: description, ref, cron, timezone, next run, active, owner."""
+    items, meta = await gitlab().page(
+        _schedules(project),
+        what=f"Pipeline schedules of {project}",
+        page=page,
+        per_page=per_page,
+        params={"scope": scope},
+    )
+    return {"items": [_schedule(item) for item in items], **meta}
+
+
+@tool(WRITE, "pipelines")
+async def create_pipeline_schedule(
+    project: ProjectRef,
+    description: Annotated[str, Field(description="What the schedule is for.", min_length=1)],
+    ref: Annotated[str, Field(description="Branch or tag to run on.", min_length=1)],
+    cron: Cron,
+    cron_timezone: Timezone = None,
+    active: Annotated[bool, Field(description="False to create it paused.")] = True,
+) -> dict[str, Any]:
+    """Schedule pipelines on a ref with a cron line (Developer role); you become its owner."""
+    body = {"description": description, "ref": ref, "cron": cron, "cron_timezone": cron_timezone, "active": active}
+    data = await gitlab().post(_schedules(project), what=f"Pipeline schedule in {project}", json=body)
+    return _schedule(data)
+
+
+@tool(WRITE, "pipelines")
+async def update_pipeline_schedule(
+    project: ProjectRef,
+    schedule_id: ScheduleId,
+    description: Annotated[str | None, Field(description="New description.")] = None,
+    ref: Annotated[str | None, Field(description="New branch or tag.")] = None,
+    cron: Annotated[str | None, Field(description="New cron line, e.g. '0 2 * * *'.")] = None,
+    cron_timezone: Timezone = None,
+    active: Annotated[bool | None, Field(description="Resume (true) or pause (false) it.")] = None,
+) -> dict[str, Any]:
+    """Change a pipeline schedule you own: description, ref, cron, timezone, or pause/resume it."""
+    body = {"description": description, "ref": ref, "cron": cron, "cron_timezone": cron_timezone, "active": active}
+    data = await gitlab().put(
+        f"{_schedules(project)}/{schedule_id}", what=f"Pipeline schedule {schedule_id} in {project}", json=body
+    )
+    return _schedule(data)
+
+
+@tool(DESTRUCTIVE, "pipelines")
+async def delete_pipeline_schedule(project: ProjectRef, schedule_id: ScheduleId) -> dict[str, Any]:
+    """Delete a pipeline schedule (its owner or a Maintainer). Pipelines it already ran stay."""
+    await gitlab().delete(f"{_schedules(project)}/{schedule_id}", what=f"Pipeline schedule {schedule_id} in {project}")
+    return {"deleted": True, "schedule_id": schedule_id}
+
+
+@tool(WRITE, "pipelines")
+async def run_pipeline_schedule(project: ProjectRef, schedule_id: ScheduleId) -> dict[str, Any]:
+    """Run a pipeline schedule now (Developer role); its next scheduled run is unchanged."""
+    await gitlab().post(
+        f"{_schedules(project)}/{schedule_id}/play", what=f"Pipeline schedule {schedule_id} in {project}"
+    )
+    # GitLab queues the run and answers 201 {"message": "201 Created"} without the pipeline.
+    return {"started": True, "schedule_id": schedule_id, "hint": "Find it with list_pipelines(source='schedule')."}

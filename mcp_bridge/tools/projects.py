@@ -1,4 +1,5 @@
-"""Projects: find them and read one."""
+"""Projects: find, read, create and manage them, their members and forks (doc/api/projects.md,
+doc/api/project_forks.md, doc/api/members.md, doc/api/events.md)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from mcp_bridge.gitlab import path_id
-from mcp_bridge.toolkit import READ, Page, PerPage, ProjectRef, gitlab, listing, pick, tool
+from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Page, PerPage, ProjectRef, gitlab, listing, pick, tool
+from mcp_bridge.tools.users import Day, EventAction, EventTarget, event, event_params
 
 LIST_FIELDS = (
     "id",
@@ -31,7 +33,29 @@ DETAIL_FIELDS = (
     "created_at",
     "empty_repo",
     "permissions",
+    "forked_from_project",
 )
+MEMBER_FIELDS = ("id", "username", "name", "state", "access_level", "expires_at", "created_at")
+SHORT_FIELDS = ("id", "path_with_namespace", "archived", "star_count", "web_url")
+
+Visibility = Literal["private", "internal", "public"]
+AccessLevel = Annotated[
+    Literal[10, 20, 30, 40, 50], Field(description="10 guest, 20 reporter, 30 developer, 40 maintainer, 50 owner.")
+]
+ExpiresAt = Annotated[
+    str | None, Field(description="Membership ends on this day, YYYY-MM-DD.", pattern=r"^\d{4}-\d{2}-\d{2}$")
+]
+UserId = Annotated[int, Field(description="The member's user id (list_project_members gives it).", ge=1)]
+
+
+def project_detail(data: dict[str, Any]) -> dict[str, Any]:
+    """A project trimmed for the model; namespace and fork source shrink to their paths."""
+    result = pick(data, DETAIL_FIELDS)
+    if isinstance(result.get("namespace"), dict):
+        result["namespace"] = result["namespace"].get("full_path")
+    if isinstance(result.get("forked_from_project"), dict):
+        result["forked_from_project"] = result["forked_from_project"].get("path_with_namespace")
+    return result
 
 
 @tool(READ, "projects")
@@ -58,8 +82,185 @@ async def list_projects(
 async def get_project(project: ProjectRef) -> dict[str, Any]:
     """Get one project by id or full path: description, default branch, visibility, clone URL,
     open issue count and your permissions in it."""
-    data = await gitlab().get(f"/projects/{path_id(project)}", what=f"Project {project}")
-    result = pick(data, DETAIL_FIELDS)
-    if isinstance(result.get("namespace"), dict):
-        result["namespace"] = result["namespace"].get("full_path")
-    return result
+    return project_detail(await gitlab().get(f"/projects/{path_id(project)}", what=f"Project {project}"))
+
+
+@tool(WRITE, "projects")
+async def create_project(
+    name: Annotated[str, Field(description="Project name; the URL path is derived from it.", min_length=1)],
+    path: Annotated[str | None, Field(description="URL path (slug), if not derived from the name.")] = None,
+    namespace_id: Annotated[int | None, Field(description="Group id to create it in; default: your namespace.")] = None,
+    description: Annotated[str | None, Field(description="Short description.")] = None,
+    visibility: Visibility = "private",
+    initialize_with_readme: Annotated[bool, Field(description="Start with a README commit on main.")] = False,
+) -> dict[str, Any]:
+    """Create a project in your personal namespace or a group (get_group gives its id). Returns the new project."""
+    body = {"name": name, "path": path, "namespace_id": namespace_id, "description": description}
+    body |= {"visibility": visibility, "initialize_with_readme": initialize_with_readme or None}
+    return project_detail(await gitlab().post("/projects", what=f"Project {name}", json=body))
+
+
+@tool(WRITE, "projects")
+async def update_project(
+    project: ProjectRef,
+    name: Annotated[str | None, Field(description="New display name.")] = None,
+    description: Annotated[str | None, Field(description="New description.")] = None,
+    default_branch: Annotated[str | None, Field(description="An existing branch.")] = None,
+    visibility: Visibility | None = None,
+    topics: Annotated[list[str] | None, Field(description="Replaces all topics.")] = None,
+) -> dict[str, Any]:
+    """Change a project's settings (needs Maintainer): name, description, default branch, visibility, topics.
+    Returns the updated project."""
+    body: dict[str, Any] = {"name": name, "description": description, "default_branch": default_branch}
+    body |= {"visibility": visibility, "topics": topics}
+    data = await gitlab().put(f"/projects/{path_id(project)}", what=f"Project {project}", json=body)
+    return project_detail(data)
+
+
+@tool(WRITE, "projects")
+async def fork_project(
+    project: ProjectRef,
+    namespace: Annotated[str | None, Field(description="Group path or id to fork into; default: yours.")] = None,
+    name: Annotated[str | None, Field(description="Name of the fork; default: the source's.")] = None,
+    path: Annotated[str | None, Field(description="URL path of the fork; default: the source's.")] = None,
+) -> dict[str, Any]:
+    """Fork a project into your namespace or a group. Returns the new fork (forked_from_project names the source)."""
+    body: dict[str, Any] = {"name": name, "path": path}
+    if namespace:
+        body["namespace_id" if namespace.isdigit() else "namespace_path"] = namespace
+    data = await gitlab().post(f"/projects/{path_id(project)}/fork", what=f"Project {project}", json=body)
+    return project_detail(data)
+
+
+@tool(READ, "projects")
+async def list_project_forks(project: ProjectRef, page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
+    """List the forks of a project that you can see, with pagination."""
+    items, meta = await gitlab().page(
+        f"/projects/{path_id(project)}/forks", what=f"Project {project}", page=page, per_page=per_page
+    )
+    return listing(items, meta, LIST_FIELDS)
+
+
+@tool(WRITE, "projects")
+async def archive_project(project: ProjectRef) -> dict[str, Any]:
+    """Archive a project (Owner only): it becomes read-only until unarchived."""
+    data = await gitlab().post(f"/projects/{path_id(project)}/archive", what=f"Project {project}")
+    return pick(data, SHORT_FIELDS)
+
+
+@tool(WRITE, "projects")
+async def unarchive_project(project: ProjectRef) -> dict[str, Any]:
+    """Unarchive a project (Owner only), making it writable again."""
+    data = await gitlab().post(f"/projects/{path_id(project)}/unarchive", what=f"Project {project}")
+    return pick(data, SHORT_FIELDS)
+
+
+@tool(DESTRUCTIVE, "projects")
+async def delete_project(project: ProjectRef) -> dict[str, Any]:
+    """Delete a project with its repository, issues and merge requests (Owner only). Cannot be undone."""
+    await gitlab().delete(f"/projects/{path_id(project)}", what=f"Project {project}")
+    # GitLab answers 202: removal runs in the background, or after a delay where delayed deletion is on.
+    return {"project": project, "deletion": "accepted"}
+
+
+@tool(WRITE, "projects")
+async def star_project(project: ProjectRef) -> dict[str, Any]:
+    """Star a project (it then appears in list_projects with starred=true). Returns its star count."""
+    return await _star(project, "star")
+
+
+@tool(WRITE, "projects")
+async def unstar_project(project: ProjectRef) -> dict[str, Any]:
+    """Remove your star from a project. Returns its star count."""
+    return await _star(project, "unstar")
+
+
+async def _star(project: str, verb: str) -> dict[str, Any]:
+    data = await gitlab().post(f"/projects/{path_id(project)}/{verb}", what=f"Project {project}")
+    starred = verb == "star"
+    if not data:  # 304 Not Modified: already (un)starred (doc/api/projects.md)
+        return {"project": project, "starred": starred, "changed": False}
+    return {**pick(data, ("id", "path_with_namespace", "star_count")), "starred": starred, "changed": True}
+
+
+@tool(READ, "projects")
+async def get_project_languages(project: ProjectRef) -> dict[str, Any]:
+    """The programming languages of a project's default branch, as percentages of its code."""
+    data = await gitlab().get(f"/projects/{path_id(project)}/languages", what=f"Project {project}")
+    return {"project": project, "languages": data}
+
+
+@tool(READ, "projects")
+async def list_project_events(
+    project: ProjectRef,
+    action: EventAction | None = None,
+    target_type: EventTarget | None = None,
+    after: Day = None,
+    before: Day = None,
+    page: Page = 1,
+    per_page: PerPage = 20,
+) -> dict[str, Any]:
+    """A project's recent activity (pushes, comments, opened/merged MRs and issues), newest first."""
+    items, meta = await gitlab().page(
+        f"/projects/{path_id(project)}/events",
+        what=f"Project {project}",
+        page=page,
+        per_page=per_page,
+        params=event_params(action, target_type, after, before),
+    )
+    return {"items": [event(item) for item in items], **meta}
+
+
+# --- members (doc/api/members.md) ---------------------------------------------------------------
+@tool(READ, "projects")
+async def list_project_members(
+    project: ProjectRef,
+    query: Annotated[str | None, Field(description="Text in the member's name or username.")] = None,
+    inherited: Annotated[bool, Field(description="Include members inherited from groups.")] = True,
+    page: Page = 1,
+    per_page: PerPage = 20,
+) -> dict[str, Any]:
+    """List who has access to a project and their role (access_level 10 guest ... 50 owner), with pagination."""
+    suffix = "/all" if inherited else ""
+    items, meta = await gitlab().page(
+        f"/projects/{path_id(project)}/members{suffix}",
+        what=f"Project {project}",
+        page=page,
+        per_page=per_page,
+        params={"query": query},
+    )
+    return listing(items, meta, MEMBER_FIELDS)
+
+
+@tool(WRITE, "projects")
+async def add_project_member(
+    project: ProjectRef,
+    user: Annotated[str, Field(description="User id or username.", min_length=1)],
+    access_level: AccessLevel,
+    expires_at: ExpiresAt = None,
+) -> dict[str, Any]:
+    """Give a user a role in a project (needs Maintainer; only Owners add Owners). Returns the new member."""
+    body: dict[str, Any] = {"access_level": access_level, "expires_at": expires_at}
+    body["user_id" if user.isdigit() else "username"] = user if user.isdigit() else user.lstrip("@")
+    data = await gitlab().post(f"/projects/{path_id(project)}/members", what=f"Project {project}", json=body)
+    return pick(data, MEMBER_FIELDS)
+
+
+@tool(WRITE, "projects")
+async def update_project_member(
+    project: ProjectRef, user_id: UserId, access_level: AccessLevel, expires_at: ExpiresAt = None
+) -> dict[str, Any]:
+    """Change a direct member's role or expiry date in a project (needs Maintainer). Returns the member."""
+    data = await gitlab().put(
+        f"/projects/{path_id(project)}/members/{user_id}",
+        what=f"Member {user_id} of {project}",
+        json={"access_level": access_level, "expires_at": expires_at},
+    )
+    return pick(data, MEMBER_FIELDS)
+
+
+@tool(DESTRUCTIVE, "projects")
+async def remove_project_member(project: ProjectRef, user_id: UserId) -> dict[str, Any]:
+    """Remove a direct member from a project (needs Maintainer, or yourself to leave)."""
+    await gitlab().delete(f"/projects/{path_id(project)}/members/{user_id}", what=f"Member {user_id} of {project}")
+    return {"project": project, "removed_user_id": user_id}

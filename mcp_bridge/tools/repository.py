@@ -1,25 +1,49 @@
-"""Repository: browse the tree, read files, list branches and commits."""
+"""Repository: browse the tree, read and blame files, write files and commits, compare refs.
+
+get_file reads `.../files/:path/raw`: bytes as they are (no base64, a third less to download and no
+huge JSON string to parse) with the metadata in X-Gitlab-* headers; binary files are recognised on
+the bytes (a NUL near the start, or not UTF-8) and shown as metadata only. Every text window is
+capped by lines and characters, so a big file is read in ranges with start_line.
+"""
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
-from typing import Annotated, Any
+from fnmatch import fnmatch
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from mcp_bridge.gitlab import path_id
-from mcp_bridge.toolkit import READ, Page, PerPage, ProjectRef, gitlab, line_window, listing, pick, tool
+from mcp_bridge.toolkit import (
+    DESTRUCTIVE,
+    READ,
+    WRITE,
+    Page,
+    PerPage,
+    ProjectRef,
+    gitlab,
+    line_window,
+    listing,
+    pick,
+    tool,
+)
 
 TREE_FIELDS = ("name", "type", "path", "mode")
 FILE_FIELDS = ("file_path", "ref", "size", "blob_id", "commit_id", "last_commit_id")
-BRANCH_FIELDS = ("name", "default", "protected", "merged", "developers_can_push", "web_url", "commit")
-BRANCH_COMMIT_FIELDS = ("short_id", "title", "committed_date")
 COMMIT_FIELDS = ("id", "short_id", "title", "author_name", "author_email", "authored_date", "web_url")
 MAX_FILE_CHARS = 40_000  # per window of a file, about 10k tokens
+MAX_LINE_CHARS = 1_000  # of one blamed line (minified files have lines of 100 kB)
+MAX_DIFF_CHARS = 10_000  # of one file's diff in compare_refs, as for merge request changes
+MAX_DIFF_TOTAL = 50_000  # of all diff text in one compare_refs call
+MIN_USEFUL_CHARS = 1_000  # below this, a diff is left out rather than cut to a stub
+MAX_COMMITS = 100  # listed by compare_refs (GitLab itself stops near 10,000)
+COMPARE_COMMIT_FIELDS = ("short_id", "title", "author_name", "created_at")
+DIFF_FIELDS = ("old_path", "new_path", "new_file", "renamed_file", "deleted_file")
 BINARY_SNIFF = 8000  # bytes git looks at for a NUL to call a file binary (xdiff buffer_is_binary)
 
 RefOrDefault = Annotated[str | None, Field(description="Branch, tag or commit SHA; the default branch if omitted.")]
+FilePath = Annotated[str, Field(description="Path of the file, e.g. 'src/app.py'.", min_length=1)]
 
 
 @tool(READ, "repository")
@@ -47,48 +71,84 @@ async def get_repository_tree(
 @tool(READ, "repository")
 async def get_file(
     project: ProjectRef,
-    file_path: Annotated[str, Field(description="Path of the file, e.g. 'src/app.py'.", min_length=1)],
+    file_path: FilePath,
     ref: RefOrDefault = None,
     start_line: Annotated[int | None, Field(description="First line to show, from 1.", ge=1)] = None,
     line_count: Annotated[int, Field(description="How many lines to show (1-2000).", ge=1, le=2000)] = 400,
 ) -> dict[str, Any]:
     """Read a file from a project's repository. Text comes as a window of lines with total_lines and
     a hint; pass start_line to read on. Binary files give metadata only (binary=true)."""
-    data = await gitlab().get(
-        f"/projects/{path_id(project)}/repository/files/{path_id(file_path)}",
+    api = gitlab()
+    # The raw endpoint sends the bytes as they are (no base64, a third smaller) and the metadata as
+    # X-Gitlab-* headers (doc/api/repository_files.md#get-raw-file-from-repository, lib/api/files.rb).
+    response = await api.client.request(
+        "GET",
+        f"/projects/{path_id(project)}/repository/files/{path_id(file_path)}/raw",
+        api.creds,
         what=f"File {file_path} at {ref or 'the default branch'} in {project}",
-        # The files API requires a ref; HEAD means the default branch (doc/api/repository_files.md).
+        # HEAD means the default branch (doc/api/repository_files.md).
         params={"ref": ref or "HEAD"},
     )
-    text = _decode(base64.b64decode(data.get("content") or ""))
+    raw = response.content
+    meta = {"file_path": file_path, "ref": ref or "HEAD", "size": len(raw)}
+    for field in FILE_FIELDS:
+        value = response.headers.get("x-gitlab-" + field.replace("_", "-"))
+        if value:
+            meta[field] = int(value) if field == "size" and value.isdigit() else value
+    text = _decode(raw)
     if text is None:
-        return {**pick(data, FILE_FIELDS), "binary": True, "hint": "Binary file: content not shown."}
+        return {**meta, "binary": True, "hint": "Binary file: content not shown."}
     window = line_window(text, start=start_line, count=line_count, tail=False, max_chars=MAX_FILE_CHARS)
-    return {**pick(data, FILE_FIELDS), "binary": False, **window}
+    return {**meta, "binary": False, **window}
 
 
 @tool(READ, "repository")
-async def list_branches(
+async def get_file_blame(
     project: ProjectRef,
-    search: Annotated[
-        str | None, Field(description="Text in the branch name; '^text' for names starting with it, 'text$' ending.")
-    ] = None,
-    page: Page = 1,
-    per_page: PerPage = 20,
+    file_path: FilePath,
+    ref: RefOrDefault = None,
+    start_line: Annotated[int, Field(description="First line to blame, from 1.", ge=1)] = 1,
+    line_count: Annotated[int, Field(description="How many lines (1-1000).", ge=1, le=1000)] = 200,
 ) -> dict[str, Any]:
-    """List a project's branches by name: which is the default, which are protected or already merged,
-    and the latest commit on each."""
-    items, meta = await gitlab().page(
-        f"/projects/{path_id(project)}/repository/branches",
-        what=f"Branches of {project}",
-        page=page,
-        per_page=per_page,
-        params={"search": search},
+    """Who last changed each line of a file, and in which commit: line ranges with their commit
+    (short id), plus each commit's title, author and date."""
+    end = start_line + line_count - 1
+    groups = await gitlab().get(
+        f"/projects/{path_id(project)}/repository/files/{path_id(file_path)}/blame",
+        what=f"File {file_path} at {ref or 'the default branch'} in {project}",
+        params={"ref": ref or "HEAD", "range[start]": start_line, "range[end]": end},
     )
-    result = listing(items, meta, BRANCH_FIELDS)
-    for branch in result["items"]:
-        branch["commit"] = pick(branch.get("commit") or {}, BRANCH_COMMIT_FIELDS)
+    commits: dict[str, dict[str, Any]] = {}
+    ranges: list[dict[str, Any]] = []
+    line, budget, cut = start_line, MAX_FILE_CHARS, False
+    for group in groups:
+        commit = group.get("commit") or {}
+        short = str(commit.get("id", ""))[:8]
+        title = str(commit.get("message") or "").split("\n", 1)[0]
+        commits.setdefault(short, {"title": title, **pick(commit, ("author_name", "authored_date"))})
+        lines = [text if len(text) <= MAX_LINE_CHARS else text[:MAX_LINE_CHARS] + " [cut]" for text in group["lines"]]
+        kept = _lines_within(lines, budget)
+        if kept:
+            ranges.append({"commit": short, "first_line": line, "lines": lines[:kept]})
+        budget -= sum(len(text) + 1 for text in lines[:kept])
+        line += kept
+        if kept < len(lines):
+            cut = True
+            break
+    result: dict[str, Any] = {"file_path": file_path, "first_line": start_line, "last_line": line - 1}
+    result |= {"commits": commits, "ranges": ranges}
+    if cut or line - 1 == end:
+        result["hint"] = f"More lines may follow: pass start_line={line}."
     return result
+
+
+def _lines_within(lines: list[str], budget: int) -> int:
+    """How many of `lines` fit in `budget` characters."""
+    for count, text in enumerate(lines):
+        budget -= len(text) + 1
+        if budget < 0:
+            return count
+    return len(lines)
 
 
 @tool(READ, "repository")
@@ -124,3 +184,207 @@ def _decode(raw: bytes) -> str | None:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         return None
+
+
+# --- writing files: each write is one commit on a branch (doc/api/repository_files.md) ----------
+Branch = Annotated[str, Field(description="Branch to commit to; a new one if start_branch is given.", min_length=1)]
+StartBranch = Annotated[str | None, Field(description="Existing branch to start a new `branch` from.")]
+CommitMessage = Annotated[str, Field(description="Commit message.", min_length=1)]
+LastCommitId = Annotated[
+    str | None, Field(description="last_commit_id from get_file: refuse if the file changed since.")
+]
+Encoding = Literal["text", "base64"]
+
+
+def _slim(schema: dict[str, Any]) -> None:
+    """The nested schema as server.slim_schema trims top-level ones: no titles, no `default: null`,
+    `anyOf [X, null]` as `type: [X, "null"]` (the model's context is the budget)."""
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+        if "default" in prop and prop["default"] is None:
+            del prop["default"]
+        options = prop.pop("anyOf", None)
+        if options:
+            other = next(o for o in options if o != {"type": "null"})
+            prop.update(other, type=[other["type"], "null"])
+
+
+class FileAction(BaseModel):
+    """One change in a create_commit."""
+
+    model_config = ConfigDict(json_schema_extra=_slim)
+
+    action: Literal["create", "update", "delete", "move", "chmod"]
+    file_path: str = Field(description="Path of the file (the new path for move).", min_length=1)
+    content: str | None = Field(None, description="Whole new content (create, update; optional for move).")
+    previous_path: str | None = Field(None, description="Old path (move).")
+    encoding: Encoding = "text"
+    last_commit_id: str | None = Field(None, description="Refuse if the file changed after this commit.")
+    execute_filemode: bool | None = Field(None, description="Executable or not (chmod).")
+
+
+def _file_body(branch: str, start_branch: str | None, message: str, **fields: Any) -> dict[str, Any]:
+    return {"branch": branch, "start_branch": start_branch, "commit_message": message, **fields}
+
+
+@tool(WRITE, "repository")
+async def create_file(
+    project: ProjectRef,
+    file_path: FilePath,
+    branch: Branch,
+    content: Annotated[str, Field(description="The file's content.")],
+    commit_message: CommitMessage,
+    start_branch: StartBranch = None,
+    encoding: Encoding = "text",
+) -> dict[str, Any]:
+    """Add a new file in one commit on a branch. Fails if the file exists (use update_file)."""
+    where = f"File {file_path} on {branch} in {project}"
+    body = _file_body(branch, start_branch, commit_message, content=content, encoding=encoding)
+    data = await gitlab().post(_file_url(project, file_path), what=where, json=body)
+    return pick(data, ("file_path", "branch"))
+
+
+@tool(WRITE, "repository")
+async def update_file(
+    project: ProjectRef,
+    file_path: FilePath,
+    branch: Branch,
+    content: Annotated[str, Field(description="The file's whole new content.")],
+    commit_message: CommitMessage,
+    last_commit_id: LastCommitId = None,
+    start_branch: StartBranch = None,
+    encoding: Encoding = "text",
+) -> dict[str, Any]:
+    """Replace an existing file's content in one commit on a branch. Pass last_commit_id (from get_file)
+    so that GitLab refuses if someone changed the file meanwhile."""
+    where = f"File {file_path} on {branch} in {project}"
+    body = _file_body(branch, start_branch, commit_message, content=content, encoding=encoding)
+    data = await gitlab().put(_file_url(project, file_path), what=where, json=body | {"last_commit_id": last_commit_id})
+    return pick(data, ("file_path", "branch"))
+
+
+@tool(DESTRUCTIVE, "repository")
+async def delete_file(
+    project: ProjectRef,
+    file_path: FilePath,
+    branch: Branch,
+    commit_message: CommitMessage,
+    last_commit_id: LastCommitId = None,
+    start_branch: StartBranch = None,
+) -> dict[str, Any]:
+    """Delete a file in one commit on a branch."""
+    where = f"File {file_path} on {branch} in {project}"
+    body = _file_body(branch, start_branch, commit_message, last_commit_id=last_commit_id)
+    # DELETE with a body: the toolkit's delete() sends none (doc/api/repository_files.md).
+    api = gitlab()
+    await api.client.request("DELETE", _file_url(project, file_path), api.creds, what=where, json=_no_none(body))
+    return {"deleted": file_path, "branch": branch}
+
+
+@tool(WRITE, "repository")
+async def create_commit(
+    project: ProjectRef,
+    branch: Branch,
+    commit_message: CommitMessage,
+    actions: Annotated[list[FileAction], Field(description="File changes, applied in order.", min_length=1)],
+    start_branch: StartBranch = None,
+) -> dict[str, Any]:
+    """Commit several file changes at once (create, update, delete, move, chmod) on a branch. Returns
+    the new commit with its stats."""
+    body: dict[str, Any] = {"branch": branch, "start_branch": start_branch, "commit_message": commit_message}
+    body["actions"] = [a.model_dump(exclude_none=True) for a in actions]
+    path = f"/projects/{path_id(project)}/repository/commits"
+    data = await gitlab().post(path, what=f"Branch {branch} in {project}", json=body)
+    return {**pick(data, ("id", "short_id", "title", "parent_ids", "stats", "web_url")), "branch": branch}
+
+
+def _file_url(project: str, file_path: str) -> str:
+    return f"/projects/{path_id(project)}/repository/files/{path_id(file_path)}"
+
+
+def _no_none(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if v is not None}
+
+
+# --- comparing ----------------------------------------------------------------------------------
+@tool(READ, "repository")
+async def compare_refs(
+    project: ProjectRef,
+    from_ref: Annotated[str, Field(description="Base: branch, tag or commit SHA.", min_length=1)],
+    to_ref: Annotated[str, Field(description="Head: branch, tag or commit SHA.", min_length=1)],
+    straight: Annotated[bool, Field(description="Diff from..to directly, not from the merge base.")] = False,
+    paths: Annotated[list[str] | None, Field(description="Only files under these paths or globs.")] = None,
+    start_line: Annotated[int, Field(description="Start each diff at this line, to read on.", ge=1)] = 1,
+    page: Page = 1,
+    per_page: PerPage = 20,
+) -> dict[str, Any]:
+    """Compare two refs: the commits in to_ref but not in from_ref (oldest first) and the changed files'
+    diffs, one page of files at a time, capped like get_merge_request_changes."""
+    data = await gitlab().get(
+        f"/projects/{path_id(project)}/repository/compare",
+        what=f"Comparison {from_ref}...{to_ref} in {project}",
+        params={"from": from_ref, "to": to_ref, "straight": straight},
+    )
+    commits = data.get("commits") or []
+    chosen = [d for d in data.get("diffs") or [] if not paths or any(_under(d, p) for p in paths)]
+    files = chosen[(page - 1) * per_page : page * per_page]
+    shown, cut = _diffs(files, start_line)
+    result: dict[str, Any] = {"commits": [pick(c, COMPARE_COMMIT_FIELDS) for c in commits[-MAX_COMMITS:]]}
+    result |= {"total_commits": len(commits), "files": shown, "total_files": len(chosen), "page": page}
+    result["next_page"] = page + 1 if page * per_page < len(chosen) else None
+    result["web_url"] = data.get("web_url")
+    hints = [f"Only the newest {MAX_COMMITS} commits are listed."] if len(commits) > MAX_COMMITS else []
+    if cut:
+        hints.append(f"Diffs cut: {', '.join(cut[:5])}; pass paths=[<file>] and start_line to read on.")
+    if result["next_page"]:
+        hints.append(f"More files: page={result['next_page']}.")
+    if hints:
+        result["hint"] = " ".join(hints)
+    return result
+
+
+def _under(diff: dict[str, Any], pattern: str) -> bool:
+    folder = pattern.rstrip("/")
+    names = (diff.get("new_path") or "", diff.get("old_path") or "")
+    return any(n == folder or n.startswith(folder + "/") or fnmatch(n, pattern) for n in names)
+
+
+def _diffs(files: list[dict[str, Any]], start_line: int) -> tuple[list[dict[str, Any]], list[str]]:
+    """The files with diffs from start_line, cut to the per-file and total caps; which were cut."""
+    budget, out, cut = MAX_DIFF_TOTAL, [], []
+    for file in files:
+        entry, diff = pick(file, DIFF_FIELDS), file.get("diff") or ""
+        if diff and budget < MIN_USEFUL_CHARS:
+            entry["diff"] = None  # left out rather than cut to a stub
+            cut.append(f"{entry.get('new_path')} (left out)")
+        else:
+            window = line_window(
+                diff, start=start_line, count=len(diff), tail=False, max_chars=min(MAX_DIFF_CHARS, budget)
+            )
+            entry["diff"] = window["content"]
+            budget -= len(window["content"])
+            if window["last_line"] < window["total_lines"] or "cut at" in window.get("hint", ""):
+                entry |= {k: window[k] for k in ("first_line", "last_line", "total_lines")} | {"truncated": True}
+                cut.append(f"{entry.get('new_path')} (lines {window['first_line']}-{window['last_line']})")
+        out.append(entry)
+    return out, cut
+
+
+@tool(READ, "repository")
+async def list_repository_contributors(
+    project: ProjectRef,
+    order_by: Literal["commits", "name", "email"] = "commits",
+    sort: Literal["desc", "asc"] = "desc",
+    page: Page = 1,
+    per_page: PerPage = 20,
+) -> dict[str, Any]:
+    """List the people who committed to the default branch, with their commit counts (most first)."""
+    items, meta = await gitlab().page(
+        f"/projects/{path_id(project)}/repository/contributors",
+        what=f"Contributors of {project}",
+        page=page,
+        per_page=per_page,
+        params={"order_by": order_by, "sort": sort},
+    )
+    return listing(items, meta, ("name", "email", "commits"))

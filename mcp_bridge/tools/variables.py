@@ -1,3 +1,224 @@
-"""Tools: variables (being written)."""
+"""CI/CD variables of projects and groups (doc/api/project_level_variables.md, group_level_variables.md).
+
+Secrets stay secret: the value of a masked or hidden variable is never returned, by any tool,
+whatever GitLab sends (GitLab returns masked values to maintainers); it becomes null.
+"""
 
 from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from mcp_bridge.gitlab import path_id
+from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Page, PerPage, ProjectRef, gitlab, pick, tool
+
+FIELDS = ("key", "value", "variable_type", "protected", "masked", "hidden", "raw", "environment_scope", "description")
+
+GroupRef = Annotated[str, Field(description="Group id or full path, e.g. 'my-group/subgroup'.", min_length=1)]
+Key = Annotated[str, Field(description="Variable name: letters, digits and _.", min_length=1, max_length=255)]
+Value = Annotated[str, Field(description="The value. Masked values: 8+ chars, no spaces.")]
+Scope = Annotated[
+    str | None, Field(description="Environment scope that picks the variable when its key is in several.")
+]
+NewScope = Annotated[str | None, Field(description="Environment scope, e.g. 'production' or '*' (all).")]
+VariableType = Annotated[
+    Literal["env_var", "file"] | None, Field(description="env_var, or file (value written to a temp file).")
+]
+Protected = Annotated[bool | None, Field(description="Only in pipelines on protected branches and tags.")]
+Masked = Annotated[bool | None, Field(description="Hide the value in job logs.")]
+Raw = Annotated[bool | None, Field(description="Do not expand $VARIABLES inside the value.")]
+Description = Annotated[str | None, Field(description="What the variable is for.", max_length=255)]
+
+
+def secret_safe(data: dict[str, Any]) -> dict[str, Any]:
+    """A variable without the value of a masked or hidden one (GitLab does send masked values)."""
+    variable = pick(data, FIELDS)
+    if variable.get("masked") or variable.get("hidden") or "masked" not in variable:
+        variable["value"] = None
+    return variable
+
+
+def _filter(scope: str | None) -> dict[str, Any] | None:
+    # GitLab answers 409 when a key exists in several scopes and no filter[environment_scope] is given.
+    return {"filter[environment_scope]": scope} if scope else None
+
+
+async def _delete(path: str, *, what: str, scope: str | None) -> None:
+    # GitLab.delete() takes no query parameters; the filter must go in the query string.
+    gl = gitlab()
+    await gl.client.request("DELETE", path, gl.creds, what=what, params=_filter(scope))
+
+
+def _project(project: str) -> str:
+    return f"/projects/{path_id(project)}/variables"
+
+
+def _group(group: str) -> str:
+    return f"/groups/{path_id(group)}/variables"
+
+
+# --- project variables -------------------------------------------------------------------------
+@tool(READ, "variables")
+async def list_project_variables(project: ProjectRef, page: Page = 1, per_page: PerPage = 50) -> dict[str, Any]:
+    """List a project's CI/CD variables (Maintainer role). Values of masked or hidden variables are
+    never shown (null)."""
+    items, meta = await gitlab().page(_project(project), what=f"Variables of {project}", page=page, per_page=per_page)
+    return {"items": [secret_safe(item) for item in items], **meta}
+
+
+@tool(READ, "variables")
+async def get_project_variable(project: ProjectRef, key: Key, environment_scope: Scope = None) -> dict[str, Any]:
+    """Get one CI/CD variable of a project: type, flags and scope; the value only when it is neither
+    masked nor hidden."""
+    data = await gitlab().get(
+        f"{_project(project)}/{path_id(key)}", what=f"Variable {key} in {project}", params=_filter(environment_scope)
+    )
+    return secret_safe(data)
+
+
+@tool(WRITE, "variables")
+async def create_project_variable(
+    project: ProjectRef,
+    key: Key,
+    value: Value,
+    variable_type: VariableType = None,
+    protected: Protected = None,
+    masked: Masked = None,
+    masked_and_hidden: Annotated[bool | None, Field(description="Masked, and never shown again in GitLab.")] = None,
+    raw: Raw = None,
+    environment_scope: NewScope = None,
+    description: Description = None,
+) -> dict[str, Any]:
+    """Add a CI/CD variable to a project (Maintainer role). Returns it; a masked or hidden value is
+    not echoed back."""
+    body: dict[str, Any] = {
+        "key": key,
+        "value": value,
+        "variable_type": variable_type,
+        "protected": protected,
+        "masked": masked,
+    }
+    body |= {"masked_and_hidden": masked_and_hidden, "raw": raw, "environment_scope": environment_scope}
+    body["description"] = description
+    data = await gitlab().post(_project(project), what=f"Variable {key} in {project}", json=body)
+    return secret_safe(data)
+
+
+@tool(WRITE, "variables")
+async def update_project_variable(
+    project: ProjectRef,
+    key: Key,
+    value: Annotated[str | None, Field(description="New value; kept if omitted.")] = None,
+    environment_scope: Scope = None,
+    new_environment_scope: NewScope = None,
+    variable_type: VariableType = None,
+    protected: Protected = None,
+    masked: Masked = None,
+    raw: Raw = None,
+    description: Description = None,
+) -> dict[str, Any]:
+    """Change a project's CI/CD variable; omitted fields stay as they are. A masked or hidden value
+    is not echoed back."""
+    body: dict[str, Any] = {
+        "value": value,
+        "variable_type": variable_type,
+        "protected": protected,
+        "masked": masked,
+        "raw": raw,
+    }
+    body |= {"environment_scope": new_environment_scope, "description": description}
+    if environment_scope:
+        body["filter"] = {"environment_scope": environment_scope}
+    data = await gitlab().put(f"{_project(project)}/{path_id(key)}", what=f"Variable {key} in {project}", json=body)
+    return secret_safe(data)
+
+
+@tool(DESTRUCTIVE, "variables")
+async def delete_project_variable(project: ProjectRef, key: Key, environment_scope: Scope = None) -> dict[str, Any]:
+    """Delete a CI/CD variable from a project (Maintainer role); pipelines lose it at once."""
+    await _delete(f"{_project(project)}/{path_id(key)}", what=f"Variable {key} in {project}", scope=environment_scope)
+    return {"deleted": True, "key": key, "environment_scope": environment_scope}
+
+
+# --- group variables ---------------------------------------------------------------------------
+@tool(READ, "variables")
+async def list_group_variables(group: GroupRef, page: Page = 1, per_page: PerPage = 50) -> dict[str, Any]:
+    """List a group's CI/CD variables, inherited by its projects (Owner role). Values of masked or
+    hidden variables are never shown (null)."""
+    items, meta = await gitlab().page(_group(group), what=f"Variables of group {group}", page=page, per_page=per_page)
+    return {"items": [secret_safe(item) for item in items], **meta}
+
+
+@tool(READ, "variables")
+async def get_group_variable(group: GroupRef, key: Key, environment_scope: Scope = None) -> dict[str, Any]:
+    """Get one CI/CD variable of a group: type, flags and scope; the value only when it is neither
+    masked nor hidden."""
+    data = await gitlab().get(
+        f"{_group(group)}/{path_id(key)}", what=f"Variable {key} in group {group}", params=_filter(environment_scope)
+    )
+    return secret_safe(data)
+
+
+@tool(WRITE, "variables")
+async def create_group_variable(
+    group: GroupRef,
+    key: Key,
+    value: Value,
+    variable_type: VariableType = None,
+    protected: Protected = None,
+    masked: Masked = None,
+    masked_and_hidden: Annotated[bool | None, Field(description="Masked, and never shown again in GitLab.")] = None,
+    raw: Raw = None,
+    environment_scope: NewScope = None,
+    description: Description = None,
+) -> dict[str, Any]:
+    """Add a CI/CD variable to a group, for all its projects (Owner role). Returns it; a masked or
+    hidden value is not echoed back."""
+    body: dict[str, Any] = {
+        "key": key,
+        "value": value,
+        "variable_type": variable_type,
+        "protected": protected,
+        "masked": masked,
+    }
+    body |= {"masked_and_hidden": masked_and_hidden, "raw": raw, "environment_scope": environment_scope}
+    body["description"] = description
+    data = await gitlab().post(_group(group), what=f"Variable {key} in group {group}", json=body)
+    return secret_safe(data)
+
+
+@tool(WRITE, "variables")
+async def update_group_variable(
+    group: GroupRef,
+    key: Key,
+    value: Annotated[str | None, Field(description="New value; kept if omitted.")] = None,
+    environment_scope: Scope = None,
+    new_environment_scope: NewScope = None,
+    variable_type: VariableType = None,
+    protected: Protected = None,
+    masked: Masked = None,
+    raw: Raw = None,
+    description: Description = None,
+) -> dict[str, Any]:
+    """Change a group's CI/CD variable; omitted fields stay as they are. A masked or hidden value is
+    not echoed back."""
+    body: dict[str, Any] = {
+        "value": value,
+        "variable_type": variable_type,
+        "protected": protected,
+        "masked": masked,
+        "raw": raw,
+    }
+    body |= {"environment_scope": new_environment_scope, "description": description}
+    if environment_scope:
+        body["filter"] = {"environment_scope": environment_scope}
+    data = await gitlab().put(f"{_group(group)}/{path_id(key)}", what=f"Variable {key} in group {group}", json=body)
+    return secret_safe(data)
+
+
+@tool(DESTRUCTIVE, "variables")
+async def delete_group_variable(group: GroupRef, key: Key, environment_scope: Scope = None) -> dict[str, Any]:
+    """Delete a CI/CD variable from a group (Owner role); its projects' pipelines lose it at once."""
+    await _delete(f"{_group(group)}/{path_id(key)}", what=f"Variable {key} in group {group}", scope=environment_scope)
+    return {"deleted": True, "key": key, "environment_scope": environment_scope}

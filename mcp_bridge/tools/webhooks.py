@@ -1,3 +1,229 @@
-"""Tools: webhooks (being written)."""
+"""Webhooks of projects and groups: read, add, change, remove and test them
+(doc/api/project_webhooks.md, doc/api/group_webhooks.md). A hook's secret token is write-only:
+GitLab never returns it and neither do these tools."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import Field
+
+from mcp_bridge.gitlab import path_id
+from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Page, PerPage, ProjectRef, gitlab, pick, tool
+
+# The event kinds as GitLab's webhook form names them; the API fields are "<kind>_events".
+ProjectEvent = Literal[
+    "push",
+    "tag_push",
+    "merge_requests",
+    "issues",
+    "confidential_issues",
+    "note",
+    "confidential_note",
+    "job",
+    "pipeline",
+    "wiki_page",
+    "deployment",
+    "releases",
+    "milestone",
+    "feature_flag",
+    "emoji",
+    "resource_access_token",
+]
+GroupEvent = Literal[ProjectEvent, "subgroup", "member", "project"]
+PROJECT_EVENTS: tuple[str, ...] = get_args(ProjectEvent)
+GROUP_EVENTS: tuple[str, ...] = (*PROJECT_EVENTS, "subgroup", "member", "project")
+
+GroupRef = Annotated[str, Field(description="Group id or full path, e.g. 'my-group/sub'.", min_length=1)]
+HookId = Annotated[int, Field(description="Webhook id (from the list tool).", ge=1)]
+HookUrl = Annotated[str, Field(description="Where GitLab POSTs the events (http or https).", min_length=1)]
+Name = Annotated[str | None, Field(description="Short name shown in GitLab.")]
+Description = Annotated[str | None, Field(description="What the hook is for.")]
+BranchFilter = Annotated[str | None, Field(description="Push events only for matching branches, e.g. 'main'.")]
+SslVerification = Annotated[bool | None, Field(description="Verify the receiver's TLS certificate.")]
+Token = Annotated[str | None, Field(description="Secret sent as X-Gitlab-Token; write-only, never shown.")]
+EVENTS_HELP = "The events it fires on (exactly these)"
+
+HOOK_FIELDS = (
+    "id",
+    "url",
+    "name",
+    "description",
+    "project_id",
+    "group_id",
+    "push_events_branch_filter",
+    "enable_ssl_verification",
+    "token_present",
+    "alert_status",
+    "disabled_until",
+    "created_at",
+)
+
+
+def _hook(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """A hook with its event booleans folded into one list; never its secret token."""
+    return {**pick(data, HOOK_FIELDS), "events": [name for name in names if data.get(f"{name}_events")]}
+
+
+def _body(events: Sequence[str] | None, names: tuple[str, ...], *settings: Any) -> dict[str, Any]:
+    """The request body: the settings given, and (when events are) each event named on, every other off."""
+    keys = ("url", "name", "description", "push_events_branch_filter", "enable_ssl_verification", "token")
+    body = dict(zip(keys, settings, strict=True))
+    if events is not None:
+        body |= {f"{name}_events": name in events for name in names}
+    return body
+
+
+# --- project hooks -------------------------------------------------------------------------------
+@tool(READ, "webhooks")
+async def list_project_webhooks(project: ProjectRef, page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
+    """List a project's webhooks (Maintainer role needed): URL, name and the events each fires on."""
+    items, meta = await gitlab().page(
+        f"/projects/{path_id(project)}/hooks", what=f"Webhooks of {project}", page=page, per_page=per_page
+    )
+    return {"items": [_hook(item, PROJECT_EVENTS) for item in items], **meta}
+
+
+@tool(READ, "webhooks")
+async def get_project_webhook(project: ProjectRef, hook_id: HookId) -> dict[str, Any]:
+    """Get one project webhook: URL, events, branch filter, SSL verification and whether it is disabled."""
+    data = await gitlab().get(f"/projects/{path_id(project)}/hooks/{hook_id}", what=f"Webhook {hook_id} in {project}")
+    return _hook(data, PROJECT_EVENTS)
+
+
+@tool(WRITE, "webhooks")
+async def create_project_webhook(
+    project: ProjectRef,
+    url: HookUrl,
+    events: Annotated[list[ProjectEvent], Field(description=f"{EVENTS_HELP}.", min_length=1)],
+    name: Name = None,
+    description: Description = None,
+    push_events_branch_filter: BranchFilter = None,
+    enable_ssl_verification: SslVerification = None,
+    token: Token = None,
+) -> dict[str, Any]:
+    """Add a webhook to a project (Maintainer role). Returns the new hook; the token is never returned."""
+    settings = (url, name, description, push_events_branch_filter, enable_ssl_verification, token)
+    body = _body(events, PROJECT_EVENTS, *settings)
+    data = await gitlab().post(f"/projects/{path_id(project)}/hooks", what=f"Webhooks of {project}", json=body)
+    return _hook(data, PROJECT_EVENTS)
+
+
+@tool(WRITE, "webhooks")
+async def update_project_webhook(
+    project: ProjectRef,
+    hook_id: HookId,
+    url: Annotated[str | None, Field(description="New URL; it resets the token unless you give one.")] = None,
+    events: Annotated[list[ProjectEvent] | None, Field(description=f"{EVENTS_HELP}; omit to keep.")] = None,
+    name: Name = None,
+    description: Description = None,
+    push_events_branch_filter: BranchFilter = None,
+    enable_ssl_verification: SslVerification = None,
+    token: Token = None,
+) -> dict[str, Any]:
+    """Change a project webhook; only the fields given change. Returns the updated hook."""
+    settings = (url, name, description, push_events_branch_filter, enable_ssl_verification, token)
+    body = _body(events, PROJECT_EVENTS, *settings)
+    data = await gitlab().put(
+        f"/projects/{path_id(project)}/hooks/{hook_id}", what=f"Webhook {hook_id} in {project}", json=body
+    )
+    return _hook(data, PROJECT_EVENTS)
+
+
+@tool(DESTRUCTIVE, "webhooks")
+async def delete_project_webhook(project: ProjectRef, hook_id: HookId) -> dict[str, Any]:
+    """Delete a project webhook; the receiver gets no more events."""
+    await gitlab().delete(f"/projects/{path_id(project)}/hooks/{hook_id}", what=f"Webhook {hook_id} in {project}")
+    return {"deleted": True, "hook_id": hook_id}
+
+
+@tool(WRITE, "webhooks")
+async def test_project_webhook(
+    project: ProjectRef,
+    hook_id: HookId,
+    trigger: Literal[
+        "push",
+        "tag_push",
+        "issues",
+        "confidential_issues",
+        "note",
+        "merge_requests",
+        "job",
+        "pipeline",
+        "wiki_page",
+        "releases",
+        "milestone",
+        "emoji",
+        "resource_access_token",
+    ] = "push",
+) -> dict[str, Any]:
+    """Send a sample event of one kind to a project webhook now. Fails with GitLab's reason when the
+    receiver does not answer 2xx or the project has no sample (e.g. no issues)."""
+    data = await gitlab().post(
+        f"/projects/{path_id(project)}/hooks/{hook_id}/test/{trigger}_events", what=f"Webhook {hook_id} in {project}"
+    )
+    return {"hook_id": hook_id, "trigger": trigger, "result": data.get("message", "sent")}
+
+
+# --- group hooks (GitLab Premium) ----------------------------------------------------------------
+@tool(READ, "webhooks")
+async def list_group_webhooks(group: GroupRef, page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
+    """List a group's webhooks (Premium; Owner role): URL, name and the events each fires on."""
+    items, meta = await gitlab().page(
+        f"/groups/{path_id(group)}/hooks", what=f"Webhooks of group {group}", page=page, per_page=per_page
+    )
+    return {"items": [_hook(item, GROUP_EVENTS) for item in items], **meta}
+
+
+@tool(READ, "webhooks")
+async def get_group_webhook(group: GroupRef, hook_id: HookId) -> dict[str, Any]:
+    """Get one group webhook (Premium): URL, events, branch filter and SSL verification."""
+    data = await gitlab().get(f"/groups/{path_id(group)}/hooks/{hook_id}", what=f"Webhook {hook_id} in group {group}")
+    return _hook(data, GROUP_EVENTS)
+
+
+@tool(WRITE, "webhooks")
+async def create_group_webhook(
+    group: GroupRef,
+    url: HookUrl,
+    events: Annotated[list[GroupEvent], Field(description=f"{EVENTS_HELP}, in all its projects.", min_length=1)],
+    name: Name = None,
+    description: Description = None,
+    push_events_branch_filter: BranchFilter = None,
+    enable_ssl_verification: SslVerification = None,
+    token: Token = None,
+) -> dict[str, Any]:
+    """Add a webhook to a group (Premium; Owner role). Returns the new hook; the token is never returned."""
+    settings = (url, name, description, push_events_branch_filter, enable_ssl_verification, token)
+    body = _body(events, GROUP_EVENTS, *settings)
+    data = await gitlab().post(f"/groups/{path_id(group)}/hooks", what=f"Webhooks of group {group}", json=body)
+    return _hook(data, GROUP_EVENTS)
+
+
+@tool(WRITE, "webhooks")
+async def update_group_webhook(
+    group: GroupRef,
+    hook_id: HookId,
+    url: Annotated[str | None, Field(description="New URL; it resets the token unless you give one.")] = None,
+    events: Annotated[list[GroupEvent] | None, Field(description=f"{EVENTS_HELP}; omit to keep.")] = None,
+    name: Name = None,
+    description: Description = None,
+    push_events_branch_filter: BranchFilter = None,
+    enable_ssl_verification: SslVerification = None,
+    token: Token = None,
+) -> dict[str, Any]:
+    """Change a group webhook (Premium); only the fields given change. Returns the updated hook."""
+    settings = (url, name, description, push_events_branch_filter, enable_ssl_verification, token)
+    body = _body(events, GROUP_EVENTS, *settings)
+    data = await gitlab().put(
+        f"/groups/{path_id(group)}/hooks/{hook_id}", what=f"Webhook {hook_id} in group {group}", json=body
+    )
+    return _hook(data, GROUP_EVENTS)
+
+
+@tool(DESTRUCTIVE, "webhooks")
+async def delete_group_webhook(group: GroupRef, hook_id: HookId) -> dict[str, Any]:
+    """Delete a group webhook (Premium); the receiver gets no more events from the group."""
+    await gitlab().delete(f"/groups/{path_id(group)}/hooks/{hook_id}", what=f"Webhook {hook_id} in group {group}")
+    return {"deleted": True, "hook_id": hook_id}

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from config.startup import daphne_argv
+
 
 class Command(BaseCommand):
     help = "Apply database migrations, then serve HTTP (MCP at /mcp) with Daphne on HOST:PORT."
@@ -27,15 +29,6 @@ class Command(BaseCommand):
             f"gitlab-mcp listening on http://{settings.HOST}:{settings.PORT}/mcp (public URL {settings.PUBLIC_URL})"
         )
         self.stdout.flush()
-        argv = [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            settings.HOST,
-            "-p",
-            str(settings.PORT),
-            "config.asgi:application",
-        ]
+        argv = daphne_argv(settings.HOST, settings.PORT)
         # Replace this process, so that signals (SIGTERM from Docker or systemd) reach Daphne directly.
         os.execv(sys.executable, argv)  # noqa: S606

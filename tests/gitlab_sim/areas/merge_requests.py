@@ -6,14 +6,42 @@ Rows: "merge_requests" holds GitLab's single-MR JSON (list responses drop the de
 
 from __future__ import annotations
 
+import hashlib
+import re
 from datetime import datetime
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
+from tests.gitlab_sim.areas.branches import remove_branch
+from tests.gitlab_sim.areas.commits import as_author
+from tests.gitlab_sim.areas.groups import can_read_group, descendants, find_group
+from tests.gitlab_sim.areas.issues import can_see as can_see_issue
 from tests.gitlab_sim.areas.projects import readable_project
-from tests.gitlab_sim.http import Call, Router, invalid_param, not_found, paginate, param_error
-from tests.gitlab_sim.world import DEVELOPER, SIM_URL, World
+from tests.gitlab_sim.areas.repository import (
+    can_push,
+    commit_files,
+    commits_of,
+    file_diffs,
+    find_branch,
+    history,
+    protections,
+    public_commit,
+    resolve,
+    tree_at,
+)
+from tests.gitlab_sim.http import (
+    Call,
+    Router,
+    error,
+    forbidden,
+    invalid_param,
+    invalid_value,
+    not_found,
+    paginate,
+    param_error,
+)
+from tests.gitlab_sim.world import DEVELOPER, SIM_URL, World, now
 
 STATES = ("opened", "closed", "locked", "merged", "all")
 ORDERS = ("created_at", "updated_at", "title", "merged_at")
@@ -31,9 +59,24 @@ DIFF_FIELDS = (
 
 
 def register(router: Router) -> None:
+    mr = "/projects/:id/merge_requests/:merge_request_iid"
+    router.route("GET", "/merge_requests")(list_all_merge_requests)
+    router.route("GET", "/groups/:id/merge_requests")(list_group_merge_requests)
     router.route("GET", "/projects/:id/merge_requests")(list_merge_requests)
-    router.route("GET", "/projects/:id/merge_requests/:merge_request_iid")(get_merge_request)
-    router.route("GET", "/projects/:id/merge_requests/:merge_request_iid/diffs")(list_diffs)
+    router.route("POST", "/projects/:id/merge_requests")(create_merge_request)
+    router.route("GET", mr)(get_merge_request)
+    router.route("PUT", mr)(update_merge_request)
+    router.route("GET", f"{mr}/diffs")(list_diffs)
+    router.route("PUT", f"{mr}/merge")(merge_merge_request)
+    router.route("PUT", f"{mr}/rebase")(rebase_merge_request)
+    router.route("GET", f"{mr}/approvals")(get_approvals)
+    router.route("POST", f"{mr}/approve")(approve)
+    router.route("POST", f"{mr}/unapprove")(unapprove)
+    router.route("GET", f"{mr}/commits")(list_commits)
+    router.route("GET", f"{mr}/pipelines")(list_pipelines)
+    router.route("GET", f"{mr}/closes_issues")(list_closes_issues)
+    router.route("GET", f"{mr}/participants")(list_participants)
+    router.route("GET", "/projects/:id/repository/commits/:sha/merge_requests")(list_commit_merge_requests)
 
 
 # --- endpoints -----------------------------------------------------------------------------------
@@ -56,8 +99,7 @@ async def get_merge_request(call: Call) -> Response:
     mr = _merge_request_in_path(call)
     if isinstance(mr, Response):
         return mr
-    can_merge = call.world.access_level(call.user_id, mr["project_id"]) >= DEVELOPER
-    return JSONResponse({**mr, "user": {"can_merge": can_merge}})
+    return JSONResponse(detail(call, mr))
 
 
 async def list_diffs(call: Call) -> Response:
@@ -141,11 +183,13 @@ def _matches(call: Call, mr: dict[str, Any]) -> bool:
         _time_match(call.arg("updated_after"), mr["updated_at"], after=True),
         _time_match(call.arg("updated_before"), mr["updated_at"], after=False),
     ]
-    scope = call.arg("scope", "all")
+    scope = call.arg("scope", "all").replace("-", "_")
     if scope == "created_by_me":
         checks.append(mr["author"]["username"] == me)
     elif scope == "assigned_to_me":
         checks.append(me in [u["username"] for u in mr["assignees"]])
+    elif scope == "reviews_for_me":
+        checks.append(me in [u["username"] for u in mr["reviewers"]])
     return all(checks)
 
 
@@ -188,6 +232,490 @@ def _time_match(bound: str | None, value: str, *, after: bool) -> bool:
 
 def _parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+# --- the state machine ------------------------------------------------------------------------------
+PIPELINE_MUST_SUCCEED = frozenset({101})  # projects with "Pipelines must succeed" turned on
+AUTHORS_CANNOT_APPROVE = frozenset({101})  # merge_requests_author_approval=false (doc/api/merge_request_approvals.md)
+DRAFT = re.compile(r"^\s*(\[draft\]|\(draft\)|draft:)\s*", re.IGNORECASE)  # MergeRequest::DRAFT_REGEX
+REBASE_FAILED = "Rebase failed: Rebase locally, resolve all conflicts, then push the branch."
+UPDATE_PARAMS = (
+    "assignee_id", "assignee_ids", "reviewer_ids", "description", "labels", "add_labels", "remove_labels",
+    "milestone_id", "remove_source_branch", "allow_collaboration", "allow_maintainer_to_push", "squash",
+    "target_branch", "title", "state_event", "discussion_locked", "merge_after",
+)  # fmt: skip
+SAME_BRANCH = "You can't use same project/branch for source and target"
+
+
+def detailed_status(world: World, mr: dict[str, Any]) -> str:
+    """detailed_merge_status: the first failing check, in GitLab's order (doc/api/merge_requests.md)."""
+    pipeline = (mr.get("head_pipeline") or {}).get("status")
+    if mr["state"] != "opened":
+        return "not_open"
+    if mr["draft"]:
+        return "draft_status"
+    if mr["has_conflicts"]:
+        return "conflict"
+    if not mr["blocking_discussions_resolved"]:
+        return "discussions_not_resolved"
+    if approval_state(world, mr)["approvals_left"]:
+        return "not_approved"
+    if mr["project_id"] in PIPELINE_MUST_SUCCEED and pipeline != "success":
+        return "ci_still_running" if pipeline in ("created", "pending", "running") else "ci_must_pass"
+    return "mergeable"
+
+
+def refresh(world: World, mr: dict[str, Any], *, touched: bool = True) -> None:
+    mr["draft"] = mr["work_in_progress"] = bool(DRAFT.match(mr["title"]))
+    mr["detailed_merge_status"] = detailed_status(world, mr)
+    if touched:
+        mr["updated_at"] = now()
+
+
+def can_merge(world: World, user_id: int | None, mr: dict[str, Any]) -> bool:
+    """Merging is pushing to the target: Developer, and a role allowed to merge into a protected branch."""
+    level = world.access_level(user_id, mr["project_id"])
+    rules = protections(world, mr["project_id"], mr["target_branch"])
+    return level >= DEVELOPER and (not rules or any(0 < rule["merge_access_level"] <= level for rule in rules))
+
+
+def detail(call: Call, mr: dict[str, Any]) -> dict[str, Any]:
+    return {**mr, "user": {"can_merge": can_merge(call.world, call.user_id, mr)}}
+
+
+def mr_commits(world: World, mr: dict[str, Any]) -> list[dict[str, Any]]:
+    """An open MR's commits: on its source branch and not on its target; otherwise as last recorded."""
+    pid = mr["project_id"]
+    source, target = find_branch(world, pid, mr["source_branch"]), find_branch(world, pid, mr["target_branch"])
+    if mr["state"] == "opened" and source and target:
+        base = {c["id"] for c in history(world, pid, target["head"])}
+        return [public_commit(c) for c in history(world, pid, source["head"]) if c["id"] not in base]
+    rows = world.table("mr_commits")
+    return next((r["commits"] for r in rows if (r["project_id"], r["iid"]) == (pid, mr["iid"])), [])
+
+
+def _record_commits(world: World, mr: dict[str, Any], commits: list[dict[str, Any]]) -> None:
+    rows = world.table("mr_commits")
+    rows[:] = [r for r in rows if (r["project_id"], r["iid"]) != (mr["project_id"], mr["iid"])]
+    rows.append({"project_id": mr["project_id"], "iid": mr["iid"], "commits": commits})
+
+
+def _user_ids(call: Call, name: str) -> list[dict[str, Any]] | None:
+    """assignee_ids / reviewer_ids: None when absent; 0 or an empty value clears them."""
+    if call.arg(name) is None:
+        return None
+    ids = [int(v) for v in call.arg_list(name) if str(v).isdigit() and int(v) in call.world.users]
+    return [call.world.user_ref(i) for i in dict.fromkeys(ids)]
+
+
+def _people(mr: dict[str, Any], call: Call) -> None:
+    single = call.arg("assignee_id")
+    assignees = _user_ids(call, "assignee_ids")
+    if assignees is None and single is not None:
+        assignees = [call.world.user_ref(int(single))] if int(single) in call.world.users else []
+    if assignees is not None:
+        mr["assignees"], mr["assignee"] = assignees, assignees[0] if assignees else None
+    reviewers = _user_ids(call, "reviewer_ids")
+    if reviewers is not None:
+        mr["reviewers"] = reviewers
+
+
+# --- create, update, merge, rebase ------------------------------------------------------------------
+async def create_merge_request(call: Call) -> Response:
+    project = readable_project(call)
+    if project is None:
+        return not_found("Project")
+    missing = [name for name in ("title", "source_branch", "target_branch") if call.arg(name) is None]
+    if missing:
+        return param_error(", ".join(f"{name} is missing" for name in missing))
+    world, pid = call.world, project["id"]
+    if world.access_level(call.user_id, pid) < DEVELOPER:
+        return forbidden()
+    source, target = str(call.arg("source_branch")), str(call.arg("target_branch"))
+    if source == target:
+        return error(422, [SAME_BRANCH])
+    unknown = {name: ["does not exist"] for name, b in (("source_branch", source), ("target_branch", target))}
+    unknown = {name: v for name, v in unknown.items() if find_branch(world, pid, str(call.arg(name))) is None}
+    if unknown:
+        return error(400, unknown)
+    rows = world.table("merge_requests")
+    same = [m for m in rows if m["project_id"] == pid and m["state"] == "opened" and m["source_branch"] == source]
+    if clash := next((m for m in same if m["target_branch"] == target), None):
+        return error(409, [f"Another open merge request already exists for this source branch: !{clash['iid']}"])
+    mr = _new_merge_request(call, project, source, target)
+    return JSONResponse(detail(call, mr), status_code=201)
+
+
+def _new_merge_request(call: Call, project: dict[str, Any], source: str, target: str) -> dict[str, Any]:
+    world, pid, when = call.world, project["id"], now()
+    iid = 1 + max((m["iid"] for m in world.table("merge_requests") if m["project_id"] == pid), default=0)
+    author = world.users[call.user_id or 0]["username"]
+    mr = _merge_request(world, pid, iid, str(call.arg("title")), author, source, "opened", "", "", "", 1, None)
+    heads = {b: find_branch(world, pid, b)["head"] for b in (source, target)}  # type: ignore[index]
+    mr |= {"created_at": when, "updated_at": when, "prepared_at": when, "target_branch": target}
+    mr |= {"description": call.arg("description") or "", "labels": sorted(set(call.arg_list("labels")))}
+    mr |= {"force_remove_source_branch": bool(call.flag("remove_source_branch")), "squash": bool(call.flag("squash"))}
+    mr |= {"sha": heads[source], "latest_build_started_at": None, "user_notes_count": 0}
+    mr["diff_refs"] = {"base_sha": heads[target], "head_sha": heads[source], "start_sha": heads[target]}
+    _people(mr, call)
+    world.table("merge_requests").append(mr)
+    for entry in file_diffs(tree_at(world, pid, heads[target]), tree_at(world, pid, heads[source])):
+        world.table("mr_diffs").append({"project_id": pid, "iid": iid, "collapsed": False, "too_large": False, **entry})
+    mr["changes_count"] = str(sum(1 for d in world.table("mr_diffs") if (d["project_id"], d["iid"]) == (pid, iid)))
+    _record_commits(world, mr, mr_commits(world, mr))
+    refresh(world, mr, touched=False)
+    return mr
+
+
+async def update_merge_request(call: Call) -> Response:
+    mr = _merge_request_in_path(call)
+    if isinstance(mr, Response):
+        return mr
+    if all(call.arg(name) is None for name in UPDATE_PARAMS):
+        return param_error(f"{', '.join(UPDATE_PARAMS)} are missing, at least one parameter must be provided")
+    for name in ("title", "target_branch"):
+        if call.arg(name) is not None and not str(call.arg(name)).strip():
+            return param_error(f"{name} is empty")
+    if call.arg("state_event") not in (None, "close", "reopen"):
+        return invalid_value("state_event")
+    world = call.world
+    if world.access_level(call.user_id, mr["project_id"]) < DEVELOPER and mr["author"]["id"] != call.user_id:
+        return forbidden()
+    if call.arg("target_branch") == mr["source_branch"]:
+        return error(422, [SAME_BRANCH])
+    for name in ("title", "description", "target_branch", "discussion_locked"):
+        if call.arg(name) is not None:
+            mr[name] = call.flag(name) if name == "discussion_locked" else str(call.arg(name))
+    for name, key in (("remove_source_branch", "force_remove_source_branch"), ("squash", "squash")):
+        if call.arg(name) is not None:
+            mr[key] = bool(call.flag(name))
+    labels = call.arg_list("labels") if call.arg("labels") is not None else mr["labels"]
+    removed = {label.lower() for label in call.arg_list("remove_labels")}
+    labels = [label for label in [*labels, *call.arg_list("add_labels")] if label.lower() not in removed]
+    mr["labels"] = sorted(dict.fromkeys(labels))
+    _people(mr, call)
+    _change_state(world, mr, call.arg("state_event"), call.user_id)
+    refresh(world, mr)
+    return JSONResponse(detail(call, mr))
+
+
+def _change_state(world: World, mr: dict[str, Any], event: str | None, user_id: int | None) -> None:
+    if event == "close" and mr["state"] == "opened":
+        mr |= {"state": "closed", "closed_by": world.user_ref(user_id or 0), "closed_at": now()}
+    elif event == "reopen" and mr["state"] == "closed":
+        mr |= {"state": "opened", "closed_by": None, "closed_at": None}
+
+
+async def merge_merge_request(call: Call) -> Response:
+    """lib/api/merge_requests.rb: 401 without the right to merge, 405 when checks fail, 422 on conflicts,
+    409 when `sha` is not the head; auto_merge waits for a running pipeline (or approvals, threads)."""
+    mr = _merge_request_in_path(call)
+    if isinstance(mr, Response):
+        return mr
+    world = call.world
+    if not can_merge(world, call.user_id, mr):
+        return error(401, "401 Unauthorized")
+    auto = bool(call.flag("merge_when_pipeline_succeeds") or call.flag("auto_merge"))
+    status = mr["detailed_merge_status"]
+    automatically = auto and status in ("ci_still_running", "not_approved", "discussions_not_resolved")
+    immediately = status == "mergeable" if auto else status in ("mergeable", "conflict")
+    if not immediately and not automatically:
+        return error(405, "405 Method Not Allowed")
+    if not automatically and status == "conflict":
+        return error(422, "Branch cannot be merged")
+    if call.arg("sha") is not None and call.arg("sha") != mr["sha"]:
+        return error(409, f"SHA does not match HEAD of source branch: {mr['sha']}")
+    if call.flag("squash"):
+        mr["squash"] = True
+    if automatically:
+        mr |= {"merge_when_pipeline_succeeds": True, "merge_user": world.user_ref(call.user_id or 0)}
+    else:
+        _merge(call, mr)
+    refresh(world, mr)
+    return JSONResponse(detail(call, mr))
+
+
+def _merge(call: Call, mr: dict[str, Any]) -> None:
+    """A squash commit if asked, then the merge commit, on the target branch; the MR's changes land there."""
+    world, pid, uid = call.world, mr["project_id"], call.user_id or 0
+    project = world.projects[pid]
+    source, target = find_branch(world, pid, mr["source_branch"]), find_branch(world, pid, mr["target_branch"])
+    commits = mr_commits(world, mr)
+    _record_commits(world, mr, commits)
+    user = world.user_ref(uid)
+    mr |= {"state": "merged", "merged_by": user, "merge_user": user, "merged_at": now()}
+    mr["merge_when_pipeline_succeeds"] = False
+    if target is None:  # a target branch the repository does not model
+        mr["merge_commit_sha"] = hashlib.sha1(f"merge {pid} {mr['iid']}".encode(), usedforsecurity=False).hexdigest()
+        return
+    base, head, files = target["head"], mr["sha"], dict(tree_at(world, pid, target["head"]))
+    if source is not None:
+        rows, changed = commits_of(world, pid), tree_at(world, pid, source["head"])
+        touched = {p for c in commits for p in rows[c["id"]]["paths"]}
+        files = {p: d for p, d in files.items() if p not in touched} | {p: changed[p] for p in touched if p in changed}
+    if mr["squash"]:
+        squash = commit_files(
+            world, project, target["name"], user_id=uid, message=mr["title"], files=files, parent=base
+        )
+        author = world.users[mr["author"]["id"]]
+        as_author(world, squash, {"author_name": author["name"], "author_email": author["email"]} | {
+            "authored_date": squash["authored_date"]})  # fmt: skip
+        mr["squash_commit_sha"] = head = squash["id"]
+    full = f"{project['path_with_namespace']}!{mr['iid']}"
+    branches = f"'{mr['source_branch']}' into '{mr['target_branch']}'"
+    message = f"Merge branch {branches}\n\n{mr['title']}\n\nSee merge request {full}"
+    merge = commit_files(
+        world, project, target["name"], user_id=uid, message=message, files=files, parent=target["head"]
+    )
+    merge["parent_ids"] = [base, head]
+    if mr["squash"]:
+        merge["paths"] = commits_of(world, pid)[head]["paths"]
+    mr["merge_commit_sha"] = merge["id"]
+    remove = call.flag("should_remove_source_branch")
+    wanted = mr["force_remove_source_branch"] if remove is None else remove
+    if (
+        wanted
+        and source
+        and not protections(world, pid, source["name"])
+        and source["name"] != project["default_branch"]
+    ):
+        remove_branch(world, pid, source["name"])
+
+
+async def rebase_merge_request(call: Call) -> Response:
+    """202 {"rebase_in_progress": true}; the rebase itself runs later (here: at once). A failure lands
+    in the MR's merge_error (MergeRequests::RebaseService)."""
+    mr = _merge_request_in_path(call)
+    if isinstance(mr, Response):
+        return mr
+    world, pid = call.world, mr["project_id"]
+    if find_branch(world, pid, mr["source_branch"]) is None:
+        return error(403, "403 Forbidden - Source branch does not exist")
+    if not can_push(world, world.projects[pid], call.user_id, mr["source_branch"]):
+        return error(403, "403 Forbidden - Cannot push to source branch")
+    if mr["has_conflicts"]:
+        mr["merge_error"] = REBASE_FAILED
+    else:
+        _rebase(call, mr)
+    return JSONResponse({"rebase_in_progress": True}, status_code=202)
+
+
+def _rebase(call: Call, mr: dict[str, Any]) -> None:
+    """Replay the MR's commits, oldest first, on the target's head; the source branch moves to the last."""
+    world, pid = call.world, mr["project_id"]
+    source, target = find_branch(world, pid, mr["source_branch"]), find_branch(world, pid, mr["target_branch"])
+    assert source is not None
+    mr["merge_error"] = None
+    if target is None or target["head"] in {c["id"] for c in history(world, pid, source["head"])}:
+        return  # already on top of the target
+    rows, parent = commits_of(world, pid), target["head"]
+    files = dict(tree_at(world, pid, parent))
+    for commit in reversed(mr_commits(world, mr)):
+        row, tree = rows[commit["id"]], tree_at(world, pid, commit["id"])
+        files = {p: d for p, d in files.items() if p not in row["paths"] or p in tree}
+        files |= {p: tree[p] for p in row["paths"] if p in tree}
+        copy = commit_files(world, world.projects[pid], source["name"], user_id=call.user_id or 0,
+                            message=row["message"], files=files, parent=parent)  # fmt: skip
+        as_author(world, copy, row)
+        parent = copy["id"]
+    mr["sha"] = parent
+    mr["diff_refs"] = {"base_sha": target["head"], "head_sha": parent, "start_sha": target["head"]}
+
+
+# --- approvals (doc/api/merge_request_approvals.md) -------------------------------------------------
+def approval_state(world: World, mr: dict[str, Any], user_id: int | None = None) -> dict[str, Any]:
+    """GET .../approvals as GitLab answers it (EE's ApprovalState entity, a superset of CE's)."""
+    key = (mr["project_id"], mr["iid"])
+    approvers = [a["user_id"] for a in world.table("mr_approvals") if (a["project_id"], a["iid"]) == key]
+    rules = world.table("mr_approval_rules")
+    required = next((r["approvals_required"] for r in rules if (r["project_id"], r["iid"]) == key), 0)
+    left = max(0, required - len(approvers))
+    return {
+        **{k: mr[k] for k in ("id", "iid", "project_id", "title", "description", "state", "created_at", "updated_at")},
+        "merge_status": mr["merge_status"], "approved": left == 0, "approvals_required": required,
+        "approvals_left": left, "require_password_to_approve": False,
+        "approved_by": [{"user": world.user_ref(uid)} for uid in approvers],
+        "suggested_approvers": [], "approvers": [], "approver_groups": [],
+        "user_has_approved": user_id in approvers, "user_can_approve": _can_approve(world, mr, user_id, approvers),
+        "approval_rules_left": [], "has_approval_rules": required > 0,
+        "merge_request_approvers_available": False, "multiple_approval_rules_available": False,
+    }  # fmt: skip
+
+
+def _can_approve(world: World, mr: dict[str, Any], user_id: int | None, approvers: list[int]) -> bool:
+    if user_id is None or user_id in approvers or mr["state"] != "opened":
+        return False
+    if mr["project_id"] in AUTHORS_CANNOT_APPROVE and mr["author"]["id"] == user_id:
+        return False
+    return world.access_level(user_id, mr["project_id"]) >= DEVELOPER
+
+
+async def get_approvals(call: Call) -> Response:
+    mr = _merge_request_in_path(call)
+    if isinstance(mr, Response):
+        return mr
+    return JSONResponse(approval_state(call.world, mr, call.user_id))
+
+
+async def approve(call: Call) -> Response:
+    mr = _merge_request_in_path(call)
+    if isinstance(mr, Response):
+        return mr
+    world = call.world
+    if world.access_level(call.user_id, mr["project_id"]) < DEVELOPER:
+        return forbidden()
+    if call.arg("sha") is not None and call.arg("sha") != mr["sha"]:
+        return error(409, f"SHA does not match HEAD of source branch: {mr['sha']}")
+    if not approval_state(world, mr, call.user_id)["user_can_approve"]:
+        return error(401, "401 Unauthorized")  # MergeRequests::ApprovalService said no
+    world.table("mr_approvals").append({"project_id": mr["project_id"], "iid": mr["iid"], "user_id": call.user_id})
+    refresh(world, mr)
+    return JSONResponse(approval_state(world, mr, call.user_id), status_code=201)
+
+
+async def unapprove(call: Call) -> Response:
+    mr = _merge_request_in_path(call)
+    if isinstance(mr, Response):
+        return mr
+    world, key = call.world, (mr["project_id"], mr["iid"], call.user_id)
+    if world.access_level(call.user_id, mr["project_id"]) < DEVELOPER:
+        return forbidden()
+    rows = world.table("mr_approvals")
+    mine = next((a for a in rows if (a["project_id"], a["iid"], a["user_id"]) == key), None)
+    if mine is None:
+        return not_found()
+    rows.remove(mine)
+    refresh(world, mr)
+    return JSONResponse(approval_state(world, mr, call.user_id), status_code=201)
+
+
+# --- what belongs to an MR ----------------------------------------------------------------------------
+async def list_commits(call: Call) -> Response:
+    mr = _merge_request_in_path(call)
+    if isinstance(mr, Response):
+        return mr
+    return paginate(call, mr_commits(call.world, mr))
+
+
+async def list_pipelines(call: Call) -> Response:
+    """Ci::PipelinesForMergeRequestFinder: MR pipelines and the source branch's, newest first."""
+    mr = _merge_request_in_path(call)
+    if isinstance(mr, Response):
+        return mr
+    refs = (f"refs/merge-requests/{mr['iid']}/head", mr["source_branch"])
+    rows = [p for p in call.world.table("pipelines") if p["project_id"] == mr["project_id"] and p["ref"] in refs]
+    found = [{k: p[k] for k in PIPELINE_BASIC} for p in rows]
+    if mr["pipeline"] and all(p["id"] != mr["pipeline"]["id"] for p in found):
+        found.append({k: mr["pipeline"].get(k) for k in PIPELINE_BASIC})
+    return paginate(call, sorted(found, key=lambda p: p["id"], reverse=True))
+
+
+async def list_closes_issues(call: Call) -> Response:
+    mr = _merge_request_in_path(call)
+    if isinstance(mr, Response):
+        return mr
+    world, pid = call.world, mr["project_id"]
+    wanted = closing_iids(f"{mr['title']}\n{mr['description'] or ''}")
+    issues = [i for i in world.table("issues") if i["project_id"] == pid and i["iid"] in wanted]
+    visible = [i for i in issues if can_see_issue(world, call.user_id, i)]
+    return paginate(call, [{k: v for k, v in i.items() if not k.startswith("_")} for i in visible])
+
+
+def closing_iids(text: str) -> list[int]:
+    """Issue numbers after GitLab's default closing pattern: Closes/Fixes/Resolves/Implements #1, #2 and #3."""
+    found: list[int] = []
+    for refs in CLOSING.findall(text):
+        found.extend(int(n) for n in re.findall(r"#(\d+)", refs))
+    return list(dict.fromkeys(found))
+
+
+CLOSING = re.compile(
+    r"\b(?:clos(?:e[sd]?|ing)|fix(?:e[sd]|ing)?|resolv(?:e[sd]?|ing)|implement(?:s|ed|ing)?):? +"
+    r"((?:issues? +)?#\d+(?:(?: *,? +and +| *,? *)#\d+)*)",
+    re.IGNORECASE,
+)
+
+
+async def list_participants(call: Call) -> Response:
+    mr = _merge_request_in_path(call)
+    if isinstance(mr, Response):
+        return mr
+    world, key = call.world, (mr["project_id"], mr["iid"])
+    people = [mr["author"], *mr["assignees"], *mr["reviewers"]]
+    # Commenters too (the discussions area's notes), but not the authors of system notes.
+    notes = [n for n in world.table("notes") if n.get("noteable_type") == "MergeRequest" and not n.get("system")]
+    people += [n["author"] for n in notes if n.get("noteable_id") == mr["id"]]
+    people += [world.user_ref(a["user_id"]) for a in world.table("mr_approvals") if (a["project_id"], a["iid"]) == key]
+    unique = {p["id"]: world.user_ref(p["id"]) for p in people if p and p["id"] in world.users}
+    return paginate(call, list(unique.values()))
+
+
+async def list_commit_merge_requests(call: Call) -> Response:
+    """GET /projects/:id/repository/commits/:sha/merge_requests (doc/api/commits.md)."""
+    project = readable_project(call)
+    if project is None:
+        return not_found("Project")
+    commit = resolve(call.world, project, call.params["sha"])
+    if commit is None:
+        return not_found("Commit")
+    world, sha = call.world, commit["id"]
+    mrs = [mr for mr in world.table("merge_requests") if mr["project_id"] == project["id"]]
+    mrs = [
+        mr for mr in mrs
+        if sha in (mr["merge_commit_sha"], mr["squash_commit_sha"]) or sha in {c["id"] for c in mr_commits(world, mr)}
+    ]  # fmt: skip
+    if state := call.arg("state"):
+        mrs = [mr for mr in mrs if mr["state"] == state]
+    return paginate(call, [_list_entity(mr, None) for mr in mrs])
+
+
+# --- across projects ------------------------------------------------------------------------------
+async def list_all_merge_requests(call: Call) -> Response:
+    """GET /merge_requests: by default the caller's own (scope=created_by_me), in every project they see."""
+    scope = call.arg("scope", "created_by_me")
+    if scope not in SCOPES:
+        return invalid_value("scope")
+    if call.user_id is None and scope != "all":
+        return error(401, "401 Unauthorized")
+    projects = [p for p in call.world.projects.values() if call.world.can_read(call.user_id, p)]
+    return _across(call, projects, scope)
+
+
+async def list_group_merge_requests(call: Call) -> Response:
+    group = find_group(call.world, call.params["id"])
+    if group is None or not can_read_group(call.world, call.user_id, group):
+        return not_found("Group")
+    paths = {g["full_path"] for g in descendants(call.world, group)}
+    projects = [
+        p for p in call.world.projects.values()
+        if p["namespace"]["full_path"] in paths and call.world.can_read(call.user_id, p)
+    ]  # fmt: skip
+    if call.flag("non_archived") is not False:
+        projects = [p for p in projects if not p["archived"]]
+    return _across(call, projects, call.arg("scope", "all"))
+
+
+def _across(call: Call, projects: list[dict[str, Any]], scope: str) -> Response:
+    problem = _invalid_list_params(call)
+    if problem:
+        return param_error(problem)
+    ids = {p["id"] for p in projects}
+    me = call.world.users.get(call.user_id or 0, {}).get("username")
+    mrs = [mr for mr in call.world.table("merge_requests") if mr["project_id"] in ids and _matches(call, mr)]
+    people = {
+        "created_by_me": lambda mr: [mr["author"]],
+        "assigned_to_me": lambda mr: mr["assignees"],
+        "reviews_for_me": lambda mr: mr["reviewers"],
+    }.get(scope.replace("-", "_"))
+    if people is not None:
+        mrs = [mr for mr in mrs if me in [u["username"] for u in people(mr)]]
+    order = call.arg("order_by", "created_at")
+    mrs.sort(key=lambda mr: (mr.get(order) or "", mr["id"]), reverse=call.arg("sort", "desc") == "desc")
+    return paginate(call, [_list_entity(mr, SIMPLE_FIELDS if call.arg("view") == "simple" else None) for mr in mrs])
+
+
+SCOPES = ("created_by_me", "assigned_to_me", "created-by-me", "assigned-to-me", "reviews_for_me", "all")
+PIPELINE_BASIC = ("id", "iid", "project_id", "sha", "ref", "status", "source", "created_at", "updated_at", "web_url")
 
 
 # --- seed ----------------------------------------------------------------------------------------
@@ -240,6 +768,36 @@ def seed(world: World) -> None:
     _file(world, 101, 6, "app/http.py", _hunk(20, ["client = Client()"], ["client = Client(timeout=30)"]))
     _file(world, 102, 1, "index.html", _hunk(40, ["<footer>2023</footer>"], ["<footer>2024</footer>"]))
     _file(world, 104, 1, "plan.md", _hunk(0, [], ["# The plan"]), new_file=True)
+    # acme/website !1 needs one approval (an approval rule), which alice may give: she may approve her own.
+    world.table("mr_approval_rules").append({"project_id": 102, "iid": 1, "approvals_required": 1})
+    for mr in world.table("merge_requests"):
+        _link_branches(world, mr)
+        refresh(world, mr, touched=False)
+
+
+def _link_branches(world: World, mr: dict[str, Any]) -> None:
+    """An open MR whose branches exist in the repository (acme/app !1) points at their real heads; any
+    other gets one made-up commit, its `sha`, to list as its commits."""
+    pid = mr["project_id"]
+    source, target = find_branch(world, pid, mr["source_branch"]), find_branch(world, pid, mr["target_branch"])
+    if mr["state"] == "opened" and source and target:
+        mr["sha"] = source["head"]
+        mr["diff_refs"] = {"base_sha": target["head"], "head_sha": source["head"], "start_sha": target["head"]}
+        for key in ("pipeline", "head_pipeline"):
+            if mr[key]:
+                mr[key]["sha"] = source["head"]
+        _record_commits(world, mr, mr_commits(world, mr))
+        return
+    author, when = world.users[mr["author"]["id"]], mr["created_at"]
+    made_up = {
+        "id": mr["sha"], "short_id": mr["sha"][:8], "created_at": when, "parent_ids": [mr["diff_refs"]["base_sha"]],
+        "title": DRAFT.sub("", mr["title"]), "message": DRAFT.sub("", mr["title"]) + "\n",
+        "author_name": author["name"], "author_email": author["email"], "authored_date": when,
+        "committer_name": author["name"], "committer_email": author["email"], "committed_date": when,
+        "trailers": {}, "extended_trailers": {},
+        "web_url": f"{world.projects[pid]['web_url']}/-/commit/{mr['sha']}",
+    }  # fmt: skip
+    _record_commits(world, mr, [made_up])
 
 
 def _merge_request(
