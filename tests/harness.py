@@ -130,7 +130,8 @@ def server_env(database_url: str, sim: Sim, **overrides: str) -> dict[str, str]:
 
 
 def server_rows(database_url: str, sql: str) -> list[tuple[Any, ...]]:
-    """Rows from a server's own database (SQLite file or PostgreSQL), for tests that check what it stored."""
+    """Run SQL on a server's own database (SQLite file or PostgreSQL): what it stored, or a change a
+    test needs (such as ageing a token)."""
     if database_url.startswith("sqlite:///"):
         import sqlite3
 
@@ -139,7 +140,8 @@ def server_rows(database_url: str, sql: str) -> list[tuple[Any, ...]]:
     import psycopg
 
     with psycopg.connect(database_url.replace("postgres://", "postgresql://", 1)) as conn:
-        return list(conn.execute(sql).fetchall())  # type: ignore[arg-type]
+        cursor = conn.execute(sql)  # type: ignore[arg-type]
+        return list(cursor.fetchall()) if cursor.description else []
 
 
 def migrate(env: dict[str, str]) -> None:

@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from tests.harness import Sim
+from tests.harness import Sim, server_rows
 from tests.oauth_client import OAUTH_ENV, Browser, MemoryStorage, oauth_mcp, structured
 
 MCP_HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
@@ -124,3 +124,14 @@ async def test_a_gitlab_token_about_to_expire_is_refreshed_before_the_call(start
     assert grants[:2] == ["authorization_code", None] and "refresh_token" in grants[2:]
     user_calls = [r for r in sim.requests() if r["path"] == "/api/v4/user"]
     assert len({r["authorization"] for r in user_calls}) == 2  # the tool used the refreshed token
+
+
+async def test_an_expired_mcp_token_gets_401(server, sim: Sim, database_url):
+    storage = MemoryStorage()
+    async with oauth_mcp(server.url, Browser("alice"), storage=storage) as client:
+        structured(await client.call_tool("get_current_user", {}))
+    assert storage.tokens is not None
+    server_rows(database_url, "UPDATE oauth_gateway_accesstoken SET expires = '2000-01-01 00:00:00+00:00'")
+    response = call_with(server, storage.tokens.access_token)
+    assert response.status_code == 401
+    assert "expired" in response.json()["error_description"]

@@ -95,3 +95,17 @@ def test_the_readme_tool_table_is_current():
 
     readme = (settings.BASE_DIR / "README.md").read_text()
     assert readme_with_tools(readme) == readme, "README tool table is stale: run python manage.py readme_tools"
+
+
+async def test_a_write_gitlab_refuses_for_scope_says_which_scope_is_missing(mcp_as, text_of):
+    result = await mcp_as("alice_read").call("create_issue", project="acme/app", title="needs api")
+    assert result.is_error
+    assert "lacks the 'api' scope" in text_of(result)
+
+
+def test_every_tool_is_called_by_some_test():
+    from pathlib import Path
+
+    texts = "\n".join(p.read_text() for p in Path(__file__).parent.glob("test_*.py"))
+    untested = [name for name in REGISTRY if f'"{name}"' not in texts]
+    assert not untested, f"tools no test calls: {untested}"
