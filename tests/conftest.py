@@ -6,6 +6,7 @@ owns bob/secret, which alice cannot see. The default server acts as alice (GITLA
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,7 +33,9 @@ def sim(sim_process: Sim) -> Sim:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The servers' database for this test session, migrated."""
     with server_database(tmp_path_factory.mktemp("db")) as url:
+        migrate({**os.environ, "DATABASE_URL": url, "GITLAB_TOKEN": "migrate-only"})
         yield url
 
 
@@ -49,8 +52,6 @@ def start_server(database_url: str, sim_process: Sim, tmp_path_factory: pytest.T
         key = tuple(sorted(overrides.items()))
         if key in started:  # one server per configuration is enough
             return started[key]
-        if not started:
-            migrate(server_env(database_url, sim_process))  # the session's database, once
         env = server_env(database_url, sim_process, **overrides)
         started[key] = stack.enter_context(run_server(env, log_path=logs / f"daphne-{len(started)}.log"))
         return started[key]
