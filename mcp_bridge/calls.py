@@ -123,8 +123,14 @@ class GitLab:
         response = await self._request("PUT", path, what=what, json=_drop_none(json))
         return response.json() if response.content else {}
 
-    async def delete(self, path: str, *, what: str, params: dict[str, Any] | None = None) -> None:
-        await self._request("DELETE", path, what=what, params=params)
+    async def delete(
+        self, path: str, *, what: str, params: dict[str, Any] | None = None, json: dict[str, Any] | None = None
+    ) -> None:
+        await self._request("DELETE", path, what=what, params=params, json=_drop_none(json))
+
+    async def raw(self, path: str, *, what: str, params: dict[str, Any] | None = None) -> httpx.Response:
+        """The whole response of a GET, for bytes and headers (raw files, artifacts)."""
+        return await self._request("GET", path, what=what, params=params)
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:

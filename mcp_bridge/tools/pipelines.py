@@ -303,12 +303,9 @@ async def get_job_artifact_file(
 ) -> dict[str, Any]:
     """Read one file from a job's artifacts archive. Text comes as a window of lines with total_lines and
     a hint to read on; binary files give metadata only."""
-    gl = gitlab()
     # *artifact_path is a wildcard route: its slashes stay (doc/api/job_artifacts.md).
-    response = await gl.client.request(
-        "GET",
+    response = await gitlab().raw(
         f"{_job_path(project, job_id)}/artifacts/{quote(artifact_path.strip('/'), safe='/')}",
-        gl.creds,
         what=f"Artifact {artifact_path} of job {job_id} in {project}",
     )
     raw, found = response.content, {"job_id": job_id, "artifact_path": artifact_path, "size": len(response.content)}

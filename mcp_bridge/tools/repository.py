@@ -78,13 +78,10 @@ async def get_file(
 ) -> dict[str, Any]:
     """Read a file from a project's repository. Text comes as a window of lines with total_lines and
     a hint; pass start_line to read on. Binary files give metadata only (binary=true)."""
-    api = gitlab()
     # The raw endpoint sends the bytes as they are (no base64, a third smaller) and the metadata as
     # X-Gitlab-* headers (doc/api/repository_files.md#get-raw-file-from-repository, lib/api/files.rb).
-    response = await api.client.request(
-        "GET",
+    response = await gitlab().raw(
         f"/projects/{path_id(project)}/repository/files/{path_id(file_path)}/raw",
-        api.creds,
         what=f"File {file_path} at {ref or 'the default branch'} in {project}",
         # HEAD means the default branch (doc/api/repository_files.md).
         params={"ref": ref or "HEAD"},
@@ -276,9 +273,8 @@ async def delete_file(
     """Delete a file in one commit on a branch."""
     where = f"File {file_path} on {branch} in {project}"
     body = _file_body(branch, start_branch, commit_message, last_commit_id=last_commit_id)
-    # DELETE with a body: the toolkit's delete() sends none (doc/api/repository_files.md).
-    api = gitlab()
-    await api.client.request("DELETE", _file_url(project, file_path), api.creds, what=where, json=_no_none(body))
+    # The branch and commit message travel in the DELETE's body (doc/api/repository_files.md).
+    await gitlab().delete(_file_url(project, file_path), what=where, json=body)
     return {"deleted": file_path, "branch": branch}
 
 
@@ -301,10 +297,6 @@ async def create_commit(
 
 def _file_url(project: str, file_path: str) -> str:
     return f"/projects/{path_id(project)}/repository/files/{path_id(file_path)}"
-
-
-def _no_none(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if v is not None}
 
 
 # --- comparing ----------------------------------------------------------------------------------

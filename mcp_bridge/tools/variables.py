@@ -45,9 +45,8 @@ def _filter(scope: str | None) -> dict[str, Any] | None:
 
 
 async def _delete(path: str, *, what: str, scope: str | None) -> None:
-    # GitLab.delete() takes no query parameters; the filter must go in the query string.
-    gl = gitlab()
-    await gl.client.request("DELETE", path, gl.creds, what=what, params=_filter(scope))
+    # The scope filter goes in the query string (doc/api/project_level_variables.md).
+    await gitlab().delete(path, what=what, params=_filter(scope))
 
 
 def _project(project: str) -> str:
