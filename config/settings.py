@@ -107,6 +107,10 @@ OAUTH_REFRESH_TOKEN_TTL = _int("OAUTH_REFRESH_TOKEN_TTL", 604800, minimum=60)
 OAUTH_DEVICE_POLL_INTERVAL = _int("OAUTH_DEVICE_POLL_INTERVAL", 5, minimum=1)
 OAUTH_DEVICE_TIMEOUT = _int("OAUTH_DEVICE_TIMEOUT", 300, minimum=30)
 OAUTH_REGISTRATIONS_PER_HOUR = _int("OAUTH_REGISTRATIONS_PER_HOUR", 20, minimum=1)  # per client IP
+# GitLab users who are admins here when they sign in with GitLab (at /admin/): GitLab user ids or
+# usernames, comma-separated, and/or members of one GitLab group (its full path, e.g. "acme/ops").
+ADMIN_GITLAB_USERS = [s.strip() for s in env.str("ADMIN_GITLAB_USERS", default="").split(",") if s.strip()]
+ADMIN_GITLAB_GROUP = env.str("ADMIN_GITLAB_GROUP", default="").strip().strip("/")
 
 # Django's own key signs admin sessions and CSRF tokens. Derived from the OAuth secret when there is
 # one (so every replica agrees); otherwise DJANGO_SECRET_KEY, otherwise per process (checks warn).

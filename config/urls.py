@@ -12,7 +12,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
 ]
 
 if settings.OAUTH_ENABLED:
-    from oauth_gateway import endpoints, views
+    from oauth_gateway import endpoints, selfservice, views
+
+    # Before admin.site.urls: the admin's login page, with "Sign in with GitLab" added.
+    urlpatterns.insert(0, path("admin/login/", selfservice.admin_login, name="admin-login"))
 
     # Named as django-oauth-toolkit expects (its metadata and registration views reverse these).
     oauth_patterns = [
@@ -42,4 +45,11 @@ if settings.OAUTH_ENABLED:
         path("oauth/signin", views.SignInView.as_view(), name="oauth-signin"),
         path("oauth/callback", views.CallbackView.as_view(), name="oauth-callback"),
         path("oauth/device/<uuid:pending_id>", views.DeviceView.as_view(), name="oauth-device"),
+        path("connections/", selfservice.ConnectionsView.as_view(), name="connections"),
+        path("connections/signin", selfservice.SignInView.as_view(), name="connections-signin"),
+        path(
+            "connections/<int:connection_id>/disconnect",
+            selfservice.DisconnectView.as_view(),
+            name="connections-disconnect",
+        ),
     ]

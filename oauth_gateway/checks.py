@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
 OAUTH_SECRET_MIN = 32
+GITLAB_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # a GitLab username, group path part, or id
 
 
 @register(Tags.compatibility)
@@ -34,6 +35,7 @@ def check_environment(app_configs: Any = None, **kwargs: Any) -> list[Error | Wa
                 )
             )
     problems += _toolset_problems()
+    problems += _admin_problems()
     if settings.SECRET_KEY_EPHEMERAL and not settings.HOST_IS_LOOPBACK:
         problems.append(
             Warning(
@@ -58,6 +60,37 @@ def _toolset_problems() -> list[Error | Warning]:
             id="oauth_gateway.E005",
         )
     ]
+
+
+def _admin_problems() -> list[Error | Warning]:
+    users, group = settings.ADMIN_GITLAB_USERS, settings.ADMIN_GITLAB_GROUP
+    problems: list[Error | Warning] = []
+    bad = [entry for entry in users if not GITLAB_NAME.fullmatch(entry)]
+    if bad:
+        problems.append(
+            Error(
+                f"ADMIN_GITLAB_USERS has entries that are neither GitLab user ids nor usernames: {', '.join(bad)}.",
+                hint="Use a comma-separated list such as 1,alice,bob.",
+                id="oauth_gateway.E006",
+            )
+        )
+    if group and not all(GITLAB_NAME.fullmatch(part) for part in group.split("/")):
+        problems.append(
+            Error(
+                f"ADMIN_GITLAB_GROUP must be a GitLab group's full path, got {group!r}.",
+                hint="Use the path shown in the group's URL, such as acme or acme/platform.",
+                id="oauth_gateway.E007",
+            )
+        )
+    if (users or group) and not settings.OAUTH_ENABLED:
+        problems.append(
+            Warning(
+                "ADMIN_GITLAB_USERS / ADMIN_GITLAB_GROUP have no effect: GitLab sign-in needs OAUTH_ENABLED=true.",
+                hint="Enable OAuth mode, or make admins with `python manage.py createsuperuser`.",
+                id="oauth_gateway.W002",
+            )
+        )
+    return problems
 
 
 def _gitlab_auth_problems() -> list[Error | Warning]:

@@ -21,6 +21,7 @@ from django.conf import settings
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+REVOKE_TIMEOUT = httpx.Timeout(5.0, connect=2.0)  # best effort: never hold a revocation up for long
 
 
 class GitLabOAuthError(Exception):
@@ -93,7 +94,7 @@ def start_device() -> dict[str, Any]:
 def revoke(token: str) -> None:
     """RFC 7009 at GitLab; best effort (a revoked session must end here even if GitLab is down)."""
     with contextlib.suppress(GitLabOAuthError):
-        _post("/oauth/revoke", {"token": token})
+        _post("/oauth/revoke", {"token": token}, timeout=REVOKE_TIMEOUT)
 
 
 def fetch_user(access_token: str) -> dict[str, Any]:
@@ -121,12 +122,12 @@ def _token_request(form: dict[str, str]) -> TokenSet:
     )
 
 
-def _post(path: str, form: dict[str, str]) -> dict[str, Any]:
+def _post(path: str, form: dict[str, str], *, timeout: httpx.Timeout = TIMEOUT) -> dict[str, Any]:
     form = {**form, "client_id": settings.GITLAB_OAUTH_CLIENT_ID}
     if settings.GITLAB_OAUTH_CLIENT_SECRET:
         form["client_secret"] = settings.GITLAB_OAUTH_CLIENT_SECRET
     try:
-        response = httpx.post(f"{settings.GITLAB_URL}{path}", data=form, timeout=TIMEOUT)
+        response = httpx.post(f"{settings.GITLAB_URL}{path}", data=form, timeout=timeout)
     except httpx.HTTPError as exc:
         raise GitLabOAuthError("temporarily_unavailable", f"GitLab unreachable ({type(exc).__name__})") from exc
     try:

@@ -24,6 +24,9 @@ class Application(dot.AbstractApplication):
 
     objects = dot.ApplicationManager()
 
+    class Meta:
+        verbose_name = "client"
+
     def natural_key(self) -> tuple[str]:
         return (self.client_id,)
 
@@ -68,14 +71,25 @@ class GitLabConnection(models.Model):
     user_agent = models.CharField(max_length=400, blank=True)
 
     class Meta:
+        verbose_name = "session"
         indexes = [
             # The user's and the client's sessions, newest first (admin lists, revoke-all).
             models.Index(fields=["user", "-created"], name="connection_user_created"),
             models.Index(fields=["application", "-created"], name="connection_app_created"),
+            # The sessions list: all of them newest first, and its date hierarchy.
+            models.Index(fields=["-created"], name="connection_created"),
+            # The sessions list filtered by state (active = revoked IS NULL), newest first.
+            models.Index(fields=["revoked", "-created"], name="connection_revoked_created"),
+            # MAX(last_used) per client ("last use" on the clients list) and per user ("last activity").
+            models.Index(fields=["application", "last_used"], name="connection_app_last_used"),
+            models.Index(fields=["user", "last_used"], name="connection_user_last_used"),
         ]
 
     def __str__(self) -> str:
         return f"session #{self.pk} of user #{self.user_id} via client #{self.application_id}"
+
+    def is_active(self) -> bool:
+        return self.revoked is None
 
     @property
     def gitlab_access_token(self) -> str:
@@ -186,11 +200,18 @@ class AuditEvent(models.Model):
     detail = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name = "audit event"
+        verbose_name_plural = "audit log"
         indexes = [
             # One user's trail, newest first.
             models.Index(fields=["user", "-created"], name="audit_user_created"),
             # Filters by kind and by tool over time.
             models.Index(fields=["kind", "-created"], name="audit_kind_created"),
+            # The audit list filtered by client, tool or project, newest first; each also serves the
+            # filter's own SELECT DISTINCT (the choices in the sidebar).
+            models.Index(fields=["application", "-created"], name="audit_app_created"),
+            models.Index(fields=["tool", "-created"], name="audit_tool_created"),
+            models.Index(fields=["project", "-created"], name="audit_project_created"),
         ]
 
     def __str__(self) -> str:

@@ -23,7 +23,7 @@ class Validator(OAuth2Validator):
         return grant
 
     def validate_code(self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
-        if not super().validate_code(client_id, code, client, request, *args, **kwargs):
+        if client.disabled or not super().validate_code(client_id, code, client, request, *args, **kwargs):
             return False
         grant = Grant.objects.filter(code=code, application=client).select_related("connection").first()
         if grant is None or grant.connection is None or grant.connection.revoked:
@@ -41,7 +41,7 @@ class Validator(OAuth2Validator):
             if known.revoked is not None and known.connection.revoked is None:
                 _end_reused_session(known)
             return False
-        if known.connection.revoked:
+        if known.connection.revoked or client.disabled:
             return False
         request.gitlab_connection_id = known.connection_id
         return True

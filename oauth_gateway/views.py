@@ -26,6 +26,7 @@ from oauth_gateway.services.signin import (
     signin_begin_code,
     signin_begin_device,
     signin_finish_code,
+    signin_next,
 )
 
 
@@ -143,7 +144,8 @@ class SignInView(View):
 
 
 class CallbackView(View):
-    """GitLab's authorization-code leg ends here (GitLab redirects to PUBLIC_URL/oauth/callback)."""
+    """GitLab's authorization-code leg ends here (GitLab redirects to PUBLIC_URL/oauth/callback), for
+    an MCP client's sign-in and for a browser sign-in to this server's own pages alike."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
         state = request.GET.get("state", "")
@@ -155,7 +157,8 @@ class CallbackView(View):
             )
         except SignInError as exc:
             return error_page(request, str(exc))
-        return HttpResponseRedirect(f"{reverse('oauth2_provider:authorize')}?{pending.authorize_query}")
+        # On to consent for an MCP client; a browser sign-in goes back to its (local) page.
+        return HttpResponseRedirect(signin_next(pending))
 
 
 class DeviceView(View):

@@ -1,7 +1,8 @@
 """Sessions (GitLab connections): made at consent, kept fresh, ended in one place.
 
 `connection_revoke` is the one revoke path: the admin, the self-service page, the revoke command,
-/revoke and refresh-token reuse detection all end here.
+/revoke and refresh-token reuse detection all end here; `user_revoke_all` and `application_disable`
+end many sessions through it.
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from oauth_gateway import gitlab_oauth
+from oauth_gateway.crypto import DecryptionFailed
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
 from oauth_gateway.models import AccessToken, Application, GitLabConnection, PendingSignIn, RefreshToken
 from oauth_gateway.services.audit import audit, client_ip
@@ -65,9 +68,6 @@ def connection_revoke(*, connection: GitLabConnection, by: str, actor_id: int | 
     if not changed:
         return False
     connection.refresh_from_db()
-    for token in (connection.gitlab_refresh_token, connection.gitlab_access_token):
-        if token:
-            gitlab_oauth.revoke(token)
     audit(
         "connection.revoked",
         user_id=connection.user_id,
@@ -76,7 +76,46 @@ def connection_revoke(*, connection: GitLabConnection, by: str, actor_id: int | 
         by=by,
         actor_id=actor_id,
     )
+    try:
+        tokens = (connection.gitlab_refresh_token, connection.gitlab_access_token)
+    except DecryptionFailed:
+        return True  # OAUTH_SESSION_SECRET changed: these tokens are unreadable, GitLab expires them
+    for token in tokens:
+        if token:
+            gitlab_oauth.revoke(token)  # best effort, after the session has already ended here
     return True
+
+
+def user_revoke_all(*, user: AbstractBaseUser, by: str, actor_id: int | None = None) -> int:
+    """End every live session of `user` ("revoke everything"); returns how many ended."""
+    live = GitLabConnection.objects.filter(user_id=user.pk, revoked__isnull=True).order_by("pk")
+    ended = sum(connection_revoke(connection=connection, by=by, actor_id=actor_id) for connection in live)
+    audit("user.sessions_revoked", user_id=user.pk, by=by, actor_id=actor_id, sessions=ended)
+    return ended
+
+
+def application_disable(*, application: Application, by: str, actor_id: int | None = None) -> int:
+    """Disable a client: /authorize refuses it from now on and its sessions end; returns how many
+    ended. Not one transaction: each session ends in its own (GitLab is told after each commit), the
+    flag is set first so no new session slips in, and running it again finishes an interrupted run."""
+    now = timezone.now()
+    changed = Application.objects.filter(pk=application.pk, disabled__isnull=True).update(disabled=now)
+    if changed:
+        application.disabled = now
+    live = GitLabConnection.objects.filter(application_id=application.pk, revoked__isnull=True).order_by("pk")
+    ended = sum(connection_revoke(connection=connection, by=by, actor_id=actor_id) for connection in live)
+    if changed or ended:
+        audit("client.disabled", application_id=application.pk, by=by, actor_id=actor_id, sessions=ended)
+    return ended
+
+
+def application_enable(*, application: Application, by: str, actor_id: int | None = None) -> bool:
+    """Allow sign-ins with a disabled client again (its ended sessions stay ended)."""
+    changed = Application.objects.filter(pk=application.pk, disabled__isnull=False).update(disabled=None)
+    application.disabled = None
+    if changed:
+        audit("client.enabled", application_id=application.pk, by=by, actor_id=actor_id)
+    return bool(changed)
 
 
 def connection_refresh_gitlab(connection_id: int, *, seen_token: str) -> str:

@@ -4,6 +4,11 @@ Both legs end the same way: a Django user for the GitLab identity, logged in to 
 PendingSignIn in state SIGNED_IN holding GitLab's tokens until the user consents. Every pending
 sign-in is bound to the browser that began it (a key in its session), and GitLab's `state` is
 single use, so a callback cannot be replayed or completed from another browser.
+
+A *browser* sign-in (for /connections/ and /admin/, not for an MCP client) goes the same way with an
+empty client_id and a local `next` path in place of the /authorize query. It needs the identity
+only: GitLab's tokens are revoked at GitLab as soon as the user (and admin group membership) is
+known, and the user's staff flag follows ADMIN_GITLAB_USERS / ADMIN_GITLAB_GROUP.
 """
 
 from __future__ import annotations
@@ -12,12 +17,15 @@ import json
 import secrets
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote, urlsplit
 
+import httpx
 from django.conf import settings
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 
 from oauth_gateway import gitlab_oauth
@@ -29,6 +37,7 @@ from oauth_gateway.services.audit import audit, client_ip
 SESSION_KEY = "gitlab_mcp_signin"
 CODE_LEG_TTL = timedelta(minutes=10)
 Leg = GitLabConnection.Leg
+BROWSER_HOME = "/connections/"
 
 
 class SignInError(Exception):
@@ -42,6 +51,17 @@ def signin_begin_code(*, request: HttpRequest, authorize_query: str, client_id: 
     pending.code_verifier_enc = encrypt(verifier)
     pending.save(update_fields=["code_verifier_enc"])
     return gitlab_oauth.authorize_url(pending.state, challenge)
+
+
+def signin_begin_browser(*, request: HttpRequest, next_path: str, leg: str = Leg.CODE) -> str:
+    """Start a browser sign-in for this server's own pages; returns where to send the browser
+    (GitLab's authorize page, or our device-code page). Same rows and legs as an MCP sign-in, with
+    no client and the local `next` path kept where the /authorize query would be."""
+    next_path = safe_next(next_path)
+    if leg == Leg.DEVICE:
+        pending = signin_begin_device(request=request, authorize_query=next_path, client_id="")
+        return reverse("oauth-device", args=[pending.pk])
+    return signin_begin_code(request=request, authorize_query=next_path, client_id="")
 
 
 def signin_finish_code(*, request: HttpRequest, state: str, code: str, error: str) -> PendingSignIn:
@@ -105,10 +125,34 @@ def signin_poll_device(*, request: HttpRequest, pending: PendingSignIn) -> dict[
 
 def poll_status(pending: PendingSignIn) -> dict[str, Any]:
     if pending.status == PendingSignIn.Status.SIGNED_IN:
-        return {"status": "complete", "next": f"/authorize?{pending.authorize_query}"}
+        return {"status": "complete", "next": signin_next(pending)}
     if pending.status == PendingSignIn.Status.FAILED:
-        return {"status": "failed", "error": pending.error}
+        again = "Sign in again." if is_browser_signin(pending) else "Start again from your client."
+        error = pending.error if pending.error.endswith(again) else f"{pending.error} {again}"
+        return {"status": "failed", "error": error}
     return {"status": "pending", "interval": pending.interval}
+
+
+def signin_next(pending: PendingSignIn) -> str:
+    """Where the browser goes once signed in: the MCP client's /authorize request, or the local
+    page a browser sign-in was started for."""
+    if is_browser_signin(pending):
+        return safe_next(pending.authorize_query)
+    return f"/authorize?{pending.authorize_query}"
+
+
+def is_browser_signin(pending: PendingSignIn) -> bool:
+    return not pending.client_id
+
+
+def safe_next(raw: str) -> str:
+    """`raw` when it is a local path this server's pages may continue to (/connections/, /admin/...);
+    anything else (another host, a scheme, `//host`, a backslash) falls back to /connections/."""
+    parts = urlsplit(raw or "")
+    local = raw.startswith("/") and not raw.startswith("//") and not parts.scheme and not parts.netloc
+    if not local or "\\" in raw or any(ord(c) < 33 for c in raw):
+        return BROWSER_HOME
+    return raw if parts.path == BROWSER_HOME or parts.path.startswith("/admin/") else BROWSER_HOME
 
 
 def fresh_signin(request: HttpRequest, client_id: str) -> PendingSignIn | None:
@@ -168,6 +212,8 @@ def _check_browser(request: HttpRequest, pending: PendingSignIn) -> None:
 
 def _fail(pending: PendingSignIn, error: str, message: str) -> SignInError:
     """Record the failure; returns the error for the caller to raise when the request must stop."""
+    if is_browser_signin(pending):  # no client to start from: the page itself offers a new sign-in
+        message = message.replace("Start again from your client.", "Sign in again.")
     pending.status, pending.error = PendingSignIn.Status.FAILED, message
     pending.save(update_fields=["status", "error"])
     audit("signin.failed", outcome="error", ip=pending.ip, leg=pending.leg, client_id=pending.client_id, error=error)
@@ -175,19 +221,70 @@ def _fail(pending: PendingSignIn, error: str, message: str) -> SignInError:
 
 
 def _signed_in(request: HttpRequest, pending: PendingSignIn, tokens: TokenSet) -> PendingSignIn:
+    browser = is_browser_signin(pending)
     try:
         profile = gitlab_oauth.fetch_user(tokens.access_token)
+        admin = _gitlab_admin(profile, tokens.access_token) if browser else None
     except GitLabOAuthError:
         raise _fail(pending, "user_lookup", "GitLab did not say who you are. Start again from your client.") from None
+    finally:
+        if browser:  # a browser sign-in needs the identity only: GitLab's tokens are not kept
+            for token in (tokens.refresh_token, tokens.access_token):
+                if token:
+                    gitlab_oauth.revoke(token)
     user = user_for_gitlab(profile)
+    if browser:
+        _set_admin(user, admin)
+    else:
+        pending.gitlab_tokens_enc = encrypt(json.dumps(tokens.__dict__))
     pending.status, pending.user = PendingSignIn.Status.SIGNED_IN, user
-    pending.gitlab_tokens_enc = encrypt(json.dumps(tokens.__dict__))
     pending.save(update_fields=["status", "user", "gitlab_tokens_enc"])
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     # login() rotates the session: bind the sign-in to the new one again.
     request.session[SESSION_KEY] = {"id": str(pending.pk), "key": pending.browser_key}
-    audit("signin.completed", user_id=user.pk, ip=pending.ip, leg=pending.leg, client_id=pending.client_id)
+    if browser:
+        next_path = safe_next(pending.authorize_query)
+        audit("browser.signin", user_id=user.pk, ip=pending.ip, leg=pending.leg, next=next_path, staff=user.is_staff)
+    else:
+        audit("signin.completed", user_id=user.pk, ip=pending.ip, leg=pending.leg, client_id=pending.client_id)
     return pending
+
+
+def _gitlab_admin(profile: dict[str, Any], access_token: str) -> bool | None:
+    """Whether ADMIN_GITLAB_USERS (ids or usernames) or ADMIN_GITLAB_GROUP make this GitLab user an
+    admin here; None when neither is set (staff rights are then managed in the admin only)."""
+    listed, group = settings.ADMIN_GITLAB_USERS, settings.ADMIN_GITLAB_GROUP
+    if not listed and not group:
+        return None
+    names = {entry.lower() for entry in listed}
+    if str(profile["id"]) in names or str(profile["username"]).lower() in names:
+        return True
+    return bool(group) and _group_member(group, int(profile["id"]), access_token)
+
+
+def _group_member(group: str, gitlab_id: int, access_token: str) -> bool:
+    """Direct or inherited membership, asked with the user's own token (GitLab answers 404 for a group
+    they cannot see). doc/api/members.md: "List all members of a group", filtered by user_ids."""
+    url = f"{settings.GITLAB_API_BASE}/groups/{quote(group, safe='')}/members/all"
+    headers = {"Authorization": f"Bearer {access_token}"}
+    try:
+        response = httpx.get(url, params={"user_ids[]": gitlab_id}, headers=headers, timeout=gitlab_oauth.TIMEOUT)
+        members = response.json() if response.status_code == 200 else []
+    except (httpx.HTTPError, ValueError):
+        return False  # fail closed: no admin rights from this sign-in
+    return isinstance(members, list) and any(
+        isinstance(m, dict) and m.get("id") == gitlab_id and m.get("membership_state", "active") == "active"
+        for m in members
+    )
+
+
+def _set_admin(user: User, admin: bool | None) -> None:
+    """Grant or take back admin rights at every sign-in, as the GitLab settings say now."""
+    if admin is None or (user.is_staff == admin and user.is_superuser == admin):
+        return
+    user.is_staff = user.is_superuser = admin
+    user.save(update_fields=["is_staff", "is_superuser"])
+    audit("admin.granted" if admin else "admin.removed", user_id=user.pk, by="gitlab_identity")
 
 
 def user_for_gitlab(profile: dict[str, Any]) -> User:

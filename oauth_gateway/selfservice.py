@@ -1,0 +1,110 @@
+"""Browser pages for people, not MCP clients: /connections/ (each user's own sessions, with a
+"Disconnect" button) and GitLab sign-in for them and for the Django admin.
+
+Sign-in reuses the MCP sign-in with GitLab (services.signin) without a client: afterwards the
+browser goes back to a local `next` page. A session that is not the user's own is a 404, exactly
+like one that does not exist, so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.views import LoginView
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views import View
+
+from oauth_gateway.gitlab_oauth import GitLabOAuthError
+from oauth_gateway.models import GitLabConnection
+from oauth_gateway.services.connections import connection_revoke
+from oauth_gateway.services.signin import BROWSER_HOME, safe_next, signin_begin_browser
+from oauth_gateway.views import error_page
+
+SHOWN_ENDED = 20  # ended sessions listed under the active ones, newest first
+
+
+def signin_url(next_path: str, leg: str = "") -> str:
+    query = {"next": next_path, **({"leg": leg} if leg else {})}
+    return f"{reverse('connections-signin')}?{urlencode(query)}"
+
+
+class ConnectionsView(View):
+    """The signed-in user's sessions: which client, how it registered, when it was made and last used."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return HttpResponseRedirect(signin_url(BROWSER_HOME))
+        mine = GitLabConnection.objects.filter(user=request.user).select_related("application").order_by("-created")
+        context = {
+            "active": list(mine.filter(revoked__isnull=True)),
+            "ended": list(mine.filter(revoked__isnull=False)[:SHOWN_ENDED]),
+            "gitlab_username": _gitlab_username(request),
+        }
+        return render(request, "oauth_gateway/connections.html", context)
+
+
+class DisconnectView(View):
+    """POST (CSRF-checked) only: end one of the user's own sessions through the one revoke path."""
+
+    def post(self, request: HttpRequest, connection_id: int) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return HttpResponseRedirect(signin_url(BROWSER_HOME))
+        connection = GitLabConnection.objects.filter(pk=connection_id, user=request.user).first()
+        if connection is None:
+            raise Http404("No such session.")
+        if connection_revoke(connection=connection, by="self_service", actor_id=request.user.pk):
+            messages.success(request, f"Disconnected {connection.application.name or 'the client'}.")
+        else:
+            messages.info(request, "That session had already ended.")
+        return HttpResponseRedirect(reverse("connections"))
+
+
+class SignInView(View):
+    """Sign in with GitLab for a page of this server; `next` must be one of them (no open redirect)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        next_path = safe_next(request.GET.get("next", ""))
+        device = settings.GITLAB_OAUTH_FLOW == "device" or request.GET.get("leg") == "device"
+        leg = GitLabConnection.Leg.DEVICE if device else GitLabConnection.Leg.CODE
+        try:
+            url = signin_begin_browser(request=request, next_path=next_path, leg=leg)
+        except GitLabOAuthError:
+            return error_page(request, "GitLab did not give a sign-in code. Is the device flow enabled?", 502)
+        return HttpResponseRedirect(url)
+
+
+def admin_login(request: HttpRequest) -> HttpResponseBase:
+    """Django admin's login (django.contrib.admin.sites.AdminSite.login) with "Sign in with GitLab"
+    added: GitLab users named by ADMIN_GITLAB_USERS / ADMIN_GITLAB_GROUP come back as admins."""
+    if request.method == "GET" and admin.site.has_permission(request):
+        return HttpResponseRedirect(reverse("admin:index"))
+    next_path = request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index")
+    context: dict[str, Any] = {
+        **admin.site.each_context(request),
+        "title": "Log in",
+        "subtitle": None,
+        "app_path": request.get_full_path(),
+        "username": request.user.get_username(),
+        "gitlab_signin_url": signin_url(next_path),
+        "gitlab_device_url": signin_url(next_path, "device"),
+        "gitlab_device_only": settings.GITLAB_OAUTH_FLOW == "device",
+    }
+    if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
+        context[REDIRECT_FIELD_NAME] = reverse("admin:index")
+    request.current_app = admin.site.name
+    view = LoginView.as_view(
+        template_name="admin/gitlab_login.html", authentication_form=AdminAuthenticationForm, extra_context=context
+    )
+    return view(request)
+
+
+def _gitlab_username(request: HttpRequest) -> str:
+    identity = getattr(request.user, "gitlab", None)
+    return identity.username if identity else request.user.get_username()

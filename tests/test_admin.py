@@ -1,0 +1,320 @@
+"""The admin's sessions, users and clients: lists, filters, revoke and disable actions, and secrets.
+
+Rows are made with the ORM; GitLab is unreachable (a closed loopback port), so revoking at GitLab
+fails fast, as it must not stop a session from ending here.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.test import Client
+from django.utils import timezone
+from oauth2_provider.models import set_token_value
+
+from oauth_gateway.models import AccessToken, Application, AuditEvent, GitLabConnection, GitLabIdentity, RefreshToken
+
+pytestmark = pytest.mark.filterwarnings("ignore:No directory at")  # STATIC_ROOT before collectstatic
+
+SESSIONS = "/admin/oauth_gateway/gitlabconnection/"
+USERS = "/admin/auth/user/"
+CLIENTS = "/admin/oauth_gateway/application/"
+AUDIT = "/admin/oauth_gateway/auditevent/"
+GITLAB_TOKEN = "glpat-known-gitlab-secret-0000000000"
+GITLAB_REFRESH = "glrt-known-gitlab-refresh-0000000000"
+MCP_TOKEN = "mcp-known-access-token-0123456789abcdef"
+MCP_REFRESH = "mcp-known-refresh-token-0123456789abcdef"
+CLIENT_SECRET = "known-client-secret-0123456789abcdefghij"
+
+
+@pytest.fixture(autouse=True)
+def gateway(settings):
+    settings.OAUTH_SESSION_SECRET = "admin-tests-secret-0123456789-abcdefghijk"
+    settings.GITLAB_URL = "http://127.0.0.1:9"  # nothing listens: GitLab revocation fails at once
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # client secrets, fast
+
+
+def make_user(username: str, gitlab_id: int | None) -> User:
+    user = User.objects.create(username=username, first_name=username.title())
+    if gitlab_id is not None:
+        GitLabIdentity.objects.create(
+            user=user,
+            gitlab_id=gitlab_id,
+            username=username,
+            name=f"{username.title()} Example",
+            avatar_url=f"https://gitlab.example.com/uploads/{username}.png",
+            web_url=f"https://gitlab.example.com/{username}",
+        )
+    return user
+
+
+def make_client(name: str, source: str = "dcr", **fields) -> Application:
+    return Application.objects.create(
+        name=name,
+        client_type=fields.pop("client_type", Application.CLIENT_PUBLIC),
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris="http://127.0.0.1/callback",
+        registration_source=source,
+        **fields,
+    )
+
+
+def make_session(user: User, client: Application, **fields) -> GitLabConnection:
+    """A session with known GitLab tokens (stored encrypted) and one MCP access and refresh token."""
+    connection = GitLabConnection(
+        user=user,
+        application=client,
+        leg=fields.pop("leg", GitLabConnection.Leg.CODE),
+        gitlab_scopes="api read_user",
+        gitlab_expires=timezone.now() + timedelta(hours=2),
+        ip=fields.pop("ip", "192.0.2.10"),
+        user_agent=fields.pop("user_agent", "claude-code/1.0 (Linux x86_64) a long user agent string that goes on"),
+        **fields,
+    )
+    connection.set_gitlab_tokens(GITLAB_TOKEN, GITLAB_REFRESH)
+    connection.save()
+    access = AccessToken(user=user, application=client, connection=connection, scope="gitlab")
+    access.expires = timezone.now() + timedelta(hours=1)
+    set_token_value(access, f"{MCP_TOKEN}-{connection.pk}")
+    access.save()
+    refresh = RefreshToken(user=user, application=client, connection=connection, access_token=access)
+    set_token_value(refresh, f"{MCP_REFRESH}-{connection.pk}")
+    refresh.save()
+    return connection
+
+
+@pytest.fixture
+def cast(db):
+    """alice (two sessions, one through each leg), bob (one), a revoked one of bob's; two clients."""
+    alice, bob = make_user("alice", 1), make_user("bob", 2)
+    claude = make_client("Claude Code", "dcr")
+    confidential = {"client_type": Application.CLIENT_CONFIDENTIAL, "hash_client_secret": False}
+    cursor = make_client("Cursor", "cimd", client_secret=CLIENT_SECRET, **confidential)  # a plain secret at rest
+    sessions = {
+        "alice_claude": make_session(alice, claude),
+        "alice_cursor": make_session(alice, cursor, leg=GitLabConnection.Leg.DEVICE),
+        "bob_claude": make_session(bob, claude, ip="198.51.100.7"),
+        "bob_old": make_session(bob, cursor, revoked=timezone.now() - timedelta(days=1)),
+    }
+    GitLabConnection.objects.filter(pk=sessions["alice_cursor"].pk).update(last_used=timezone.now())
+    return {"alice": alice, "bob": bob, "claude": claude, "cursor": cursor, **sessions}
+
+
+def rows(response) -> list:
+    assert response.status_code == 200, response.content[:500]
+    return list(response.context["cl"].result_list)
+
+
+def act(client: Client, url: str, action: str, objects) -> None:
+    response = client.post(url, {"action": action, "_selected_action": [o.pk for o in objects]})
+    assert response.status_code == 302, response.content[:500]
+
+
+def test_the_sessions_list_shows_who_which_client_how_and_when(admin_client, cast):
+    response = admin_client.get(SESSIONS)
+    assert len(rows(response)) == 4
+    page = response.content.decode()
+    for text in ("alice", "bob", "Claude Code", cast["claude"].client_id[:8], "Dynamic Client Registration"):
+        assert text in page
+    for text in ("Client ID Metadata Document", "GitLab redirect", "GitLab device code", "198.51.100.7"):
+        assert text in page
+    assert "claude-code/1.0 (Linux x86_64) a long us…" in page  # truncated, the full text in a title
+    assert page.count('class="field-state">active<') == 3 and page.count('class="field-state">revoked<') == 1
+    assert f'href="{AUDIT}?user__id__exact={cast["alice"].pk}"' in page  # the user's audit trail
+
+
+def test_the_sessions_list_filters_by_user_client_state_and_leg_and_searches(admin_client, cast):
+    assert {s.pk for s in rows(admin_client.get(SESSIONS, {"state": "revoked"}))} == {cast["bob_old"].pk}
+    assert len(rows(admin_client.get(SESSIONS, {"state": "active"}))) == 3
+    assert len(rows(admin_client.get(SESSIONS, {"user__id__exact": cast["alice"].pk}))) == 2
+    assert len(rows(admin_client.get(SESSIONS, {"application__id__exact": cast["cursor"].pk}))) == 2
+    assert [s.pk for s in rows(admin_client.get(SESSIONS, {"leg": "device"}))] == [cast["alice_cursor"].pk]
+    assert len(rows(admin_client.get(SESSIONS, {"q": "bob"}))) == 2
+    assert len(rows(admin_client.get(SESSIONS, {"q": "cursor"}))) == 2
+
+
+def test_revoking_selected_sessions_ends_them_and_their_tokens_and_is_audited(admin_client, admin_user, cast):
+    act(admin_client, SESSIONS, "revoke_sessions", [cast["alice_claude"]])
+    ended = GitLabConnection.objects.get(pk=cast["alice_claude"].pk)
+    assert ended.revoked is not None
+    assert not AccessToken.objects.filter(connection=ended).exists()
+    assert not RefreshToken.objects.filter(connection=ended, revoked__isnull=True).exists()
+    assert GitLabConnection.objects.filter(revoked__isnull=True).count() == 2  # the others live on
+    event = AuditEvent.objects.get(kind="connection.revoked")
+    assert event.connection_id == ended.pk and event.user_id == cast["alice"].pk
+    assert event.detail == {"by": "admin", "actor_id": admin_user.pk}
+
+
+def test_revoking_the_users_of_selected_sessions_ends_all_their_sessions(admin_client, admin_user, cast):
+    act(admin_client, SESSIONS, "revoke_users", [cast["alice_claude"]])
+    assert not GitLabConnection.objects.filter(user=cast["alice"], revoked__isnull=True).exists()
+    assert GitLabConnection.objects.get(pk=cast["bob_claude"].pk).revoked is None
+    assert not AccessToken.objects.filter(user=cast["alice"]).exists()
+    assert AuditEvent.objects.filter(kind="connection.revoked", user=cast["alice"]).count() == 2
+    summary = AuditEvent.objects.get(kind="user.sessions_revoked")
+    assert summary.user_id == cast["alice"].pk
+    assert summary.detail == {"by": "admin", "actor_id": admin_user.pk, "sessions": 2}
+
+
+def test_disabling_the_clients_of_selected_sessions_ends_every_session_of_those_clients(admin_client, cast):
+    act(admin_client, SESSIONS, "disable_clients", [cast["bob_claude"]])
+    assert Application.objects.get(pk=cast["claude"].pk).disabled is not None
+    assert Application.objects.get(pk=cast["cursor"].pk).disabled is None
+    assert GitLabConnection.objects.filter(application=cast["claude"], revoked__isnull=True).count() == 0
+    assert GitLabConnection.objects.get(pk=cast["alice_cursor"].pk).revoked is None
+    event = AuditEvent.objects.get(kind="client.disabled")
+    assert event.application_id == cast["claude"].pk and event.detail["sessions"] == 2
+
+
+def test_a_session_page_is_read_only_with_a_revoke_button_that_only_posts(admin_client, cast):
+    session = cast["alice_claude"]
+    page = admin_client.get(f"{SESSIONS}{session.pk}/change/").content.decode()
+    assert "Revoke this session" in page and 'name="_save"' not in page
+    assert "1 access token(s), 1 live refresh token(s)" in page
+    url = f"{SESSIONS}{session.pk}/do/revoke_sessions/"
+    assert admin_client.get(url).status_code == 405
+    assert admin_client.post(url).status_code == 302
+    assert GitLabConnection.objects.get(pk=session.pk).revoked is not None
+    page = admin_client.get(f"{SESSIONS}{session.pk}/change/").content.decode()
+    assert "Revoke this session" not in page and "Revoke every session of this user" in page  # ended already
+    trail = rows(admin_client.get(AUDIT, {"connection__id__exact": session.pk}))  # this session's own trail
+    assert [e.kind for e in trail] == ["connection.revoked"]
+    assert f"{AUDIT}?connection__id__exact={session.pk}" in page
+    assert admin_client.post(f"{SESSIONS}{session.pk}/do/delete_selected/").status_code == 404
+    assert admin_client.get(f"{SESSIONS}add/").status_code == 403
+    assert "delete_selected" not in admin_client.get(SESSIONS).content.decode()  # revoke, don't delete
+
+
+def test_the_users_list_shows_gitlab_identity_active_sessions_and_last_activity(admin_client, cast):
+    response = admin_client.get(USERS)
+    users = {user.username: user for user in rows(response)}
+    assert users["alice"].active_sessions == 2 and users["bob"].active_sessions == 1  # bob's old one is revoked
+    assert users["alice"].last_activity is not None and users["bob"].last_activity is None
+    page = response.content.decode()
+    assert 'href="https://gitlab.example.com/uploads/alice.png"' in page and "Alice Example" in page
+    assert f'href="{SESSIONS}?user__id__exact={cast["bob"].pk}"' in page
+    assert len(rows(admin_client.get(USERS, {"q": "alice"}))) == 1
+
+
+def test_the_user_page_revokes_everything_of_that_user(admin_client, cast):
+    alice = cast["alice"]
+    page = admin_client.get(f"{USERS}{alice.pk}/change/").content.decode()
+    assert "Revoke everything of this user" in page and "GitLab id" in page
+    assert f'href="{AUDIT}?user__id__exact={alice.pk}"' in page
+    assert "Change password" in page or "password/" in page  # Django's own user admin is still there
+    assert admin_client.post(f"{USERS}{alice.pk}/do/revoke_everything/").status_code == 302
+    assert not GitLabConnection.objects.filter(user=alice, revoked__isnull=True).exists()
+    assert GitLabConnection.objects.filter(user=cast["bob"], revoked__isnull=True).count() == 1
+    act(admin_client, USERS, "revoke_everything", [cast["bob"]])
+    assert not GitLabConnection.objects.filter(revoked__isnull=True).exists()
+
+
+def test_the_clients_list_counts_sessions_and_disables_and_enables(admin_client, cast):
+    clients = {app.name: app for app in rows(admin_client.get(CLIENTS))}
+    assert clients["Claude Code"].active_sessions == 2 and clients["Cursor"].active_sessions == 1
+    assert clients["Cursor"].last_use is not None and clients["Claude Code"].last_use is None
+    page = admin_client.get(f"{CLIENTS}{cast['cursor'].pk}/change/").content.decode()
+    assert "•••" in page and "Disable this client" in page and "Enable this client" not in page
+    act(admin_client, CLIENTS, "disable_clients", [cast["cursor"]])
+    assert Application.objects.get(pk=cast["cursor"].pk).disabled is not None
+    assert not GitLabConnection.objects.filter(application=cast["cursor"], revoked__isnull=True).exists()
+    assert [app.name for app in rows(admin_client.get(CLIENTS, {"state": "disabled"}))] == ["Cursor"]
+    assert "Enable this client" in admin_client.get(f"{CLIENTS}{cast['cursor'].pk}/change/").content.decode()
+    act(admin_client, CLIENTS, "enable_clients", [cast["cursor"]])
+    assert Application.objects.get(pk=cast["cursor"].pk).disabled is None
+    assert [
+        e.kind for e in AuditEvent.objects.filter(application=cast["cursor"], kind__startswith="client.").order_by("pk")
+    ] == [
+        "client.disabled",
+        "client.enabled",
+    ]
+
+
+def test_no_admin_page_shows_a_token_a_hash_or_a_client_secret(admin_client, cast):
+    admin_client.get(SESSIONS, {"q": "x"})  # an audit row or two would not hurt either
+    connection = cast["alice_claude"]
+    access = AccessToken.objects.get(connection=connection)
+    cursor = Application.objects.get(pk=cast["cursor"].pk)
+    secrets = [GITLAB_TOKEN, GITLAB_REFRESH, MCP_TOKEN, MCP_REFRESH, CLIENT_SECRET, cursor.client_secret]
+    secrets += [connection.access_token_enc, connection.refresh_token_enc, access.token_checksum]
+    secrets += [RefreshToken.objects.get(connection=connection).token_checksum]
+    claude = Application.objects.get(pk=cast["claude"].pk)
+    secrets += [claude.client_secret]  # hashed, but still not for display
+    pages = ["/admin/", SESSIONS, USERS, CLIENTS, AUDIT, f"{AUDIT}export.csv", f"{CLIENTS}add/"]
+    pages += [f"{SESSIONS}{connection.pk}/change/", f"{USERS}{cast['alice'].pk}/change/"]
+    pages += [f"{CLIENTS}{cursor.pk}/change/", f"{CLIENTS}{claude.pk}/change/"]
+    for url in pages:
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        for secret in secrets:
+            assert secret[:24].encode() not in body, (url, secret[:8])
+
+
+def test_toolkit_credential_admins_are_not_there(admin_client, db):
+    for model in ("accesstoken", "refreshtoken", "grant", "idtoken", "devicegrant"):
+        assert admin_client.get(f"/admin/oauth_gateway/{model}/").status_code == 404
+
+
+def test_only_staff_reach_the_admin(client, cast):
+    client.force_login(cast["alice"])  # signed in (e.g. through GitLab), but not staff
+    session = cast["alice_claude"]
+    for url in (SESSIONS, USERS, CLIENTS, AUDIT, f"{AUDIT}export.csv", f"{SESSIONS}{session.pk}/change/"):
+        response = client.get(url)
+        assert response.status_code == 302 and response["location"].startswith("/admin/login/"), url
+    response = client.post(f"{SESSIONS}{session.pk}/do/revoke_sessions/")
+    assert response.status_code == 302 and response["location"].startswith("/admin/login/")
+    response = client.post(SESSIONS, {"action": "revoke_sessions", "_selected_action": [session.pk]})
+    assert response.status_code == 302 and response["location"].startswith("/admin/login/")
+    assert GitLabConnection.objects.get(pk=session.pk).revoked is None
+
+
+def test_staff_who_may_only_view_sessions_cannot_revoke_them(client, cast):
+    viewer = User.objects.create(username="viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_gitlabconnection"))
+    client.force_login(viewer)
+    session = cast["alice_claude"]
+    page = client.get(SESSIONS).content.decode()
+    assert "alice" in page and "revoke_sessions" not in page
+    assert client.post(f"{SESSIONS}{session.pk}/do/revoke_sessions/").status_code == 403
+    assert GitLabConnection.objects.get(pk=session.pk).revoked is None
+
+
+def test_object_actions_need_the_csrf_token(admin_user, cast):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(admin_user)
+    session = cast["alice_claude"]
+    assert browser.post(f"{SESSIONS}{session.pk}/do/revoke_sessions/").status_code == 403
+    assert GitLabConnection.objects.get(pk=session.pk).revoked is None
+
+
+@pytest.mark.parametrize("url", [SESSIONS, USERS, CLIENTS])
+def test_lists_run_a_fixed_number_of_queries_whatever_the_rows(admin_client, db, url, django_assert_max_num_queries):
+    alice = make_user("alice", 1)
+    for i in range(50):  # 50 sessions of 26 users through 50 clients
+        make_session(make_user(f"user{i}", 100 + i) if i % 2 else alice, make_client(f"client {i}"))
+    with django_assert_max_num_queries(12):
+        assert len(rows(admin_client.get(url))) >= 26
+
+
+def test_an_admin_registers_a_client_without_ever_seeing_a_secret(admin_client, db):
+    form = {"name": "Team bot", "client_type": "confidential", "authorization_grant_type": "authorization-code"}
+    form |= {"redirect_uris": "https://bot.example.com/callback", "algorithm": ""}
+    response = admin_client.post(f"{CLIENTS}add/", form)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    client = Application.objects.get(name="Team bot")
+    assert client.registration_source == "manual" and client.client_secret  # stored hashed
+    page = admin_client.get(f"{CLIENTS}{client.pk}/change/").content.decode()
+    assert "Manual" in page and client.client_secret[:24] not in page and "•••" in page
+
+
+def test_deleting_a_user_or_a_client_goes_through_the_revoke_path_first(admin_client, cast):
+    assert admin_client.post(f"{USERS}{cast['alice'].pk}/delete/", {"post": "yes"}).status_code == 302
+    assert AuditEvent.objects.filter(kind="connection.revoked").count() == 2  # GitLab was told, rows gone
+    assert admin_client.post(f"{CLIENTS}{cast['claude'].pk}/delete/", {"post": "yes"}).status_code == 302
+    assert AuditEvent.objects.filter(kind="connection.revoked").count() == 3  # bob's session of that client
+    assert list(GitLabConnection.objects.values_list("pk", flat=True)) == [cast["bob_old"].pk]
+    assert admin_client.post(f"{SESSIONS}{cast['bob_old'].pk}/delete/", {"post": "yes"}).status_code == 302
+    assert not GitLabConnection.objects.exists()
