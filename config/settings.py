@@ -208,8 +208,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-else:
-    _db["CONN_MAX_AGE"] = 60
+# Keep connections between requests (MCP calls write an audit row each); health checks on reuse
+# replace a connection the database dropped.
+_db["CONN_MAX_AGE"] = 600
 _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
 
