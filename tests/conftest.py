@@ -110,3 +110,13 @@ def result_text(result: Any) -> str:
 @pytest.fixture
 def text_of() -> Any:
     return result_text
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's chromium under Playwright, one for the whole session (tests/browser.py)."""
+    from tests.browser import Chromium
+
+    browser = Chromium()
+    yield browser
+    browser.close()
