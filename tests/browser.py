@@ -22,7 +22,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 from playwright.sync_api import Browser, Locator, Page, Playwright, ViewportSize, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
@@ -140,17 +139,3 @@ async def mcp_session(server: Any, username: str) -> McpSession:
     sql = f"SELECT connection_id FROM oauth_gateway_accesstoken WHERE token_checksum = '{checksum}'"
     [(connection_id,)] = server_rows(server.env["DATABASE_URL"], sql)
     return McpSession(username, storage, int(connection_id))
-
-
-CALL = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "get_current_user", "arguments": {}}}
-
-
-def mcp_status(server: Any, access_token: str) -> int:
-    """The HTTP status of one MCP tool call made with this bearer token."""
-    headers = {
-        "authorization": f"Bearer {access_token}",
-        "accept": "application/json, text/event-stream",
-        "content-type": "application/json",
-        "mcp-protocol-version": "2025-06-18",
-    }
-    return httpx.post(f"{server.url}/mcp", json=CALL, headers=headers, timeout=30).status_code

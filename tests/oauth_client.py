@@ -163,6 +163,22 @@ async def oauth_mcp(
         yield client
 
 
+def bearer_call(server_url: str, access_token: str) -> httpx.Response:
+    """One `tools/call get_current_user` on /mcp with this bearer token, outside the SDK, to see the
+    server's raw answer (200 with a result, or 401 with its challenge)."""
+    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "get_current_user", "arguments": {}}}
+    headers = {
+        "authorization": f"Bearer {access_token}",
+        "accept": "application/json, text/event-stream",
+        "mcp-protocol-version": "2025-06-18",
+    }
+    return httpx.post(f"{server_url}/mcp", json=call, headers=headers, timeout=30)
+
+
+def mcp_status(server: Any, access_token: str) -> int:
+    return bearer_call(server.url, access_token).status_code
+
+
 def structured(result: Any) -> Any:
     assert not result.is_error, result.content
     return result.structured_content

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser import McpSession, mcp_session, mcp_status, screenshot, without_secrets
+from tests.browser import McpSession, mcp_session, screenshot, without_secrets
 from tests.harness import ROOT, Sim
-from tests.oauth_client import OAUTH_ENV
+from tests.oauth_client import OAUTH_ENV, mcp_status
 
 ADMIN, PASSWORD = "admin", "correct horse battery staple"
 

@@ -12,7 +12,6 @@ from datetime import timedelta
 from io import StringIO
 from typing import Any
 
-import httpx
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
@@ -29,7 +28,7 @@ from oauth_gateway.models import (
     RefreshToken,
 )
 from tests.harness import ROOT, Sim, server_rows
-from tests.oauth_client import OAUTH_ENV, Browser, MemoryStorage, oauth_mcp, structured
+from tests.oauth_client import OAUTH_ENV, Browser, MemoryStorage, mcp_status, oauth_mcp, structured
 
 DAY = timedelta(days=1)
 
@@ -218,13 +217,3 @@ async def test_revoke_command_ends_a_live_mcp_session_on_the_running_server(star
     assert mcp_status(server, tokens["bob"]) == 200
     sql = "SELECT COUNT(*) FROM oauth_gateway_gitlabconnection c JOIN auth_user u ON u.id = c.user_id "
     assert server_rows(server.env["DATABASE_URL"], sql + "WHERE u.username = 'alice' AND c.revoked IS NULL") == [(0,)]
-
-
-def mcp_status(server: Any, access_token: str) -> int:
-    headers = {
-        "accept": "application/json, text/event-stream",
-        "authorization": f"Bearer {access_token}",
-        "mcp-protocol-version": "2025-06-18",
-    }
-    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "get_current_user", "arguments": {}}}
-    return httpx.post(f"{server.url}/mcp", json=call, headers=headers).status_code

@@ -8,20 +8,12 @@ import httpx
 import pytest
 
 from tests.harness import Sim, server_rows
-from tests.oauth_client import OAUTH_ENV, Browser, MemoryStorage, oauth_mcp, structured
-
-MCP_HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
-CALL = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "get_current_user", "arguments": {}}}
+from tests.oauth_client import OAUTH_ENV, Browser, MemoryStorage, bearer_call, oauth_mcp, structured
 
 
 @pytest.fixture
 def server(start_server):
     return start_server(**OAUTH_ENV)
-
-
-def call_with(server, access_token: str) -> httpx.Response:
-    headers = {**MCP_HEADERS, "authorization": f"Bearer {access_token}", "mcp-protocol-version": "2025-06-18"}
-    return httpx.post(f"{server.url}/mcp", json=CALL, headers=headers)
 
 
 def refresh(server, storage: MemoryStorage, refresh_token: str) -> httpx.Response:
@@ -40,7 +32,7 @@ async def test_the_sdk_refreshes_after_expiry_and_rotation_works(server, sim: Si
         second = storage.tokens
     assert first and second and second.access_token != first.access_token
     assert second.refresh_token != first.refresh_token  # rotated
-    assert call_with(server, second.access_token).status_code == 200
+    assert bearer_call(server.url, second.access_token).status_code == 200
 
 
 async def test_refresh_token_reuse_ends_the_whole_session(server, sim: Sim):
@@ -54,7 +46,7 @@ async def test_refresh_token_reuse_ends_the_whole_session(server, sim: Sim):
     new = rotated.json()
     reused = refresh(server, storage, old.refresh_token)  # a stolen copy, used after rotation
     assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant"
-    assert call_with(server, new["access_token"]).status_code == 401  # the family is dead
+    assert bearer_call(server.url, new["access_token"]).status_code == 401  # the family is dead
     assert refresh(server, storage, new["refresh_token"]).status_code == 400
 
 
@@ -68,7 +60,7 @@ async def test_a_revoked_token_gets_401_with_the_challenge(server, sim: Sim):
         f"{server.url}/revoke", data={"token": token.access_token, "client_id": storage.client.client_id}
     )
     assert revoked.status_code == 200  # RFC 7009 §2.2
-    response = call_with(server, token.access_token)
+    response = bearer_call(server.url, token.access_token)
     assert response.status_code == 401
     assert 'error="invalid_token"' in response.headers["www-authenticate"]
     assert "resource_metadata=" in response.headers["www-authenticate"]
@@ -81,7 +73,7 @@ async def test_an_expired_gitlab_token_is_refreshed_once_for_twenty_concurrent_c
     assert storage.tokens is not None
     httpx.post(f"{sim.url}/_sim/oauth/expire", json={"username": "alice"}).raise_for_status()
     access = storage.tokens.access_token
-    responses = await asyncio.gather(*(asyncio.to_thread(call_with, server, access) for _ in range(20)))
+    responses = await asyncio.gather(*(asyncio.to_thread(bearer_call, server.url, access) for _ in range(20)))
     assert [r.status_code for r in responses] == [200] * 20
     assert not any('"isError":true' in r.text for r in responses)
     refreshes = [r for r in sim.requests() if r["path"] == "/oauth/token" and r["grant_type"] == "refresh_token"]
@@ -95,10 +87,10 @@ async def test_when_gitlab_refuses_the_refresh_the_session_ends_with_401(server,
     assert storage.tokens is not None
     httpx.post(f"{sim.url}/_sim/oauth/expire", json={"username": "alice"}).raise_for_status()
     sim.fault("^/oauth/token$", status=400, body={"error": "invalid_grant", "error_description": "revoked"})
-    first = call_with(server, storage.tokens.access_token)
+    first = bearer_call(server.url, storage.tokens.access_token)
     assert first.status_code == 200 and '"isError":true' in first.text  # this call fails readably
     assert "Sign in again" in first.text
-    assert call_with(server, storage.tokens.access_token).status_code == 401  # then the session is over
+    assert bearer_call(server.url, storage.tokens.access_token).status_code == 401  # then the session is over
 
 
 def test_a_token_for_another_audience_is_refused(server):
@@ -108,7 +100,7 @@ def test_a_token_for_another_audience_is_refused(server):
         f"{server.url}/register",
         json={"redirect_uris": ["http://127.0.0.1:1/cb"], "token_endpoint_auth_method": "none"},
     ).json()
-    response = call_with(server, client["registration_access_token"])
+    response = bearer_call(server.url, client["registration_access_token"])
     assert response.status_code == 401
 
 
@@ -132,6 +124,6 @@ async def test_an_expired_mcp_token_gets_401(server, sim: Sim, database_url):
         structured(await client.call_tool("get_current_user", {}))
     assert storage.tokens is not None
     server_rows(database_url, "UPDATE oauth_gateway_accesstoken SET expires = '2000-01-01 00:00:00+00:00'")
-    response = call_with(server, storage.tokens.access_token)
+    response = bearer_call(server.url, storage.tokens.access_token)
     assert response.status_code == 401
     assert "expired" in response.json()["error_description"]

@@ -5,18 +5,7 @@ from __future__ import annotations
 import httpx
 
 from tests.harness import Sim, free_port, run_server, server_env
-from tests.oauth_client import OAUTH_ENV, Browser, MemoryStorage, oauth_mcp, structured
-
-CALL = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "get_current_user", "arguments": {}}}
-
-
-def call_with(url: str, token: str) -> httpx.Response:
-    headers = {
-        "authorization": f"Bearer {token}",
-        "accept": "application/json, text/event-stream",
-        "mcp-protocol-version": "2025-06-18",
-    }
-    return httpx.post(f"{url}/mcp", json=CALL, headers=headers)
+from tests.oauth_client import OAUTH_ENV, Browser, MemoryStorage, bearer_call, oauth_mcp, structured
 
 
 async def test_a_revocation_through_one_process_is_refused_by_the_other(database_url, sim: Sim, tmp_path):
@@ -32,11 +21,11 @@ async def test_a_revocation_through_one_process_is_refused_by_the_other(database
         async with oauth_mcp(first.url, Browser("bob"), storage=bob) as client:
             structured(await client.call_tool("get_current_user", {}))
         assert alice.tokens and bob.tokens and alice.client
-        assert call_with(second.url, alice.tokens.access_token).status_code == 200  # the other process knows her
+        assert bearer_call(second.url, alice.tokens.access_token).status_code == 200  # the other process knows her
         revoked = httpx.post(
             f"{first.url}/revoke",
             data={"token": alice.tokens.access_token, "client_id": alice.client.client_id},
         )
         assert revoked.status_code == 200
-        assert call_with(second.url, alice.tokens.access_token).status_code == 401
-        assert call_with(second.url, bob.tokens.access_token).status_code == 200
+        assert bearer_call(second.url, alice.tokens.access_token).status_code == 401
+        assert bearer_call(second.url, bob.tokens.access_token).status_code == 200

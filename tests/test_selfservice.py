@@ -20,12 +20,10 @@ import httpx
 import pytest
 
 from tests.harness import ROOT, Sim, server_rows
-from tests.oauth_client import OAUTH_ENV, Browser, MemoryStorage, form_fields, oauth_mcp, structured
+from tests.oauth_client import OAUTH_ENV, Browser, MemoryStorage, form_fields, mcp_status, oauth_mcp, structured
 
 # alice is named; charlie is a member of acme/platform; bob is neither.
 ADMIN_ENV = {**OAUTH_ENV, "ADMIN_GITLAB_USERS": "alice,42", "ADMIN_GITLAB_GROUP": "acme/platform"}
-MCP_HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
-CALL = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "get_current_user", "arguments": {}}}
 
 
 @pytest.fixture
@@ -39,11 +37,6 @@ def browser(username: str) -> httpx.Client:
     http = httpx.Client(follow_redirects=True, timeout=30)
     http.cookies.set("gitlab_sim_user", username)
     return http
-
-
-def mcp_status(server: Any, access_token: str) -> int:
-    headers = {**MCP_HEADERS, "authorization": f"Bearer {access_token}", "mcp-protocol-version": "2025-06-18"}
-    return httpx.post(f"{server.url}/mcp", json=CALL, headers=headers).status_code
 
 
 async def mcp_session(server: Any, username: str) -> tuple[str, int]:
