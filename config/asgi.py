@@ -18,7 +18,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402  (after Django is set up)
+from django.conf import settings  # noqa: E402
 
+from config.proxy import forwarded_scope  # noqa: E402
 from config.startup import assert_configured  # noqa: E402
 from mcp_bridge.asgi import MCPApp  # noqa: E402
 
@@ -40,11 +42,16 @@ def is_mcp_request(scope: dict[str, Any]) -> bool:
 
 
 async def http_router(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if settings.TRUSTED_PROXIES:
+        scope = forwarded_scope(scope)
     app = mcp_app if is_mcp_request(scope) else django_app
     if not access_log.isEnabledFor(logging.INFO):
         await app(scope, receive, send)
         return
     started, status = time.perf_counter(), 0
+    # The MCP app notes who called and which tools ran (mcp_bridge.asgi), for this request's line.
+    note: dict[str, Any] = {}
+    scope["gitlab_mcp.note"] = note
 
     async def send_and_note_status(message: Mapping[str, Any]) -> None:
         nonlocal status
@@ -55,10 +62,24 @@ async def http_router(scope: dict[str, Any], receive: Any, send: Any) -> None:
     try:
         await app(scope, receive, send_and_note_status)
     finally:
-        # The path only: query strings can carry authorization codes and states.
-        client = (scope.get("client") or ("-",))[0]
-        elapsed = (time.perf_counter() - started) * 1000
-        access_log.info("%s %s %s %s %.1fms", client, scope["method"], scope["path"], status, elapsed)
+        log_request(scope, status, (time.perf_counter() - started) * 1000, note)
+
+
+def log_request(scope: dict[str, Any], status: int, elapsed_ms: float, note: dict[str, Any]) -> None:
+    """One access-log line. The path only: query strings can carry authorization codes and states."""
+    client = (scope.get("client") or ("-",))[0]
+    fields = {
+        "client_ip": client,
+        "method": scope["method"],
+        "path": scope["path"],
+        "status": status,
+        "duration_ms": round(elapsed_ms, 1),
+        **note,
+    }
+    message = f"{client} {scope['method']} {scope['path']} {status} {elapsed_ms:.1f}ms"
+    if note:
+        message += "".join(f" {k}={','.join(v) if isinstance(v, list) else v}" for k, v in note.items())
+    access_log.info(message, extra=fields)
 
 
 application = ProtocolTypeRouter({"http": http_router, "lifespan": mcp_app})

@@ -65,6 +65,20 @@ def _http_url(name: str, default: str) -> str:
     return raw.rstrip("/")
 
 
+def _networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    networks = []
+    for item in (s.strip() for s in env.str(name, default="").split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            CONFIG_ERRORS.append(
+                (name, f"must list IP addresses or networks such as 10.0.0.5,172.18.0.0/16, got {item!r}")
+            )
+    return networks
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -92,6 +106,11 @@ CSRF_TRUSTED_ORIGINS = [f"{urlsplit(PUBLIC_URL).scheme}://{urlsplit(PUBLIC_URL).
 # Behind TLS (PUBLIC_URL https) the browser cookies of sign-in and admin travel only over https.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PUBLIC_URL.startswith("https://")
 SESSION_COOKIE_AGE = 14 * 24 * 3600
+# Reverse proxies (addresses or networks) whose X-Forwarded-For/-Proto are believed (config.proxy);
+# nobody else's. Generated URLs never come from request headers: they come from PUBLIC_URL.
+TRUSTED_PROXIES = _networks("TRUSTED_PROXIES")
+# Seconds a replica told to stop (SIGTERM) gives its in-flight requests to finish (config.serving).
+SHUTDOWN_TIMEOUT = _int("SHUTDOWN_TIMEOUT", 30)
 
 # --- oauth --------------------------------------------------------------------------------------
 OAUTH_ENABLED = _bool("OAUTH_ENABLED", False)
@@ -262,11 +281,16 @@ MCP_PATH = "/mcp"
 MCP_RESOURCE_URL = f"{PUBLIC_URL}{MCP_PATH}"  # the audience every MCP access token must carry
 
 # --- logging ------------------------------------------------------------------------------------
+# "json": one JSON object per line (config.logs.JsonFormatter), for log collectors.
+LOG_FORMAT = _choice("LOG_FORMAT", "text", ("text", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "config.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO").upper()},
     "loggers": {
         # httpx logs every request URL at INFO; keep it quiet so query strings never reach logs.

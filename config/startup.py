@@ -9,10 +9,10 @@ from django.core.exceptions import ImproperlyConfigured
 
 
 def daphne_argv(host: str, port: int) -> list[str]:
-    """How Daphne is started, by `manage.py serve` and by the tests alike. Its own access log is off
-    (`-v 0`): it prints query strings, which carry authorization codes; config.asgi logs requests
-    without them."""
-    return [sys.executable, "-m", "daphne", "-v", "0", "-b", host, "-p", str(port), "config.asgi:application"]
+    """How Daphne is started, by `manage.py serve` and by the tests alike: config.serving, which adds
+    the graceful stop and keeps Daphne's access log off (it prints query strings, which carry
+    authorization codes; config.asgi logs requests without them)."""
+    return [sys.executable, "-m", "config.serving", host, str(port)]
 
 
 def assert_configured() -> None:

@@ -64,17 +64,22 @@ class MCPApp:
         if self._ready is None or not self._ready.is_set():
             await self.start()
         caller = None
+        note = scope.get("gitlab_mcp.note")  # the access-log line's fields (config.asgi)
         if settings.OAUTH_ENABLED:
             caller = await self._authenticate(scope, send)
             if caller is None:
                 return
             current_caller.set(caller)
             current_credentials.set(Credentials(caller.gitlab_token, oauth=True))
+            if note is not None:
+                note |= {"user": caller.username, "client": caller.client_id}
         calls: list[CallRecord] = []
         current_calls.set(calls)
         try:
             await self.manager.handle_request(scope, receive, send)
         finally:
+            if note is not None and calls:
+                note["tools"] = [call.tool for call in calls]
             # One hop to the DB thread per request: the audit rows, then the connection hygiene that
             # Django's request signals would do (/mcp bypasses them).
             await sync_to_async(_finish)(calls, caller, _peer(scope))

@@ -29,6 +29,8 @@ class Caller:
     connection_id: int
     read_only: bool
     gitlab_token: str
+    username: str  # for log lines: who called
+    client_id: str  # and through which MCP client
 
     def __repr__(self) -> str:
         return f"Caller(user={self.user_id}, connection={self.connection_id}, gitlab_token=***)"
@@ -41,7 +43,11 @@ class Unauthorized(Exception):
 def authenticate(bearer: str) -> Caller:
     """The caller behind an MCP access token, with a GitLab token fresh enough to use."""
     checksum = hashlib.sha256(bearer.encode()).hexdigest()
-    token = AccessToken.objects.select_related("connection").filter(token_checksum=checksum).first()
+    token = (
+        AccessToken.objects.select_related("connection__user", "connection__application")
+        .filter(token_checksum=checksum)
+        .first()
+    )
     now = timezone.now()
     if token is None or token.connection is None:
         raise Unauthorized("The access token is unknown.")
@@ -60,6 +66,8 @@ def authenticate(bearer: str) -> Caller:
         connection_id=connection.pk,
         read_only=connection.is_read_only(),
         gitlab_token=_gitlab_token(connection),
+        username=connection.user.username,
+        client_id=connection.application.client_id,
     )
 
 

@@ -1,4 +1,5 @@
-"""JSON endpoints of the gateway (django-ninja): /health, and /oauth/poll for the device page."""
+"""JSON endpoints of the gateway (django-ninja): /health and /ready for load balancers, and
+/oauth/poll for the device page."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest
 from ninja import Router
 
+from config import lifecycle
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
 from oauth_gateway.models import PendingSignIn
 from oauth_gateway.services.signin import SignInError, signin_poll_device
@@ -31,11 +33,21 @@ def _database_ok() -> bool:
         connection.close_if_unusable_or_obsolete()
 
 
-@router.get("/health", response={200: dict, 503: dict}, auth=None)
-async def health(request: HttpRequest) -> tuple[int, dict[str, str]]:
-    """Liveness with the database checked: 200 when it answers, 503 when it does not."""
+@router.get("/health", auth=None)
+async def health(request: HttpRequest) -> dict[str, str]:
+    """Liveness: the process answers. Nothing else is checked, so a database outage does not make
+    an orchestrator restart every replica (that is what /ready is for)."""
+    return {"status": "ok"}
+
+
+@router.get("/ready", response={200: dict, 503: dict}, auth=None)
+async def ready(request: HttpRequest) -> tuple[int, dict[str, str]]:
+    """Readiness: 200 when this replica can serve (database answers), 503 while it is stopping or
+    when the database is unreachable."""
+    if lifecycle.draining.is_set():
+        return 503, {"status": "stopping"}
     if await sync_to_async(_database_ok)():
-        return 200, {"status": "ok", "database": "ok"}
+        return 200, {"status": "ready", "database": "ok"}
     return 503, {"status": "unavailable", "database": "unreachable"}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import ssl
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -52,9 +53,15 @@ class Browser:
     """Follows redirects like a browser, signed in at GitLab as `username`, and clicks through."""
 
     def __init__(
-        self, username: str, *, leg: str = "authorization_code", allow: bool = True, sim_url: str = ""
+        self,
+        username: str,
+        *,
+        leg: str = "authorization_code",
+        allow: bool = True,
+        sim_url: str = "",
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
-        self.http = httpx.Client(follow_redirects=False, timeout=30)
+        self.http = httpx.Client(follow_redirects=False, timeout=30, verify=verify)
         self.http.cookies.set("gitlab_sim_user", username)
         self.username, self.leg, self.allow, self.sim_url = username, leg, allow, sim_url
         self.pages: list[str] = []
@@ -126,6 +133,7 @@ async def oauth_mcp(
     storage: MemoryStorage | None = None,
     confidential: bool = False,
     providers: list[OAuthClientProvider] | None = None,
+    verify: ssl.SSLContext | bool = True,
 ) -> AsyncIterator[Client]:
     """An MCP SDK client that signs in through OAuth (discovery, registration, PKCE) as the browser's user."""
     storage = storage or MemoryStorage()
@@ -157,13 +165,13 @@ async def oauth_mcp(
     if providers is not None:
         providers.append(provider)
     async with (
-        httpx2.AsyncClient(auth=provider, timeout=30) as http,
+        httpx2.AsyncClient(auth=provider, timeout=30, verify=verify) as http,
         Client(streamable_http_client(f"{server_url}/mcp", http_client=http)) as client,
     ):
         yield client
 
 
-def bearer_call(server_url: str, access_token: str) -> httpx.Response:
+def bearer_call(server_url: str, access_token: str, *, verify: ssl.SSLContext | bool = True) -> httpx.Response:
     """One `tools/call get_current_user` on /mcp with this bearer token, outside the SDK, to see the
     server's raw answer (200 with a result, or 401 with its challenge)."""
     call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "get_current_user", "arguments": {}}}
@@ -172,7 +180,7 @@ def bearer_call(server_url: str, access_token: str) -> httpx.Response:
         "accept": "application/json, text/event-stream",
         "mcp-protocol-version": "2025-06-18",
     }
-    return httpx.post(f"{server_url}/mcp", json=call, headers=headers, timeout=30)
+    return httpx.post(f"{server_url}/mcp", json=call, headers=headers, timeout=30, verify=verify)
 
 
 def mcp_status(server: Any, access_token: str) -> int:

@@ -46,6 +46,9 @@ def test_a_complete_oauth_configuration_passes():
         ({**GOOD, "DATABASE_URL": "nonsense://"}, "DATABASE_URL must look like"),
         ({**GOOD, "PUBLIC_URL": "mcp.example.com"}, "PUBLIC_URL must be an http(s) URL"),
         ({**GOOD, "GITLAB_TOOLSETS": "issues,boards"}, "GITLAB_TOOLSETS names unknown toolsets: boards"),
+        ({**GOOD, "TRUSTED_PROXIES": "10.0.0.5,nginx"}, "TRUSTED_PROXIES must list IP addresses or networks"),
+        ({**GOOD, "LOG_FORMAT": "xml"}, "LOG_FORMAT must be one of text, json"),
+        ({**GOOD, "SHUTDOWN_TIMEOUT": "soon"}, "SHUTDOWN_TIMEOUT must be a whole number"),
     ],
 )
 def test_a_bad_variable_stops_start_up_naming_it(env: dict[str, str], expected: str):

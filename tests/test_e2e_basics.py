@@ -36,10 +36,11 @@ async def test_an_unknown_tool_is_a_tool_error(mcp, text_of):
     assert "no_such_tool" in text_of(result)
 
 
-def test_health_checks_the_database(server: Server):
-    response = httpx.get(f"{server.url}/health")
+def test_health_is_liveness_and_ready_checks_the_database(server: Server):
+    assert httpx.get(f"{server.url}/health").json() == {"status": "ok"}
+    response = httpx.get(f"{server.url}/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ready", "database": "ok"}
 
 
 def test_a_malformed_json_rpc_body_gets_a_json_rpc_error(server: Server):
@@ -52,11 +53,12 @@ def test_a_malformed_json_rpc_body_gets_a_json_rpc_error(server: Server):
     assert response.json()["error"]["code"] == -32700
 
 
-def test_health_is_503_when_the_database_is_unreachable(start_server, tmp_path):
+def test_ready_is_503_when_the_database_is_unreachable_and_health_stays_200(start_server, tmp_path):
     server = start_server(DATABASE_URL=f"sqlite:///{tmp_path}/missing-dir/db.sqlite3")
-    response = httpx.get(f"{server.url}/health")
+    response = httpx.get(f"{server.url}/ready")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "database": "unreachable"}
+    assert httpx.get(f"{server.url}/health").status_code == 200  # liveness: no restart for a DB outage
 
 
 def test_admin_static_files_are_served(server: Server):

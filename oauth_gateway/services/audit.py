@@ -32,7 +32,7 @@ def audit(
 
 
 def client_ip(request: Any) -> str | None:
-    """The peer address (proxy headers are trusted only behind configured proxies: not yet)."""
+    """The client's address: the peer's, or the one a trusted proxy forwarded (config.proxy)."""
     return request.META.get("REMOTE_ADDR") or None
 
 
