@@ -1,8 +1,15 @@
 # gitlab-mcp: two stages; the runtime image has no compiler and runs as a non-root user.
+#
+#   docker build -t gitlab-mcp .
+#   docker run --stop-timeout 40 -p 3000:3000 -e GITLAB_TOKEN=… -v gitlab-mcp:/data gitlab-mcp
+#
+# One container migrates, then serves (the default command). Several replicas on one database run
+# `python manage.py serve --no-migrate` after a single `python manage.py migrate --noinput`, as
+# deploy/docker-compose.yml does (README: "Deploying for a team").
 FROM python:3.11-slim AS build
 WORKDIR /app
 COPY requirements.txt .
-RUN python -m venv /venv && /venv/bin/pip install --no-cache-dir -r requirements.txt
+RUN python -m venv /venv && /venv/bin/pip install --no-cache-dir --disable-pip-version-check -r requirements.txt
 
 FROM python:3.11-slim
 ENV PATH=/venv/bin:$PATH \
@@ -11,16 +18,27 @@ ENV PATH=/venv/bin:$PATH \
     HOST=0.0.0.0 \
     PORT=3000 \
     DATABASE_URL=sqlite:////data/db.sqlite3
-RUN useradd --system --uid 10001 --home-dir /app gitlab-mcp && mkdir /data && chown gitlab-mcp /data
+# The server writes only to /data (the SQLite database of a single container); its code belongs to
+# root and is read-only to it.
+RUN groupadd --system --gid 10001 gitlab-mcp \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin gitlab-mcp \
+    && mkdir /data && chown 10001:10001 /data
 WORKDIR /app
 COPY --from=build /venv /venv
-COPY --chown=gitlab-mcp . .
-# Static files for the admin are collected at build time and served by whitenoise.
-RUN GITLAB_TOKEN=build-only python manage.py collectstatic --noinput -v 0
-USER gitlab-mcp
+COPY . .
+# Static files for the admin are collected at build time and served by whitenoise. Everything in
+# /app readable, nothing writable, by the server's user, whatever the build context's modes were.
+RUN GITLAB_TOKEN=build-only python manage.py collectstatic --noinput -v 0 && chmod -R a+rX,go-w /app
+# Numeric, so that Kubernetes' runAsNonRoot can verify it.
+USER 10001:10001
 EXPOSE 3000
 VOLUME ["/data"]
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD python -c "import os,urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\",\"3000\")}/health', timeout=4)"
+# Liveness only (/health answers while the process serves; /ready also checks the database): a
+# database outage must not get every replica marked unhealthy and restarted.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\", \"3000\")}/health', timeout=4)"]
+# The server finishes its in-flight requests on SIGTERM (up to SHUTDOWN_TIMEOUT, 30 s): give it
+# longer than that before SIGKILL (`docker run --stop-timeout 40`, compose `stop_grace_period`).
+STOPSIGNAL SIGTERM
 # Migrations, then Daphne: the same command as the README's.
 CMD ["python", "manage.py", "serve"]

@@ -131,8 +131,8 @@ OAUTH_REGISTRATIONS_PER_HOUR = _int("OAUTH_REGISTRATIONS_PER_HOUR", 20, minimum=
 ADMIN_GITLAB_USERS = [s.strip() for s in env.str("ADMIN_GITLAB_USERS", default="").split(",") if s.strip()]
 ADMIN_GITLAB_GROUP = env.str("ADMIN_GITLAB_GROUP", default="").strip().strip("/")
 
-# Django's own key signs admin sessions and CSRF tokens. Derived from the OAuth secret when there is
-# one (so every replica agrees); otherwise DJANGO_SECRET_KEY, otherwise per process (checks warn).
+# Django's own key signs admin sessions and CSRF tokens: DJANGO_SECRET_KEY when set, otherwise derived
+# from the OAuth secret (so every replica agrees), otherwise per process (checks warn).
 _explicit_key = env.str("DJANGO_SECRET_KEY", default="")
 if _explicit_key:
     SECRET_KEY = _explicit_key

@@ -19,7 +19,14 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from mcp.server.mcpserver.exceptions import ToolError
 
-from mcp_bridge.gitlab import Credentials, GitLabClient, GitLabError, GitLabHTTPError, GitLabUnauthorized
+from mcp_bridge.gitlab import (
+    Credentials,
+    GitLabClient,
+    GitLabError,
+    GitLabHTTPError,
+    GitLabUnauthorized,
+    GitLabUnavailable,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -142,11 +149,18 @@ class GitLab:
         # OAuth mode: GitLab no longer takes the token (revoked or expired early). Refresh it once
         # (single flight across processes) and try again; if that fails the session has ended.
         from mcp_bridge.auth import Unauthorized, refreshed_gitlab_token
+        from oauth_gateway.gitlab_oauth import GitLabOAuthError
 
         try:
             token = await sync_to_async(refreshed_gitlab_token, thread_sensitive=False)(caller)
         except Unauthorized as exc:
             raise GitLabUnauthorized(str(exc), 401) from None
+        except GitLabOAuthError:
+            # The session stays (GitLab's sign-in is down, or this server's client credentials are
+            # being changed): this call fails readably and a later one refreshes.
+            raise GitLabUnavailable(
+                "GitLab could not renew this session's token just now; try again shortly."
+            ) from None
         self.creds = Credentials(token, oauth=True)
         return await self.client.request(method, path, self.creds, **kwargs)
 

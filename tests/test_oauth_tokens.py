@@ -93,6 +93,22 @@ async def test_when_gitlab_refuses_the_refresh_the_session_ends_with_401(server,
     assert bearer_call(server.url, storage.tokens.access_token).status_code == 401  # then the session is over
 
 
+async def test_gitlab_refusing_our_client_credentials_does_not_end_the_session(server, sim: Sim):
+    """invalid_client is the operator's problem (e.g. GITLAB_OAUTH_CLIENT_SECRET mid-rotation): the
+    call fails readably, the session stays, and the next call after the fix works."""
+    storage = MemoryStorage()
+    async with oauth_mcp(server.url, Browser("alice"), storage=storage) as client:
+        structured(await client.call_tool("get_current_user", {}))
+    assert storage.tokens is not None
+    httpx.post(f"{sim.url}/_sim/oauth/expire", json={"username": "alice"}).raise_for_status()
+    sim.fault("^/oauth/token$", status=401, times=1, body={"error": "invalid_client", "error_description": "bad"})
+    first = bearer_call(server.url, storage.tokens.access_token)
+    assert first.status_code == 200 and '"isError":true' in first.text
+    assert "try again shortly" in first.text
+    second = bearer_call(server.url, storage.tokens.access_token)
+    assert second.status_code == 200 and '"username":"alice"' in second.text
+
+
 def test_a_token_for_another_audience_is_refused(server):
     # A token minted by hand without our resource cannot exist through /authorize (it defaults the
     # resource); a registration access token is the one kind of token DOT mints without it.

@@ -7,6 +7,7 @@ end many sessions through it.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +22,8 @@ from oauth_gateway.gitlab_oauth import GitLabOAuthError
 from oauth_gateway.models import AccessToken, Application, GitLabConnection, PendingSignIn, RefreshToken
 from oauth_gateway.services.audit import audit, client_ip
 from oauth_gateway.services.signin import pending_tokens
+
+log = logging.getLogger(__name__)
 
 REFRESH_MARGIN = timedelta(seconds=60)  # refresh GitLab tokens this long before they expire
 
@@ -147,6 +150,15 @@ def connection_refresh_gitlab(connection_id: int, *, seen_token: str) -> str:
         )
         if failure.error == "temporarily_unavailable":
             raise failure  # GitLab is down: this call fails, the session stays
+        if failure.error in ("invalid_client", "unauthorized_client"):
+            # GitLab refused this server's own credentials (GITLAB_OAUTH_CLIENT_ID/_SECRET, e.g.
+            # mid-rotation): the operator's problem, not a reason to sign every user out.
+            log.error(
+                "GitLab refused this server's OAuth client credentials (%s): check GITLAB_OAUTH_CLIENT_ID "
+                "and GITLAB_OAUTH_CLIENT_SECRET",
+                failure.error,
+            )
+            raise failure
         connection_revoke(connection=connection, by="gitlab_refused_refresh")
         raise ConnectionEnded("GitLab refused to refresh the session")
     audit("gitlab.refreshed", user_id=connection.user_id, connection_id=connection.pk)
