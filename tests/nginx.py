@@ -15,7 +15,7 @@ import shutil
 import ssl
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
@@ -210,7 +210,11 @@ class Deployment:
         """Which replicas logged a request whose "METHOD /path" contains `path_substring` (a path
         like "/oauth/callback", or "POST /oauth/signin"), counting only requests after `since`."""
         start = since or [0] * len(self.replicas)
-        return [i for i in range(len(self.replicas)) if any(path_substring in r for r in self.requests(i)[start[i] :])]
+        found = []
+        for i in range(len(self.replicas)):
+            if any(path_substring in request for request in self.requests(i)[start[i] :]):
+                found.append(i)
+        return found
 
 
 @contextmanager
@@ -226,24 +230,34 @@ def run_deployment(
     ports = [free_port() for _ in range(replicas)]
     with ExitStack() as stack:
         database_url = stack.enter_context(server_database(tmp_path))
-        settings = {**(OAUTH_ENV if oauth else {}), "TRUSTED_PROXIES": PROXY_ADDRESS, **env}
-        settings["PUBLIC_URL"] = f"https://localhost:{https_port}"
-        server_env_ = server_env(database_url, sim, **settings)
-        migrate(server_env_)
-        started = _start_all(
-            stack,
-            [
-                run_server(server_env_, log_path=tmp_path / f"replica-{i}.log", port=port)
-                for i, port in enumerate(ports)
-            ],
-        )
+        overrides = {**(OAUTH_ENV if oauth else {}), "TRUSTED_PROXIES": PROXY_ADDRESS, **env}
+        overrides["PUBLIC_URL"] = f"https://localhost:{https_port}"  # nginx's address
+        replica_env = server_env(database_url, sim, **overrides)
+        migrate(replica_env)  # once, before any replica starts
+        servers = [run_server(replica_env, log_path=tmp_path / f"replica-{i}.log", port=p) for i, p in enumerate(ports)]
+        started = _start_all(stack, servers)
         nginx = stack.enter_context(
             run_nginx(tmp_path / "nginx", https_port=https_port, http_port=http_port, upstream_ports=ports)
         )
-        yield Deployment(nginx, started, database_url, server_env_, stack)
+        deployment = Deployment(nginx, started, database_url, replica_env, stack)
+        stack.callback(_stop_all, deployment)  # on the way out, the replicas stop side by side
+        yield deployment
 
 
-def _start_all(stack: ExitStack, servers: list[AbstractContextManager[Server]]) -> list[Server]:
+def _stop_all(deployment: Deployment) -> None:
+    """SIGTERM every replica at once, then wait for each (run_server's own stop finds them gone)."""
+    running = [r.process for r in deployment.replicas if r.process.poll() is None]
+    for process in running:
+        process.terminate()
+    for process in running:
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _start_all(stack: ExitStack, servers: Sequence[AbstractContextManager[Server]]) -> list[Server]:
     """Enter the servers' contexts side by side (each start is seconds of imports), each one's exit
     on `stack`; if one fails to start, the others are stopped with the stack."""
     with ThreadPoolExecutor(len(servers)) as pool:
