@@ -1,9 +1,10 @@
 """`python -m config.serving HOST PORT`: Daphne serving config.asgi, with a graceful stop.
 
 Daphne on its own answers SIGTERM by cancelling every request in flight. Here SIGTERM (or SIGINT)
-first closes the listening socket, so a proxy sends new requests to other replicas at once (connection
-refused is retried by nginx), then waits for the requests already running to finish, for at most
-SHUTDOWN_TIMEOUT seconds, and only then stops the reactor. A second signal stops at once.
+first accepts the connections the kernel already queued and closes the listening socket, so a proxy
+sends new requests to other replicas at once (connection refused is retried by nginx), then waits
+for the requests already running to finish, for at most SHUTDOWN_TIMEOUT seconds, and only then
+stops the reactor. A second signal stops at once.
 `manage.py serve` and the tests start the server this way (config.startup.daphne_argv).
 """
 
@@ -13,6 +14,7 @@ import logging
 import signal
 import sys
 import time
+import weakref
 from typing import Any
 
 from daphne.server import Server  # first: it installs Twisted's asyncio reactor
@@ -20,6 +22,9 @@ from daphne.server import Server  # first: it installs Twisted's asyncio reactor
 from config import lifecycle
 
 log = logging.getLogger("gitlab_mcp.server")
+# An accepted connection that has not sent its request yet counts as busy for this long at most (a
+# client that connects and says nothing must not hold the shutdown up).
+REQUEST_WAIT = 2.0
 
 
 class GracefulServer(Server):
@@ -27,10 +32,31 @@ class GracefulServer(Server):
         super().__init__(*args, signal_handlers=False, **kwargs)
         self.shutdown_timeout = shutdown_timeout
         self.ports: list[Any] = []
+        # Connections accepted whose request has not arrived yet, with when they were accepted.
+        self.waiting: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
 
     def listen_success(self, port: Any) -> None:
         super().listen_success(port)
         self.ports.append(port)
+        factory = self.http_factory
+        if not getattr(factory, "tracked", False):
+            build = factory.buildProtocol
+
+            def build_and_track(addr: Any) -> Any:
+                protocol = build(addr)
+                if protocol is not None:
+                    # Twisted wraps the HTTP channel (to switch to HTTP/2); requests know the inner one.
+                    self.waiting[getattr(protocol, "_channel", protocol)] = time.monotonic()
+                return protocol
+
+            factory.buildProtocol = build_and_track
+            factory.tracked = True
+
+    def protocol_connected(self, protocol: Any) -> None:
+        super().protocol_connected(protocol)
+        channel = getattr(protocol, "channel", None)
+        if channel is not None:
+            self.waiting.pop(channel, None)
 
     def begin_shutdown(self) -> None:
         """Runs in the reactor thread when a stop signal arrives."""
@@ -41,14 +67,25 @@ class GracefulServer(Server):
             return
         lifecycle.draining.set()
         for port in self.ports:
+            # Closing a listening socket resets the connections queued in it, whose requests a
+            # proxy has already sent (and will not resend: a POST is not idempotent). Take them first.
+            port.doRead()
             port.stopListening()
         log.info("stop signal: no new connections; finishing %d request(s) in flight", self.busy())
         self._stop_when_idle(time.monotonic() + self.shutdown_timeout)
 
     def busy(self) -> int:
-        """Requests whose application is still running."""
+        """Requests whose application is still running, and accepted connections whose request has
+        not arrived yet (for REQUEST_WAIT seconds)."""
         instances = (details.get("application_instance") for details in self.connections.values())
-        return sum(1 for instance in instances if instance is not None and not instance.done())
+        running = sum(1 for instance in instances if instance is not None and not instance.done())
+        now = time.monotonic()
+        waiting = sum(
+            1
+            for channel, accepted in list(self.waiting.items())
+            if now - accepted < REQUEST_WAIT and not getattr(getattr(channel, "transport", None), "disconnected", True)
+        )
+        return running + waiting
 
     def _stop_when_idle(self, deadline: float) -> None:
         reactor = _reactor()
@@ -80,8 +117,15 @@ def main(host: str, port: int) -> None:
         shutdown_timeout=settings.SHUTDOWN_TIMEOUT,
     )
 
+    def begin_shutdown() -> None:
+        try:
+            server.begin_shutdown()
+        except Exception:  # Twisted's own log is off: make a failure here visible, then stop anyway
+            log.exception("graceful stop failed; stopping now")
+            _reactor().stop()
+
     def on_signal(signum: int, frame: Any) -> None:
-        _reactor().callFromThread(server.begin_shutdown)
+        _reactor().callFromThread(begin_shutdown)
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)

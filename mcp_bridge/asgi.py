@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -75,14 +76,29 @@ class MCPApp:
                 note |= {"user": caller.username, "client": caller.client_id}
         calls: list[CallRecord] = []
         current_calls.set(calls)
+        finished = False
+
+        async def finish() -> None:
+            # One hop to the DB thread per request: the audit rows, then the connection hygiene that
+            # Django's request signals would do (/mcp bypasses them).
+            nonlocal finished
+            if not finished:
+                finished = True
+                await sync_to_async(_finish)(calls, caller, _peer(scope))
+
+        async def send_after_audit(message: MutableMapping[str, Any]) -> None:
+            # The audit rows are committed before the answer's last byte leaves: a call the client
+            # saw answered is in the audit log even if this process is killed right after.
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                await finish()
+            await send(message)
+
         try:
-            await self.manager.handle_request(scope, receive, send)
+            await self.manager.handle_request(scope, receive, send_after_audit)
         finally:
             if note is not None and calls:
                 note["tools"] = [call.tool for call in calls]
-            # One hop to the DB thread per request: the audit rows, then the connection hygiene that
-            # Django's request signals would do (/mcp bypasses them).
-            await sync_to_async(_finish)(calls, caller, _peer(scope))
+            await finish()
 
     async def _authenticate(self, scope: Scope, send: Any) -> Caller | None:
         """RFC 6750 bearer check; on failure answers 401 with the RFC 9728 challenge and returns None."""

@@ -61,7 +61,10 @@ class Browser:
         sim_url: str = "",
         verify: ssl.SSLContext | bool = True,
     ) -> None:
-        self.http = httpx.Client(follow_redirects=False, timeout=30, verify=verify)
+        # Like a real browser, form POSTs carry their Origin (Django's CSRF check needs it over HTTPS).
+        self.http = httpx.Client(
+            follow_redirects=False, timeout=30, verify=verify, event_hooks={"request": [_with_origin]}
+        )
         self.http.cookies.set("gitlab_sim_user", username)
         self.username, self.leg, self.allow, self.sim_url = username, leg, allow, sim_url
         self.pages: list[str] = []
@@ -108,6 +111,11 @@ class Browser:
                 raise DeviceSignInFailed(status["error"])
             time.sleep(0.25)
         raise AssertionError("device sign-in never completed")
+
+
+def _with_origin(request: httpx.Request) -> None:
+    if request.method == "POST":
+        request.headers["origin"] = f"{request.url.scheme}://{request.url.netloc.decode()}"
 
 
 class DeviceSignInFailed(Exception):

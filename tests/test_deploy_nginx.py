@@ -39,19 +39,17 @@ def deployment(sim_process: Sim, tmp_path_factory: pytest.TempPathFactory) -> It
 
 
 class RecordingBrowser(Browser):
-    """The scripted browser, plus what a real one does and a record of what it saw: POSTs carry
-    their Origin (Django's CSRF check wants it over HTTPS); `on_gitlab` runs once, just before the
+    """The scripted browser, with a record of what it saw; `on_gitlab` runs once, just before the
     browser first goes to GitLab."""
 
     def __init__(self, username: str, *, on_gitlab: Callable[[], None] | None = None, **kwargs: Any) -> None:
         super().__init__(username, **kwargs)
         self.on_gitlab = on_gitlab
         self.answers: list[httpx.Response] = []
-        self.http.event_hooks = {"request": [self._before], "response": [self.answers.append]}
+        self.http.event_hooks["request"].append(self._before)
+        self.http.event_hooks["response"].append(self.answers.append)
 
     def _before(self, request: httpx.Request) -> None:
-        if request.method == "POST":
-            request.headers["origin"] = f"{request.url.scheme}://{request.url.netloc.decode()}"
         if self.on_gitlab and str(request.url).startswith(self.sim_url):
             hook, self.on_gitlab = self.on_gitlab, None
             hook()
