@@ -25,6 +25,8 @@ log = logging.getLogger("gitlab_mcp.server")
 # An accepted connection that has not sent its request yet counts as busy for this long at most (a
 # client that connects and says nothing must not hold the shutdown up).
 REQUEST_WAIT = 2.0
+# Once no request runs, connections get this long to send their last bytes and close.
+FLUSH_WAIT = 5.0
 
 
 class GracefulServer(Server):
@@ -32,6 +34,7 @@ class GracefulServer(Server):
         super().__init__(*args, signal_handlers=False, **kwargs)
         self.shutdown_timeout = shutdown_timeout
         self.ports: list[Any] = []
+        self.channels: weakref.WeakSet[Any] = weakref.WeakSet()  # every HTTP connection accepted
         # Connections accepted whose request has not arrived yet, with when they were accepted.
         self.waiting: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
 
@@ -46,7 +49,9 @@ class GracefulServer(Server):
                 protocol = build(addr)
                 if protocol is not None:
                     # Twisted wraps the HTTP channel (to switch to HTTP/2); requests know the inner one.
-                    self.waiting[getattr(protocol, "_channel", protocol)] = time.monotonic()
+                    channel = getattr(protocol, "_channel", protocol)
+                    self.channels.add(channel)
+                    self.waiting[channel] = time.monotonic()
                 return protocol
 
             factory.buildProtocol = build_and_track
@@ -67,10 +72,7 @@ class GracefulServer(Server):
             return
         lifecycle.draining.set()
         for port in self.ports:
-            # Closing a listening socket resets the connections queued in it, whose requests a
-            # proxy has already sent (and will not resend: a POST is not idempotent). Take them first.
-            port.doRead()
-            port.stopListening()
+            _stop_listening(port)
         log.info("stop signal: no new connections; finishing %d request(s) in flight", self.busy())
         self._stop_when_idle(time.monotonic() + self.shutdown_timeout)
 
@@ -81,9 +83,7 @@ class GracefulServer(Server):
         running = sum(1 for instance in instances if instance is not None and not instance.done())
         now = time.monotonic()
         waiting = sum(
-            1
-            for channel, accepted in list(self.waiting.items())
-            if now - accepted < REQUEST_WAIT and not getattr(getattr(channel, "transport", None), "disconnected", True)
+            1 for channel, accepted in list(self.waiting.items()) if now - accepted < REQUEST_WAIT and _open(channel)
         )
         return running + waiting
 
@@ -95,7 +95,40 @@ class GracefulServer(Server):
             return
         if busy:
             log.warning("SHUTDOWN_TIMEOUT reached: cancelling %d request(s) still running", busy)
-        reactor.stop()
+            reactor.stop()
+            return
+        self._stop_when_closed(time.monotonic() + FLUSH_WAIT)
+
+    def _stop_when_closed(self, deadline: float) -> None:
+        """A finished request's last bytes may still sit in its connection's buffer; stopping the
+        reactor now would reset the connection instead of sending them. Close each connection
+        gently (after its buffer is written), then stop."""
+        still_open = [channel for channel in list(self.channels) if _open(channel)]
+        for channel in still_open:
+            channel.transport.loseConnection()
+        if still_open and time.monotonic() < deadline:
+            _reactor().callLater(0.05, self._stop_when_closed, deadline)
+            return
+        _reactor().stop()
+
+
+def _stop_listening(port: Any) -> None:
+    """Close a listening socket without resetting the connections queued in it: their requests a
+    proxy has already sent, and will not resend (a POST is not idempotent). Twisted closes the
+    socket one reactor turn after stopListening(), so what queues meanwhile is taken then too."""
+    close = port.connectionLost
+
+    def take_queued_then_close(reason: Any) -> None:
+        port.doRead()
+        close(reason)
+
+    port.connectionLost = take_queued_then_close
+    port.doRead()
+    port.stopListening()
+
+
+def _open(channel: Any) -> bool:
+    return not getattr(getattr(channel, "transport", None), "disconnected", True)
 
 
 def _reactor() -> Any:
