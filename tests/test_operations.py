@@ -66,17 +66,19 @@ def test_sigterm_stops_accepting_and_lets_the_call_in_flight_finish(database_url
 
 def test_a_connection_accepted_before_sigterm_still_gets_its_answer(database_url, sim: Sim, tmp_path: Path):
     """A proxy that connected just before the signal sends its request a moment later: it is served
-    (closing the socket instead would reset a request nginx cannot resend)."""
+    (closing the socket instead would reset a request nginx cannot resend). Here the request is
+    /ready, which says the replica is on its way out."""
     with run_server(server_env(database_url, sim), log_path=tmp_path / "server.log") as server:
         port = int(server.url.rsplit(":", 1)[1])
         with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
             server.process.send_signal(signal.SIGTERM)
             wait_until(lambda: refuses_connections(server))
-            connection.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            connection.sendall(b"GET /ready HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             answer = b""
             while chunk := connection.recv(4096):
                 answer += chunk
-        assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+        assert answer.startswith(b"HTTP/1.1 503"), answer[:200]
+        assert answer.endswith(b'{"status": "stopping"}'), answer[-200:]
         assert server.process.wait(30) == 0
 
 
