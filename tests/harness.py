@@ -12,16 +12,17 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from config.startup import daphne_argv
 
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
 
 
@@ -42,6 +43,16 @@ def wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 90.0)
         except httpx.HTTPError:
             time.sleep(0.05)
     raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+def wait_for(condition: Callable[[], T], what: str = "a condition", timeout: float = 30.0) -> T:
+    """Poll `condition` until it returns something true (and return that), or fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+    return value
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -133,12 +133,7 @@ def run_nginx(directory: Path, *, https_port: int, http_port: int, upstream_port
         _wait_listening(nginx)
         yield nginx
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def _wait_listening(nginx: Nginx, timeout: float = 20.0) -> None:

@@ -10,23 +10,21 @@ import asyncio
 import re
 import socket
 import ssl
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 import pytest
 from mcp.client.auth import OAuthClientProvider
 
-from tests.harness import Sim, free_port, run_server, server_rows
+from tests.harness import Sim, free_port, run_server, server_rows, wait_for
 from tests.nginx import PROXY_ADDRESS, Deployment, run_deployment, run_nginx
 from tests.oauth_client import CLIENT_REDIRECT, Browser, MemoryStorage, bearer_call, form_fields, oauth_mcp, structured
 
-T = TypeVar("T")
 FORGED = {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http", "X-Forwarded-For": "203.0.113.9"}
 MCP_HEADERS = {"accept": "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18"}
 CALL = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "get_current_user", "arguments": {}}}
@@ -53,15 +51,6 @@ class RecordingBrowser(Browser):
         if self.on_gitlab and str(request.url).startswith(self.sim_url):
             hook, self.on_gitlab = self.on_gitlab, None
             hook()
-
-
-def wait_for(condition: Callable[[], T], what: str, timeout: float = 30.0) -> T:
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-    return value
 
 
 def urls_in(value: Any) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import signal
 import socket
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.harness import Server, Sim, run_server, server_env, server_rows
+from tests.harness import Server, Sim, run_server, server_env, server_rows, wait_for
 from tests.oauth_client import OAUTH_ENV, Browser, MemoryStorage, oauth_mcp, structured
 
 MCP_HEADERS = {"accept": "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18"}
@@ -22,14 +21,6 @@ MCP_HEADERS = {"accept": "application/json, text/event-stream", "mcp-protocol-ve
 def call_tool(url: str, tool: str, headers: dict[str, str] | None = None, **arguments: Any) -> httpx.Response:
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": arguments}}
     return httpx.post(f"{url}/mcp", json=body, headers={**MCP_HEADERS, **(headers or {})}, timeout=60)
-
-
-def wait_until(condition: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
 
 
 def refuses_connections(server: Server) -> bool:
@@ -52,9 +43,9 @@ def test_sigterm_stops_accepting_and_lets_the_call_in_flight_finish(database_url
         sim.fault(r"^/api/v4/user$", delay=2, times=1)  # GitLab is slow on this one call
         with ThreadPoolExecutor(1) as pool:
             in_flight = pool.submit(call_tool, server.url, "get_current_user")
-            wait_until(lambda: gitlab_saw(sim, "/api/v4/user"))
+            wait_for(lambda: gitlab_saw(sim, "/api/v4/user"))
             server.process.send_signal(signal.SIGTERM)
-            wait_until(lambda: refuses_connections(server))  # new requests go elsewhere at once
+            wait_for(lambda: refuses_connections(server))  # new requests go elsewhere at once
             response = in_flight.result(timeout=60)
         assert response.status_code == 200
         assert response.json()["result"]["structuredContent"]["username"] == "alice"
@@ -72,7 +63,7 @@ def test_a_connection_accepted_before_sigterm_still_gets_its_answer(database_url
         port = int(server.url.rsplit(":", 1)[1])
         with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
             server.process.send_signal(signal.SIGTERM)
-            wait_until(lambda: refuses_connections(server))
+            wait_for(lambda: refuses_connections(server))
             connection.sendall(b"GET /ready HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             answer = b""
             while chunk := connection.recv(4096):
@@ -88,7 +79,7 @@ def test_shutdown_timeout_bounds_the_wait_and_a_second_signal_stops_at_once(data
         sim.fault(r"^/api/v4/user$", delay=30, times=1)
         with ThreadPoolExecutor(1) as pool:
             stuck = pool.submit(call_tool, server.url, "get_current_user")
-            wait_until(lambda: gitlab_saw(sim, "/api/v4/user"))
+            wait_for(lambda: gitlab_saw(sim, "/api/v4/user"))
             server.process.send_signal(signal.SIGTERM)
             assert server.process.wait(20) == 0  # after SHUTDOWN_TIMEOUT, not after GitLab's 30 s
             with pytest.raises(httpx.HTTPError):
@@ -100,9 +91,9 @@ def test_shutdown_timeout_bounds_the_wait_and_a_second_signal_stops_at_once(data
         sim.fault(r"^/api/v4/user$", delay=30, times=1)
         with ThreadPoolExecutor(1) as pool:
             stuck = pool.submit(call_tool, server.url, "get_current_user")
-            wait_until(lambda: gitlab_saw(sim, "/api/v4/user"))
+            wait_for(lambda: gitlab_saw(sim, "/api/v4/user"))
             server.process.send_signal(signal.SIGTERM)
-            wait_until(lambda: refuses_connections(server))
+            wait_for(lambda: refuses_connections(server))
             server.process.send_signal(signal.SIGINT)
             assert server.process.wait(20) == 0
     assert "second stop signal: stopping now" in (tmp_path / "twice.log").read_text()
@@ -139,7 +130,7 @@ def test_audited_client_address_follows_trusted_proxies_only(
     response = call_tool(server.url, "get_project", headers={"x-forwarded-for": forwarded_for}, project=marker)
     assert response.status_code == 200
     # The audit row is written just after the answer is sent.
-    wait_until(lambda: len(tool_call_ips(database_url, marker)) > before)
+    wait_for(lambda: len(tool_call_ips(database_url, marker)) > before)
     assert tool_call_ips(database_url, marker)[before:] == [expected]
 
 
@@ -155,7 +146,7 @@ def test_forwarded_proto_from_a_trusted_proxy_makes_django_see_https(start_serve
     # came from the proxy. (Over plain http the failure would name the missing CSRF cookie instead.)
     assert page.status_code == 403
     assert server.log_path is not None
-    wait_until(lambda: "Referer checking failed" in server.log_path.read_text())  # type: ignore[union-attr]
+    wait_for(lambda: "Referer checking failed" in server.log_path.read_text())  # type: ignore[union-attr]
 
 
 # --- JSON logs ----------------------------------------------------------------------------------
