@@ -79,7 +79,9 @@ def log_request(scope: dict[str, Any], status: int, elapsed_ms: float, note: dic
     message = f"{client} {scope['method']} {scope['path']} {status} {elapsed_ms:.1f}ms"
     if note:
         message += "".join(f" {k}={','.join(v) if isinstance(v, list) else v}" for k, v in note.items())
-    access_log.info(message, extra=fields)
+    # Health probes (Docker, monitors: every few seconds) only at DEBUG, unless they fail.
+    level = logging.DEBUG if scope["path"] == "/health" and status == 200 else logging.INFO
+    access_log.log(level, message, extra=fields)
 
 
 application = ProtocolTypeRouter({"http": http_router, "lifespan": mcp_app})

@@ -161,6 +161,7 @@ async def test_json_logs_name_user_client_and_tools_on_mcp_lines_and_never_a_tok
         storage = MemoryStorage()
         async with oauth_mcp(server.url, Browser("alice"), storage=storage) as client:
             assert structured(await client.call_tool("get_current_user", {}))["username"] == "alice"
+        assert httpx.get(f"{server.url}/health").status_code == httpx.get(f"{server.url}/ready").status_code == 200
     assert storage.tokens and storage.client
     lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
     assert lines and len(lines) == len([line for line in log_path.read_text().splitlines() if line.strip()])
@@ -170,6 +171,8 @@ async def test_json_logs_name_user_client_and_tools_on_mcp_lines_and_never_a_tok
     assert entry["user"] == "alice" and entry["client"] == storage.client.client_id
     assert entry["method"] == "POST" and entry["path"] == "/mcp" and entry["status"] == 200
     assert {"time", "level", "message", "client_ip", "duration_ms"} <= set(entry)
+    paths = [e.get("path") for e in lines if e["logger"] == "gitlab_mcp.access"]
+    assert "/ready" in paths and "/health" not in paths  # probes every few seconds stay out of the log
     text = log_path.read_text()
     secrets = [storage.tokens.access_token, storage.tokens.refresh_token or "", OAUTH_ENV["OAUTH_SESSION_SECRET"]]
     secrets += [r["authorization"].split()[-1] for r in sim.requests() if r.get("authorization")]
