@@ -245,11 +245,7 @@ def _stop_all(deployment: Deployment) -> None:
     for process in running:
         process.terminate()
     for process in running:
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)  # waits for it, and kills it if it hangs
 
 
 def _start_all(stack: ExitStack, servers: Sequence[AbstractContextManager[Server]]) -> list[Server]:
