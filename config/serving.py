@@ -10,6 +10,7 @@ stops the reactor. A second signal stops at once.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import signal
 import sys
@@ -77,10 +78,9 @@ class GracefulServer(Server):
         self._stop_when_idle(time.monotonic() + self.shutdown_timeout)
 
     def busy(self) -> int:
-        """Requests whose application is still running, and accepted connections whose request has
-        not arrived yet (for REQUEST_WAIT seconds)."""
-        instances = (details.get("application_instance") for details in self.connections.values())
-        running = sum(1 for instance in instances if instance is not None and not instance.done())
+        """Requests not finished (still arriving, or their application still running), and accepted
+        connections whose request has not started yet (for REQUEST_WAIT seconds)."""
+        running = sum(1 for details in self.connections.values() if _unfinished(details))
         now = time.monotonic()
         waiting = sum(
             1 for channel, accepted in list(self.waiting.items()) if now - accepted < REQUEST_WAIT and _open(channel)
@@ -127,6 +127,13 @@ def _stop_listening(port: Any) -> None:
     port.stopListening()
 
 
+def _unfinished(details: dict[str, Any]) -> bool:
+    """Daphne marks a request "disconnected" once answered (or its client left); until then it may
+    still be receiving its body, before any application instance exists."""
+    instance = details.get("application_instance")
+    return "disconnected" not in details or (instance is not None and not instance.done())
+
+
 def _open(channel: Any) -> bool:
     return not getattr(getattr(channel, "transport", None), "disconnected", True)
 
@@ -158,7 +165,10 @@ def main(host: str, port: int) -> None:
             _reactor().stop()
 
     def on_signal(signum: int, frame: Any) -> None:
-        _reactor().callFromThread(begin_shutdown)
+        # In a fresh context: the signal may interrupt a request's task, whose context variables
+        # (asgiref's "in a sync thread" marker among them) would otherwise pass to every connection
+        # the shutdown accepts, and from there to their requests.
+        _reactor().callFromThread(contextvars.Context().run, begin_shutdown)
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
