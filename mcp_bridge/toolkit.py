@@ -110,6 +110,7 @@ class ToolSpec:
     name: str
     toolset: str
     annotations: ToolAnnotations
+    routes: tuple[str, ...] = ()
 
     @property
     def writes(self) -> bool:
@@ -119,8 +120,12 @@ class ToolSpec:
 REGISTRY: dict[str, ToolSpec] = {}
 
 
-def tool(annotations: ToolAnnotations, toolset: str) -> Callable[[ToolFn], ToolFn]:
-    """Record an async function as a GitLab tool of `toolset`; its docstring is its description."""
+def tool(annotations: ToolAnnotations, toolset: str, *, routes: Iterable[str] = ()) -> Callable[[ToolFn], ToolFn]:
+    """Record an async function as a GitLab tool of `toolset`; its docstring is its description.
+
+    `routes` are the GitLab operations the tool may send, as GitLab's docs write them:
+    "DELETE /projects/:id/labels/:label_id" (`:name` is exactly one path segment, `*name` one or more).
+    """
 
     def decorate(fn: ToolFn) -> ToolFn:
         writes = not annotations.read_only_hint
@@ -139,7 +144,7 @@ def tool(annotations: ToolAnnotations, toolset: str) -> Callable[[ToolFn], ToolF
             raise ValueError(f"tool {fn.__name__} is defined twice")
         if toolset not in TOOLSETS:
             raise ValueError(f"tool {fn.__name__}: unknown toolset {toolset!r}")
-        REGISTRY[fn.__name__] = ToolSpec(run, fn.__name__, toolset, annotations)
+        REGISTRY[fn.__name__] = ToolSpec(run, fn.__name__, toolset, annotations, tuple(routes))
         return fn
 
     return decorate
