@@ -21,6 +21,8 @@ class Application(dot.AbstractApplication):
 
     registration_ip = models.GenericIPAddressField(null=True, blank=True)
     disabled = models.DateTimeField(null=True, blank=True)  # no new sign-ins, sessions ended
+    # An admin vouched for a self-registered client (DCR, CIMD); until then consent says "unverified".
+    verified = models.DateTimeField(null=True, blank=True)
 
     objects = dot.ApplicationManager()
 
@@ -29,6 +31,10 @@ class Application(dot.AbstractApplication):
 
     def natural_key(self) -> tuple[str]:
         return (self.client_id,)
+
+    def is_unverified(self) -> bool:
+        """Anyone could have registered it under any name: consent must say so."""
+        return self.registration_source != self.RegistrationSource.MANUAL and self.verified is None
 
 
 class GitLabIdentity(models.Model):
