@@ -58,7 +58,7 @@ def project_detail(data: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-@tool(READ, "projects")
+@tool(READ, "projects", routes=("GET /projects",))
 async def list_projects(
     search: Annotated[str | None, Field(description="Text to match in project name or path.")] = None,
     membership: Annotated[bool, Field(description="Only projects you are a member of.")] = True,
@@ -78,14 +78,14 @@ async def list_projects(
     return listing(items, meta, LIST_FIELDS)
 
 
-@tool(READ, "projects")
+@tool(READ, "projects", routes=("GET /projects/:id",))
 async def get_project(project: ProjectRef) -> dict[str, Any]:
     """Get one project by id or full path: description, default branch, visibility, clone URL,
     open issue count and your permissions in it."""
     return project_detail(await gitlab().get(f"/projects/{path_id(project)}", what=f"Project {project}"))
 
 
-@tool(WRITE, "projects")
+@tool(WRITE, "projects", routes=("POST /projects",))
 async def create_project(
     name: Annotated[str, Field(description="Project name; the URL path is derived from it.", min_length=1)],
     path: Annotated[str | None, Field(description="URL path (slug), if not derived from the name.")] = None,
@@ -100,7 +100,7 @@ async def create_project(
     return project_detail(await gitlab().post("/projects", what=f"Project {name}", json=body))
 
 
-@tool(WRITE, "projects")
+@tool(WRITE, "projects", routes=("PUT /projects/:id",))
 async def update_project(
     project: ProjectRef,
     name: Annotated[str | None, Field(description="New display name.")] = None,
@@ -117,7 +117,7 @@ async def update_project(
     return project_detail(data)
 
 
-@tool(WRITE, "projects")
+@tool(WRITE, "projects", routes=("POST /projects/:id/fork",))
 async def fork_project(
     project: ProjectRef,
     namespace: Annotated[str | None, Field(description="Group path or id to fork into; default: yours.")] = None,
@@ -132,7 +132,7 @@ async def fork_project(
     return project_detail(data)
 
 
-@tool(READ, "projects")
+@tool(READ, "projects", routes=("GET /projects/:id/forks",))
 async def list_project_forks(project: ProjectRef, page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
     """List the forks of a project that you can see, with pagination."""
     items, meta = await gitlab().page(
@@ -141,21 +141,21 @@ async def list_project_forks(project: ProjectRef, page: Page = 1, per_page: PerP
     return listing(items, meta, LIST_FIELDS)
 
 
-@tool(WRITE, "projects")
+@tool(WRITE, "projects", routes=("POST /projects/:id/archive",))
 async def archive_project(project: ProjectRef) -> dict[str, Any]:
     """Archive a project (Owner only): it becomes read-only until unarchived."""
     data = await gitlab().post(f"/projects/{path_id(project)}/archive", what=f"Project {project}")
     return pick(data, SHORT_FIELDS)
 
 
-@tool(WRITE, "projects")
+@tool(WRITE, "projects", routes=("POST /projects/:id/unarchive",))
 async def unarchive_project(project: ProjectRef) -> dict[str, Any]:
     """Unarchive a project (Owner only), making it writable again."""
     data = await gitlab().post(f"/projects/{path_id(project)}/unarchive", what=f"Project {project}")
     return pick(data, SHORT_FIELDS)
 
 
-@tool(DESTRUCTIVE, "projects")
+@tool(DESTRUCTIVE, "projects", routes=("DELETE /projects/:id",))
 async def delete_project(project: ProjectRef) -> dict[str, Any]:
     """Delete a project with its repository, issues and merge requests (Owner only). Cannot be undone."""
     await gitlab().delete(f"/projects/{path_id(project)}", what=f"Project {project}")
@@ -163,13 +163,13 @@ async def delete_project(project: ProjectRef) -> dict[str, Any]:
     return {"project": project, "deletion": "accepted"}
 
 
-@tool(WRITE, "projects")
+@tool(WRITE, "projects", routes=("POST /projects/:id/star",))
 async def star_project(project: ProjectRef) -> dict[str, Any]:
     """Star a project (it then appears in list_projects with starred=true). Returns its star count."""
     return await _star(project, "star")
 
 
-@tool(WRITE, "projects")
+@tool(WRITE, "projects", routes=("POST /projects/:id/unstar",))
 async def unstar_project(project: ProjectRef) -> dict[str, Any]:
     """Remove your star from a project. Returns its star count."""
     return await _star(project, "unstar")
@@ -183,14 +183,14 @@ async def _star(project: str, verb: str) -> dict[str, Any]:
     return {**pick(data, ("id", "path_with_namespace", "star_count")), "starred": starred, "changed": True}
 
 
-@tool(READ, "projects")
+@tool(READ, "projects", routes=("GET /projects/:id/languages",))
 async def get_project_languages(project: ProjectRef) -> dict[str, Any]:
     """The programming languages of a project's default branch, as percentages of its code."""
     data = await gitlab().get(f"/projects/{path_id(project)}/languages", what=f"Project {project}")
     return {"project": project, "languages": data}
 
 
-@tool(READ, "projects")
+@tool(READ, "projects", routes=("GET /projects/:id/events",))
 async def list_project_events(
     project: ProjectRef,
     action: EventAction | None = None,
@@ -212,7 +212,14 @@ async def list_project_events(
 
 
 # --- members (doc/api/members.md) ---------------------------------------------------------------
-@tool(READ, "projects")
+@tool(
+    READ,
+    "projects",
+    routes=(
+        "GET /projects/:id/members",
+        "GET /projects/:id/members/all",
+    ),
+)
 async def list_project_members(
     project: ProjectRef,
     query: Annotated[str | None, Field(description="Text in the member's name or username.")] = None,
@@ -232,7 +239,7 @@ async def list_project_members(
     return listing(items, meta, MEMBER_FIELDS)
 
 
-@tool(WRITE, "projects")
+@tool(WRITE, "projects", routes=("POST /projects/:id/members",))
 async def add_project_member(
     project: ProjectRef,
     user: Annotated[str, Field(description="User id or username.", min_length=1)],
@@ -246,7 +253,7 @@ async def add_project_member(
     return pick(data, MEMBER_FIELDS)
 
 
-@tool(WRITE, "projects")
+@tool(WRITE, "projects", routes=("PUT /projects/:id/members/:user_id",))
 async def update_project_member(
     project: ProjectRef, user_id: UserId, access_level: AccessLevel, expires_at: ExpiresAt = None
 ) -> dict[str, Any]:
@@ -259,7 +266,7 @@ async def update_project_member(
     return pick(data, MEMBER_FIELDS)
 
 
-@tool(DESTRUCTIVE, "projects")
+@tool(DESTRUCTIVE, "projects", routes=("DELETE /projects/:id/members/:user_id",))
 async def remove_project_member(project: ProjectRef, user_id: UserId) -> dict[str, Any]:
     """Remove a direct member from a project (needs Maintainer, or yourself to leave)."""
     await gitlab().delete(f"/projects/{path_id(project)}/members/{user_id}", what=f"Member {user_id} of {project}")

@@ -24,7 +24,14 @@ def issuable(project: str, target: str, iid: int) -> tuple[str, str]:
     return f"/projects/{path_id(project)}/merge_requests/{iid}", f"Merge request !{iid} in {project}"
 
 
-@tool(READ, "issues")
+@tool(
+    READ,
+    "issues",
+    routes=(
+        "GET /projects/:id/issues/:issue_iid/award_emoji",
+        "GET /projects/:id/merge_requests/:merge_request_iid/award_emoji",
+    ),
+)
 async def list_emoji_reactions(
     project: ProjectRef, target: Target, iid: Iid, page: Page = 1, per_page: PerPage = 100
 ) -> dict[str, Any]:
@@ -37,7 +44,14 @@ async def list_emoji_reactions(
     return result
 
 
-@tool(WRITE, "issues")
+@tool(
+    WRITE,
+    "issues",
+    routes=(
+        "POST /projects/:id/issues/:issue_iid/award_emoji",
+        "POST /projects/:id/merge_requests/:merge_request_iid/award_emoji",
+    ),
+)
 async def add_emoji_reaction(
     project: ProjectRef,
     target: Target,
@@ -50,7 +64,17 @@ async def add_emoji_reaction(
     return pick(data, AWARD_FIELDS)
 
 
-@tool(WRITE, "issues")
+@tool(
+    WRITE,
+    "issues",
+    routes=(
+        "GET /projects/:id/issues/:issue_iid/award_emoji/:award_id",
+        "GET /projects/:id/merge_requests/:merge_request_iid/award_emoji/:award_id",
+        "GET /user",
+        "DELETE /projects/:id/issues/:issue_iid/award_emoji/:award_id",
+        "DELETE /projects/:id/merge_requests/:merge_request_iid/award_emoji/:award_id",
+    ),
+)
 async def remove_emoji_reaction(
     project: ProjectRef,
     target: Target,
@@ -78,19 +102,19 @@ async def _subscription(project: str, iid: int, action: str, wanted: bool) -> di
     return {"iid": iid, "subscribed": data.get("subscribed", wanted) if data else wanted, "changed": bool(data)}
 
 
-@tool(WRITE, "issues")
+@tool(WRITE, "issues", routes=("POST /projects/:id/issues/:issue_iid/subscribe",))
 async def subscribe_to_issue(project: ProjectRef, iid: Iid) -> dict[str, Any]:
     """Get notifications for every change and comment on an issue. changed=false if you already were."""
     return await _subscription(project, iid, "subscribe", True)
 
 
-@tool(WRITE, "issues")
+@tool(WRITE, "issues", routes=("POST /projects/:id/issues/:issue_iid/unsubscribe",))
 async def unsubscribe_from_issue(project: ProjectRef, iid: Iid) -> dict[str, Any]:
     """Stop notifications for an issue (until you comment or are mentioned). changed=false if not subscribed."""
     return await _subscription(project, iid, "unsubscribe", False)
 
 
-@tool(READ, "issues")
+@tool(READ, "issues", routes=("GET /projects/:id/issues/:issue_iid/participants",))
 async def list_issue_participants(
     project: ProjectRef, iid: Iid, page: Page = 1, per_page: PerPage = 20
 ) -> dict[str, Any]:

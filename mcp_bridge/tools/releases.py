@@ -60,7 +60,7 @@ def _where(project: str, tag_name: str) -> str:
     return f"Release {tag_name} in {project}"
 
 
-@tool(READ, "releases")
+@tool(READ, "releases", routes=("GET /projects/:id/releases",))
 async def list_releases(
     project: ProjectRef,
     order_by: Literal["released_at", "created_at"] = "released_at",
@@ -80,7 +80,7 @@ async def list_releases(
     return {"items": [_release(item, LIST_FIELDS) for item in items], **meta}
 
 
-@tool(READ, "releases")
+@tool(READ, "releases", routes=("GET /projects/:id/releases/:tag_name",))
 async def get_release(project: ProjectRef, tag_name: TagName) -> dict[str, Any]:
     """Get one release by its tag: notes (description), author, dates, commit, milestones, asset links and
     source archive URLs."""
@@ -90,7 +90,7 @@ async def get_release(project: ProjectRef, tag_name: TagName) -> dict[str, Any]:
     return _release(data, DETAIL_FIELDS)
 
 
-@tool(WRITE, "releases")
+@tool(WRITE, "releases", routes=("POST /projects/:id/releases",))
 async def create_release(
     project: ProjectRef,
     tag_name: TagName,
@@ -111,7 +111,7 @@ async def create_release(
     return _release(data, DETAIL_FIELDS)
 
 
-@tool(WRITE, "releases")
+@tool(WRITE, "releases", routes=("PUT /projects/:id/releases/:tag_name",))
 async def update_release(
     project: ProjectRef,
     tag_name: TagName,
@@ -131,14 +131,14 @@ async def update_release(
     return _release(data, DETAIL_FIELDS)
 
 
-@tool(DESTRUCTIVE, "releases")
+@tool(DESTRUCTIVE, "releases", routes=("DELETE /projects/:id/releases/:tag_name",))
 async def delete_release(project: ProjectRef, tag_name: TagName) -> dict[str, Any]:
     """Delete a release and its asset links (Maintainer role). The Git tag is kept."""
     await gitlab().delete(f"/projects/{path_id(project)}/releases/{path_id(tag_name)}", what=_where(project, tag_name))
     return {"deleted": True, "tag_name": tag_name, "tag_kept": True}
 
 
-@tool(READ, "releases")
+@tool(READ, "releases", routes=("GET /projects/:id/releases/:tag_name/assets/links",))
 async def list_release_links(
     project: ProjectRef, tag_name: TagName, page: Page = 1, per_page: PerPage = 20
 ) -> dict[str, Any]:
@@ -152,7 +152,7 @@ async def list_release_links(
     return listing(items, meta, LINK_FIELDS)
 
 
-@tool(WRITE, "releases")
+@tool(WRITE, "releases", routes=("POST /projects/:id/releases/:tag_name/assets/links",))
 async def create_release_link(
     project: ProjectRef,
     tag_name: TagName,
@@ -171,7 +171,7 @@ async def create_release_link(
     return pick(data, LINK_FIELDS)
 
 
-@tool(DESTRUCTIVE, "releases")
+@tool(DESTRUCTIVE, "releases", routes=("DELETE /projects/:id/releases/:tag_name/assets/links/:link_id",))
 async def delete_release_link(
     project: ProjectRef,
     tag_name: TagName,

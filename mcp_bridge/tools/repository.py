@@ -46,7 +46,7 @@ RefOrDefault = Annotated[str | None, Field(description="Branch, tag or commit SH
 FilePath = Annotated[str, Field(description="Path of the file, e.g. 'src/app.py'.", min_length=1)]
 
 
-@tool(READ, "repository")
+@tool(READ, "repository", routes=("GET /projects/:id/repository/tree",))
 async def get_repository_tree(
     project: ProjectRef,
     path: Annotated[str | None, Field(description="Directory to list, e.g. 'src/utils'; the root if omitted.")] = None,
@@ -68,7 +68,7 @@ async def get_repository_tree(
     return listing(items, meta, TREE_FIELDS)
 
 
-@tool(READ, "repository")
+@tool(READ, "repository", routes=("GET /projects/:id/repository/files/:file_path/raw",))
 async def get_file(
     project: ProjectRef,
     file_path: FilePath,
@@ -99,7 +99,7 @@ async def get_file(
     return {**meta, "binary": False, **window}
 
 
-@tool(READ, "repository")
+@tool(READ, "repository", routes=("GET /projects/:id/repository/files/:file_path/blame",))
 async def get_file_blame(
     project: ProjectRef,
     file_path: FilePath,
@@ -148,7 +148,7 @@ def _lines_within(lines: list[str], budget: int) -> int:
     return len(lines)
 
 
-@tool(READ, "repository")
+@tool(READ, "repository", routes=("GET /projects/:id/repository/commits",))
 async def list_commits(
     project: ProjectRef,
     ref_name: RefOrDefault = None,
@@ -225,7 +225,7 @@ def _file_body(branch: str, start_branch: str | None, message: str, **fields: An
     return {"branch": branch, "start_branch": start_branch, "commit_message": message, **fields}
 
 
-@tool(WRITE, "repository")
+@tool(WRITE, "repository", routes=("POST /projects/:id/repository/files/:file_path",))
 async def create_file(
     project: ProjectRef,
     file_path: FilePath,
@@ -242,7 +242,7 @@ async def create_file(
     return pick(data, ("file_path", "branch"))
 
 
-@tool(WRITE, "repository")
+@tool(WRITE, "repository", routes=("PUT /projects/:id/repository/files/:file_path",))
 async def update_file(
     project: ProjectRef,
     file_path: FilePath,
@@ -261,7 +261,7 @@ async def update_file(
     return pick(data, ("file_path", "branch"))
 
 
-@tool(DESTRUCTIVE, "repository")
+@tool(DESTRUCTIVE, "repository", routes=("DELETE /projects/:id/repository/files/:file_path",))
 async def delete_file(
     project: ProjectRef,
     file_path: FilePath,
@@ -278,7 +278,7 @@ async def delete_file(
     return {"deleted": file_path, "branch": branch}
 
 
-@tool(WRITE, "repository")
+@tool(WRITE, "repository", routes=("POST /projects/:id/repository/commits",))
 async def create_commit(
     project: ProjectRef,
     branch: Branch,
@@ -300,7 +300,7 @@ def _file_url(project: str, file_path: str) -> str:
 
 
 # --- comparing ----------------------------------------------------------------------------------
-@tool(READ, "repository")
+@tool(READ, "repository", routes=("GET /projects/:id/repository/compare",))
 async def compare_refs(
     project: ProjectRef,
     from_ref: Annotated[str, Field(description="Base: branch, tag or commit SHA.", min_length=1)],
@@ -363,7 +363,7 @@ def _diffs(files: list[dict[str, Any]], start_line: int) -> tuple[list[dict[str,
     return out, cut
 
 
-@tool(READ, "repository")
+@tool(READ, "repository", routes=("GET /projects/:id/repository/contributors",))
 async def list_repository_contributors(
     project: ProjectRef,
     order_by: Literal["commits", "name", "email"] = "commits",

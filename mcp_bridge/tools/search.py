@@ -60,7 +60,7 @@ async def _search(path: str, what: str, scope: str, params: dict[str, Any], page
     return _results(scope, items, meta)
 
 
-@tool(READ, "search")
+@tool(READ, "search", routes=("GET /search",))
 async def search_gitlab(
     scope: Literal["projects", "issues", "merge_requests", "milestones", "snippet_titles", "users"],
     search: Term,
@@ -73,7 +73,7 @@ async def search_gitlab(
     return await _search("/search", "Search", scope, {"search": search, "state": state}, page, per_page)
 
 
-@tool(READ, "search")
+@tool(READ, "search", routes=("GET /groups/:id/search",))
 async def search_group(
     group: Annotated[str, Field(description="Group id or full path, e.g. 'my-group/sub'.", min_length=1)],
     scope: Literal["projects", "issues", "merge_requests", "milestones", "users"],
@@ -87,7 +87,7 @@ async def search_group(
     return await _search(f"/groups/{path_id(group)}/search", f"Group {group}", scope, params, page, per_page)
 
 
-@tool(READ, "search")
+@tool(READ, "search", routes=("GET /projects/:id/search",))
 async def search_project(
     project: ProjectRef,
     scope: Literal["blobs", "commits", "issues", "merge_requests", "notes", "milestones", "wiki_blobs", "users"],

@@ -90,7 +90,7 @@ def _body(
     return body | {"file_name": file_name, "content": content, "files": files}
 
 
-@tool(READ, "snippets")
+@tool(READ, "snippets", routes=("GET /projects/:id/snippets",))
 async def list_project_snippets(project: ProjectRef, page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
     """List the snippets of a project that you can see, newest first: id, title, visibility, author, file name."""
     items, meta = await gitlab().page(
@@ -99,7 +99,15 @@ async def list_project_snippets(project: ProjectRef, page: Page = 1, per_page: P
     return listing(items, meta, LIST_FIELDS)
 
 
-@tool(READ, "snippets")
+@tool(
+    READ,
+    "snippets",
+    routes=(
+        "GET /projects/:id/snippets/:snippet_id",
+        "GET /projects/:id/snippets/:snippet_id/raw",
+        "GET /projects/:id/snippets/:snippet_id/files/:ref/:file_path/raw",
+    ),
+)
 async def get_project_snippet(
     project: ProjectRef,
     snippet_id: SnippetId,
@@ -113,7 +121,7 @@ async def get_project_snippet(
     return await _read(base, f"Snippet {snippet_id} in {project}", file_path, start_line, line_count)
 
 
-@tool(WRITE, "snippets")
+@tool(WRITE, "snippets", routes=("POST /projects/:id/snippets",))
 async def create_project_snippet(
     project: ProjectRef,
     title: Title,
@@ -132,7 +140,7 @@ async def create_project_snippet(
     return _snippet(data)
 
 
-@tool(WRITE, "snippets")
+@tool(WRITE, "snippets", routes=("PUT /projects/:id/snippets/:snippet_id",))
 async def update_project_snippet(
     project: ProjectRef,
     snippet_id: SnippetId,
@@ -154,7 +162,7 @@ async def update_project_snippet(
     return _snippet(data)
 
 
-@tool(DESTRUCTIVE, "snippets")
+@tool(DESTRUCTIVE, "snippets", routes=("DELETE /projects/:id/snippets/:snippet_id",))
 async def delete_project_snippet(project: ProjectRef, snippet_id: SnippetId) -> dict[str, Any]:
     """Delete a project snippet you wrote (or any, as Maintainer), with all its files."""
     await gitlab().delete(
@@ -163,14 +171,22 @@ async def delete_project_snippet(project: ProjectRef, snippet_id: SnippetId) -> 
     return {"deleted": True, "snippet_id": snippet_id}
 
 
-@tool(READ, "snippets")
+@tool(READ, "snippets", routes=("GET /snippets",))
 async def list_my_snippets(page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
     """List the snippets you wrote, personal and in projects, newest first (project_id is null for personal)."""
     items, meta = await gitlab().page("/snippets", what="Your snippets", page=page, per_page=per_page)
     return listing(items, meta, LIST_FIELDS)
 
 
-@tool(READ, "snippets")
+@tool(
+    READ,
+    "snippets",
+    routes=(
+        "GET /snippets/:id",
+        "GET /snippets/:id/raw",
+        "GET /snippets/:id/files/:ref/:file_path/raw",
+    ),
+)
 async def get_snippet(
     snippet_id: SnippetId, file_path: FilePath = None, start_line: StartLine = None, line_count: LineCount = 400
 ) -> dict[str, Any]:
@@ -179,7 +195,7 @@ async def get_snippet(
     return await _read(f"/snippets/{snippet_id}", f"Snippet {snippet_id}", file_path, start_line, line_count)
 
 
-@tool(WRITE, "snippets")
+@tool(WRITE, "snippets", routes=("POST /snippets",))
 async def create_snippet(
     title: Title,
     visibility: Visibility = "private",

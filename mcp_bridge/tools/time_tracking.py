@@ -26,26 +26,54 @@ async def _time(project: str, target: str, iid: int, action: str, body: dict[str
     return pick(await gitlab().post(f"{path}/{action}", what=what, json=body), TIME_FIELDS)
 
 
-@tool(READ, "issues")
+@tool(
+    READ,
+    "issues",
+    routes=(
+        "GET /projects/:id/issues/:issue_iid/time_stats",
+        "GET /projects/:id/merge_requests/:merge_request_iid/time_stats",
+    ),
+)
 async def get_time_stats(project: ProjectRef, target: Target, iid: Iid) -> dict[str, Any]:
     """Time tracking of an issue or merge request: estimate and total time spent, in seconds and human form."""
     path, what = issuable(project, target, iid)
     return pick(await gitlab().get(f"{path}/time_stats", what=what), TIME_FIELDS)
 
 
-@tool(WRITE, "issues")
+@tool(
+    WRITE,
+    "issues",
+    routes=(
+        "POST /projects/:id/issues/:issue_iid/time_estimate",
+        "POST /projects/:id/merge_requests/:merge_request_iid/time_estimate",
+    ),
+)
 async def set_time_estimate(project: ProjectRef, target: Target, iid: Iid, duration: Duration) -> dict[str, Any]:
     """Set (replace) the time estimate of an issue or merge request (Reporter role). Returns the time stats."""
     return await _time(project, target, iid, "time_estimate", {"duration": duration})
 
 
-@tool(WRITE, "issues")
+@tool(
+    WRITE,
+    "issues",
+    routes=(
+        "POST /projects/:id/issues/:issue_iid/reset_time_estimate",
+        "POST /projects/:id/merge_requests/:merge_request_iid/reset_time_estimate",
+    ),
+)
 async def reset_time_estimate(project: ProjectRef, target: Target, iid: Iid) -> dict[str, Any]:
     """Remove the time estimate of an issue or merge request (Reporter role). Returns the time stats."""
     return await _time(project, target, iid, "reset_time_estimate")
 
 
-@tool(WRITE, "issues")
+@tool(
+    WRITE,
+    "issues",
+    routes=(
+        "POST /projects/:id/issues/:issue_iid/add_spent_time",
+        "POST /projects/:id/merge_requests/:merge_request_iid/add_spent_time",
+    ),
+)
 async def add_spent_time(
     project: ProjectRef,
     target: Target,
@@ -57,20 +85,27 @@ async def add_spent_time(
     return await _time(project, target, iid, "add_spent_time", {"duration": duration, "summary": summary})
 
 
-@tool(DESTRUCTIVE, "issues")
+@tool(
+    DESTRUCTIVE,
+    "issues",
+    routes=(
+        "POST /projects/:id/issues/:issue_iid/reset_spent_time",
+        "POST /projects/:id/merge_requests/:merge_request_iid/reset_spent_time",
+    ),
+)
 async def reset_spent_time(project: ProjectRef, target: Target, iid: Iid) -> dict[str, Any]:
     """Reset the total time spent on an issue or merge request to zero, everyone's (Reporter role)."""
     return await _time(project, target, iid, "reset_spent_time")
 
 
 # --- you --------------------------------------------------------------------------------------------
-@tool(READ, "users")
+@tool(READ, "users", routes=("GET /user/status",))
 async def get_my_status() -> dict[str, Any]:
     """Your GitLab status: emoji, message, availability (busy or not_set) and when it clears."""
     return pick(await gitlab().get("/user/status", what="Your status"), STATUS_FIELDS)
 
 
-@tool(WRITE, "users")
+@tool(WRITE, "users", routes=("PUT /user/status",))
 async def set_my_status(
     message: Annotated[str | None, Field(description="Status text, up to 100 characters.", max_length=100)] = None,
     emoji: Annotated[str | None, Field(description="Emoji name, e.g. coffee; default speech_balloon.")] = None,
@@ -83,7 +118,7 @@ async def set_my_status(
     return pick(await gitlab().put("/user/status", what="Your status", json=body), STATUS_FIELDS)
 
 
-@tool(READ, "users")
+@tool(READ, "users", routes=("GET /events",))
 async def list_my_events(
     action: EventAction | None = None,
     target_type: EventTarget | None = None,
@@ -105,7 +140,7 @@ async def list_my_events(
 
 
 # --- merge request notes, pipeline variables ------------------------------------------------------
-@tool(READ, "merge_requests")
+@tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests/:merge_request_iid/notes",))
 async def list_merge_request_notes(
     project: ProjectRef,
     iid: Iid,
@@ -131,7 +166,7 @@ async def list_merge_request_notes(
     return {"items": notes, **meta}
 
 
-@tool(READ, "pipelines")
+@tool(READ, "pipelines", routes=("GET /projects/:id/pipelines/:pipeline_id/variables",))
 async def list_pipeline_variables(
     project: ProjectRef,
     pipeline_id: Annotated[int, Field(description="Pipeline id (the number in .../-/pipelines/<id>).", ge=1)],

@@ -47,14 +47,21 @@ def event_params(action: str | None, target_type: str | None, after: str | None,
     return {"action": action, "target_type": target_type, "after": after, "before": before}
 
 
-@tool(READ, "users")
+@tool(READ, "users", routes=("GET /user",))
 async def get_current_user() -> dict[str, Any]:
     """Who you are in GitLab: id, username, name and email of the account the tools act as.
     Use it to resolve "me" before filtering issues or merge requests by author or assignee."""
     return pick(await gitlab().get("/user", what="The current user"), USER_FIELDS)
 
 
-@tool(READ, "users")
+@tool(
+    READ,
+    "users",
+    routes=(
+        "GET /users",
+        "GET /users/:id",
+    ),
+)
 async def get_user(user: UserRef) -> dict[str, Any]:
     """Get a user's public profile by id or username: name, state, bio and web URL."""
     user_id = user
@@ -67,7 +74,7 @@ async def get_user(user: UserRef) -> dict[str, Any]:
     return pick(await gitlab().get(f"/users/{user_id}", what=f"User {user}"), PROFILE_FIELDS)
 
 
-@tool(READ, "users")
+@tool(READ, "users", routes=("GET /users",))
 async def list_users(
     search: Annotated[str | None, Field(description="Text in the name or username.")] = None,
     active: Annotated[bool, Field(description="Only active (not blocked) users.")] = False,
@@ -80,7 +87,7 @@ async def list_users(
     return listing(items, meta, LIST_USER_FIELDS)
 
 
-@tool(READ, "users")
+@tool(READ, "users", routes=("GET /users/:id/events",))
 async def list_user_events(
     user: UserRef,
     action: EventAction | None = None,
@@ -111,7 +118,7 @@ def _todo(data: dict[str, Any]) -> dict[str, Any]:
     return todo
 
 
-@tool(READ, "users")
+@tool(READ, "users", routes=("GET /todos",))
 async def list_todos(
     state: Literal["pending", "done"] = "pending",
     type: Literal["Issue", "MergeRequest", "Commit", "Epic"] | None = None,
@@ -127,7 +134,7 @@ async def list_todos(
     return {"items": [_todo(item) for item in items], **meta}
 
 
-@tool(WRITE, "users")
+@tool(WRITE, "users", routes=("POST /todos/:id/mark_as_done",))
 async def mark_todo_done(
     todo_id: Annotated[int, Field(description="To-do id from list_todos.", ge=1)],
 ) -> dict[str, Any]:
@@ -135,7 +142,7 @@ async def mark_todo_done(
     return _todo(await gitlab().post(f"/todos/{todo_id}/mark_as_done", what=f"To-do {todo_id}"))
 
 
-@tool(WRITE, "users")
+@tool(WRITE, "users", routes=("POST /todos/mark_as_done",))
 async def mark_all_todos_done() -> dict[str, Any]:
     """Mark every pending item on your to-do list as done (clears the list)."""
     await gitlab().post("/todos/mark_as_done", what="Your to-do list")

@@ -58,7 +58,7 @@ def _group(group: str) -> str:
 
 
 # --- project variables -------------------------------------------------------------------------
-@tool(READ, "variables")
+@tool(READ, "variables", routes=("GET /projects/:id/variables",))
 async def list_project_variables(project: ProjectRef, page: Page = 1, per_page: PerPage = 50) -> dict[str, Any]:
     """List a project's CI/CD variables (Maintainer role). Values of masked or hidden variables are
     never shown (null)."""
@@ -66,7 +66,7 @@ async def list_project_variables(project: ProjectRef, page: Page = 1, per_page: 
     return {"items": [secret_safe(item) for item in items], **meta}
 
 
-@tool(READ, "variables")
+@tool(READ, "variables", routes=("GET /projects/:id/variables/:key",))
 async def get_project_variable(project: ProjectRef, key: Key, environment_scope: Scope = None) -> dict[str, Any]:
     """Get one CI/CD variable of a project: type, flags and scope; the value only when it is neither
     masked nor hidden."""
@@ -76,7 +76,7 @@ async def get_project_variable(project: ProjectRef, key: Key, environment_scope:
     return secret_safe(data)
 
 
-@tool(WRITE, "variables")
+@tool(WRITE, "variables", routes=("POST /projects/:id/variables",))
 async def create_project_variable(
     project: ProjectRef,
     key: Key,
@@ -104,7 +104,7 @@ async def create_project_variable(
     return secret_safe(data)
 
 
-@tool(WRITE, "variables")
+@tool(WRITE, "variables", routes=("PUT /projects/:id/variables/:key",))
 async def update_project_variable(
     project: ProjectRef,
     key: Key,
@@ -133,7 +133,7 @@ async def update_project_variable(
     return secret_safe(data)
 
 
-@tool(DESTRUCTIVE, "variables")
+@tool(DESTRUCTIVE, "variables", routes=("DELETE /projects/:id/variables/:key",))
 async def delete_project_variable(project: ProjectRef, key: Key, environment_scope: Scope = None) -> dict[str, Any]:
     """Delete a CI/CD variable from a project (Maintainer role); pipelines lose it at once."""
     await _delete(f"{_project(project)}/{path_id(key)}", what=f"Variable {key} in {project}", scope=environment_scope)
@@ -141,7 +141,7 @@ async def delete_project_variable(project: ProjectRef, key: Key, environment_sco
 
 
 # --- group variables ---------------------------------------------------------------------------
-@tool(READ, "variables")
+@tool(READ, "variables", routes=("GET /groups/:id/variables",))
 async def list_group_variables(group: GroupRef, page: Page = 1, per_page: PerPage = 50) -> dict[str, Any]:
     """List a group's CI/CD variables, inherited by its projects (Owner role). Values of masked or
     hidden variables are never shown (null)."""
@@ -149,7 +149,7 @@ async def list_group_variables(group: GroupRef, page: Page = 1, per_page: PerPag
     return {"items": [secret_safe(item) for item in items], **meta}
 
 
-@tool(READ, "variables")
+@tool(READ, "variables", routes=("GET /groups/:id/variables/:key",))
 async def get_group_variable(group: GroupRef, key: Key, environment_scope: Scope = None) -> dict[str, Any]:
     """Get one CI/CD variable of a group: type, flags and scope; the value only when it is neither
     masked nor hidden."""
@@ -159,7 +159,7 @@ async def get_group_variable(group: GroupRef, key: Key, environment_scope: Scope
     return secret_safe(data)
 
 
-@tool(WRITE, "variables")
+@tool(WRITE, "variables", routes=("POST /groups/:id/variables",))
 async def create_group_variable(
     group: GroupRef,
     key: Key,
@@ -187,7 +187,7 @@ async def create_group_variable(
     return secret_safe(data)
 
 
-@tool(WRITE, "variables")
+@tool(WRITE, "variables", routes=("PUT /groups/:id/variables/:key",))
 async def update_group_variable(
     group: GroupRef,
     key: Key,
@@ -216,7 +216,7 @@ async def update_group_variable(
     return secret_safe(data)
 
 
-@tool(DESTRUCTIVE, "variables")
+@tool(DESTRUCTIVE, "variables", routes=("DELETE /groups/:id/variables/:key",))
 async def delete_group_variable(group: GroupRef, key: Key, environment_scope: Scope = None) -> dict[str, Any]:
     """Delete a CI/CD variable from a group (Owner role); its projects' pipelines lose it at once."""
     await _delete(f"{_group(group)}/{path_id(key)}", what=f"Variable {key} in group {group}", scope=environment_scope)

@@ -76,7 +76,7 @@ def _body(events: Sequence[str] | None, names: tuple[str, ...], *settings: Any) 
 
 
 # --- project hooks -------------------------------------------------------------------------------
-@tool(READ, "webhooks")
+@tool(READ, "webhooks", routes=("GET /projects/:id/hooks",))
 async def list_project_webhooks(project: ProjectRef, page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
     """List a project's webhooks (Maintainer role needed): URL, name and the events each fires on."""
     items, meta = await gitlab().page(
@@ -85,14 +85,14 @@ async def list_project_webhooks(project: ProjectRef, page: Page = 1, per_page: P
     return {"items": [_hook(item, PROJECT_EVENTS) for item in items], **meta}
 
 
-@tool(READ, "webhooks")
+@tool(READ, "webhooks", routes=("GET /projects/:id/hooks/:hook_id",))
 async def get_project_webhook(project: ProjectRef, hook_id: HookId) -> dict[str, Any]:
     """Get one project webhook: URL, events, branch filter, SSL verification and whether it is disabled."""
     data = await gitlab().get(f"/projects/{path_id(project)}/hooks/{hook_id}", what=f"Webhook {hook_id} in {project}")
     return _hook(data, PROJECT_EVENTS)
 
 
-@tool(WRITE, "webhooks")
+@tool(WRITE, "webhooks", routes=("POST /projects/:id/hooks",))
 async def create_project_webhook(
     project: ProjectRef,
     url: HookUrl,
@@ -110,7 +110,7 @@ async def create_project_webhook(
     return _hook(data, PROJECT_EVENTS)
 
 
-@tool(WRITE, "webhooks")
+@tool(WRITE, "webhooks", routes=("PUT /projects/:id/hooks/:hook_id",))
 async def update_project_webhook(
     project: ProjectRef,
     hook_id: HookId,
@@ -131,14 +131,14 @@ async def update_project_webhook(
     return _hook(data, PROJECT_EVENTS)
 
 
-@tool(DESTRUCTIVE, "webhooks")
+@tool(DESTRUCTIVE, "webhooks", routes=("DELETE /projects/:id/hooks/:hook_id",))
 async def delete_project_webhook(project: ProjectRef, hook_id: HookId) -> dict[str, Any]:
     """Delete a project webhook; the receiver gets no more events."""
     await gitlab().delete(f"/projects/{path_id(project)}/hooks/{hook_id}", what=f"Webhook {hook_id} in {project}")
     return {"deleted": True, "hook_id": hook_id}
 
 
-@tool(WRITE, "webhooks")
+@tool(WRITE, "webhooks", routes=("POST /projects/:id/hooks/:hook_id/test/:trigger",))
 async def test_project_webhook(
     project: ProjectRef,
     hook_id: HookId,
@@ -167,7 +167,7 @@ async def test_project_webhook(
 
 
 # --- group hooks (GitLab Premium) ----------------------------------------------------------------
-@tool(READ, "webhooks")
+@tool(READ, "webhooks", routes=("GET /groups/:id/hooks",))
 async def list_group_webhooks(group: GroupRef, page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
     """List a group's webhooks (Premium; Owner role): URL, name and the events each fires on."""
     items, meta = await gitlab().page(
@@ -176,14 +176,14 @@ async def list_group_webhooks(group: GroupRef, page: Page = 1, per_page: PerPage
     return {"items": [_hook(item, GROUP_EVENTS) for item in items], **meta}
 
 
-@tool(READ, "webhooks")
+@tool(READ, "webhooks", routes=("GET /groups/:id/hooks/:hook_id",))
 async def get_group_webhook(group: GroupRef, hook_id: HookId) -> dict[str, Any]:
     """Get one group webhook (Premium): URL, events, branch filter and SSL verification."""
     data = await gitlab().get(f"/groups/{path_id(group)}/hooks/{hook_id}", what=f"Webhook {hook_id} in group {group}")
     return _hook(data, GROUP_EVENTS)
 
 
-@tool(WRITE, "webhooks")
+@tool(WRITE, "webhooks", routes=("POST /groups/:id/hooks",))
 async def create_group_webhook(
     group: GroupRef,
     url: HookUrl,
@@ -201,7 +201,7 @@ async def create_group_webhook(
     return _hook(data, GROUP_EVENTS)
 
 
-@tool(WRITE, "webhooks")
+@tool(WRITE, "webhooks", routes=("PUT /groups/:id/hooks/:hook_id",))
 async def update_group_webhook(
     group: GroupRef,
     hook_id: HookId,
@@ -222,7 +222,7 @@ async def update_group_webhook(
     return _hook(data, GROUP_EVENTS)
 
 
-@tool(DESTRUCTIVE, "webhooks")
+@tool(DESTRUCTIVE, "webhooks", routes=("DELETE /groups/:id/hooks/:hook_id",))
 async def delete_group_webhook(group: GroupRef, hook_id: HookId) -> dict[str, Any]:
     """Delete a group webhook (Premium); the receiver gets no more events from the group."""
     await gitlab().delete(f"/groups/{path_id(group)}/hooks/{hook_id}", what=f"Webhook {hook_id} in group {group}")

@@ -60,13 +60,13 @@ async def _delete(base: str, name: str, slug: str) -> dict[str, Any]:
 
 
 # --- project wikis -----------------------------------------------------------------------------
-@tool(READ, "wiki")
+@tool(READ, "wiki", routes=("GET /projects/:id/wikis",))
 async def list_wiki_pages(project: ProjectRef) -> dict[str, Any]:
     """List every page of a project's wiki: slug, title and format. Read one with get_wiki_page."""
     return await _list(*_project(project))
 
 
-@tool(READ, "wiki")
+@tool(READ, "wiki", routes=("GET /projects/:id/wikis/:slug",))
 async def get_wiki_page(
     project: ProjectRef, slug: Slug, start_line: StartLine = None, line_count: LineCount = 400
 ) -> dict[str, Any]:
@@ -75,7 +75,7 @@ async def get_wiki_page(
     return await _get(*_project(project), slug, start_line, line_count)
 
 
-@tool(WRITE, "wiki")
+@tool(WRITE, "wiki", routes=("POST /projects/:id/wikis",))
 async def create_wiki_page(
     project: ProjectRef, title: Title, content: Content, format: Format = "markdown"
 ) -> dict[str, Any]:
@@ -83,7 +83,7 @@ async def create_wiki_page(
     return await _create(*_project(project), title, content, format)
 
 
-@tool(WRITE, "wiki")
+@tool(WRITE, "wiki", routes=("PUT /projects/:id/wikis/:slug",))
 async def update_wiki_page(
     project: ProjectRef,
     slug: Slug,
@@ -96,20 +96,20 @@ async def update_wiki_page(
     return await _update(*_project(project), slug, {"title": title, "content": content, "format": format})
 
 
-@tool(DESTRUCTIVE, "wiki")
+@tool(DESTRUCTIVE, "wiki", routes=("DELETE /projects/:id/wikis/:slug",))
 async def delete_wiki_page(project: ProjectRef, slug: Slug) -> dict[str, Any]:
     """Delete a page from a project's wiki (Developer role)."""
     return await _delete(*_project(project), slug)
 
 
 # --- group wikis -------------------------------------------------------------------------------
-@tool(READ, "wiki")
+@tool(READ, "wiki", routes=("GET /groups/:id/wikis",))
 async def list_group_wiki_pages(group: GroupRef) -> dict[str, Any]:
     """List every page of a group's wiki: slug, title and format. Read one with get_group_wiki_page."""
     return await _list(*_group(group))
 
 
-@tool(READ, "wiki")
+@tool(READ, "wiki", routes=("GET /groups/:id/wikis/:slug",))
 async def get_group_wiki_page(
     group: GroupRef, slug: Slug, start_line: StartLine = None, line_count: LineCount = 400
 ) -> dict[str, Any]:
@@ -118,7 +118,7 @@ async def get_group_wiki_page(
     return await _get(*_group(group), slug, start_line, line_count)
 
 
-@tool(WRITE, "wiki")
+@tool(WRITE, "wiki", routes=("POST /groups/:id/wikis",))
 async def create_group_wiki_page(
     group: GroupRef, title: Title, content: Content, format: Format = "markdown"
 ) -> dict[str, Any]:
@@ -126,7 +126,7 @@ async def create_group_wiki_page(
     return await _create(*_group(group), title, content, format)
 
 
-@tool(WRITE, "wiki")
+@tool(WRITE, "wiki", routes=("PUT /groups/:id/wikis/:slug",))
 async def update_group_wiki_page(
     group: GroupRef,
     slug: Slug,
@@ -139,7 +139,7 @@ async def update_group_wiki_page(
     return await _update(*_group(group), slug, {"title": title, "content": content, "format": format})
 
 
-@tool(DESTRUCTIVE, "wiki")
+@tool(DESTRUCTIVE, "wiki", routes=("DELETE /groups/:id/wikis/:slug",))
 async def delete_group_wiki_page(group: GroupRef, slug: Slug) -> dict[str, Any]:
     """Delete a page from a group's wiki (Developer role)."""
     return await _delete(*_group(group), slug)
