@@ -65,6 +65,19 @@ def _http_url(name: str, default: str) -> str:
     return raw.rstrip("/")
 
 
+def _hosts(name: str) -> list[str]:
+    """Comma-separated host names, lower-cased; a URL or a path instead of a host is an error."""
+    hosts = []
+    for item in (s.strip().lower() for s in env.str(name, default="").split(",")):
+        if not item:
+            continue
+        if "/" in item or (":" in item and not item.startswith("[")):
+            CONFIG_ERRORS.append((name, f"must list host names such as claude.ai,.example.com, got {item!r}"))
+            continue
+        hosts.append(item.strip("[]"))
+    return hosts
+
+
 def _networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     networks = []
     for item in (s.strip() for s in env.str(name, default="").split(",")):
@@ -244,6 +257,13 @@ OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "oauth_gateway.DeviceGrant"
 # Custom URI schemes a client may register as redirect URIs (e.g. "cursor"); https and loopback
 # http are always allowed (oauth_gateway.redirects).
 OAUTH_REDIRECT_SCHEMES = [s.strip() for s in env.str("OAUTH_REDIRECT_SCHEMES", default="").split(",") if s.strip()]
+# When set, the only hosts a client may register redirect URIs on (Django ALLOWED_HOSTS syntax:
+# "claude.ai", ".example.com" for subdomains too); empty allows any host the rules above allow.
+OAUTH_ALLOWED_REDIRECT_HOSTS = _hosts("OAUTH_ALLOWED_REDIRECT_HOSTS")
+# Client ID Metadata Documents: off unless asked for; then under /register's rules (oauth_gateway.cimd),
+# optionally only for documents on these hosts.
+OAUTH_CIMD_ENABLED = _bool("OAUTH_CIMD_ENABLED", False)
+OAUTH_CIMD_ALLOWED_HOSTS = _hosts("OAUTH_CIMD_ALLOWED_HOSTS")
 LOGIN_URL = "/oauth/signin"
 MCP_SCOPE = "gitlab"
 OAUTH2_PROVIDER = {
@@ -260,7 +280,9 @@ OAUTH2_PROVIDER = {
     "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["none", "client_secret_post", "client_secret_basic"],
     "DCR_ENABLED": True,
     "DCR_REGISTRATION_PERMISSION_CLASSES": ("oauth2_provider.dcr.AllowAllDCRPermission",),
-    "CIMD_ENABLED": True,
+    "CIMD_ENABLED": OAUTH_CIMD_ENABLED,
+    "CIMD_METADATA_FETCHER": "oauth_gateway.cimd.CheckedFetcher",
+    "CIMD_REGISTRATION_PERMISSION_CLASSES": ("oauth_gateway.cimd.RegistrationPolicy",),
     "REQUEST_APPROVAL_PROMPT": "force",
     "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https", *OAUTH_REDIRECT_SCHEMES],
     "ALLOW_LOCALHOST_LOOPBACK": True,  # RFC 8252 §7.3: any port on a loopback redirect URI

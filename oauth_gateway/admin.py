@@ -47,6 +47,7 @@ from oauth_gateway.models import (
 from oauth_gateway.services.connections import (
     application_disable,
     application_enable,
+    application_verify,
     connection_revoke,
     user_revoke_all,
 )
@@ -409,17 +410,21 @@ class ClientAdmin(ObjectActionsAdmin):
         "cimd_expires_at",
         "registration_ip",
         "disabled",
+        "verified",
         "created",
         "updated",
         "active_sessions",
         "last_use",
         "sessions",
     )
-    actions = ("disable_clients", "enable_clients")
-    object_actions = ("disable_clients", "enable_clients")
+    actions = ("disable_clients", "enable_clients", "verify_clients", "unverify_clients")
+    object_actions = ("disable_clients", "enable_clients", "verify_clients", "unverify_clients")
     view_on_site = False  # the toolkit's get_absolute_url names a page this server does not have
 
     def object_action_applies(self, obj: Any, action: str) -> bool:
+        if action in ("verify_clients", "unverify_clients"):
+            manual = obj.registration_source == Application.RegistrationSource.MANUAL
+            return not manual and (action == "unverify_clients") == bool(obj.verified)
         return (action == "enable_clients") == bool(obj.disabled)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Application]:
@@ -444,7 +449,8 @@ class ClientAdmin(ObjectActionsAdmin):
 
     @admin.display(description="state", ordering="disabled")
     def state(self, app: Application) -> str:
-        return "disabled" if app.disabled else "enabled"
+        trust = " · unverified" if app.is_unverified() else ""
+        return ("disabled" if app.disabled else "enabled") + trust
 
     @admin.display(description="sessions")
     def sessions(self, app: Application) -> str:
@@ -461,6 +467,25 @@ class ClientAdmin(ObjectActionsAdmin):
     def enable_clients(self, request: HttpRequest, queryset: QuerySet[Application]) -> None:
         enabled = sum(application_enable(application=app, by="admin", actor_id=request.user.pk) for app in queryset)
         self.message_user(request, f"Enabled {enabled} client(s).")
+
+    @on_object_page("Mark this client verified")
+    @admin.action(
+        description="Mark selected clients verified (consent stops calling them unverified)", permissions=["disable"]
+    )
+    def verify_clients(self, request: HttpRequest, queryset: QuerySet[Application]) -> None:
+        done = sum(
+            application_verify(application=app, verified=True, by="admin", actor_id=request.user.pk) for app in queryset
+        )
+        self.message_user(request, f"Marked {done} client(s) verified.")
+
+    @on_object_page("Mark this client unverified")
+    @admin.action(description="Mark selected clients unverified", permissions=["disable"])
+    def unverify_clients(self, request: HttpRequest, queryset: QuerySet[Application]) -> None:
+        done = sum(
+            application_verify(application=app, verified=False, by="admin", actor_id=request.user.pk)
+            for app in queryset
+        )
+        self.message_user(request, f"Marked {done} client(s) unverified.")
 
     def delete_model(self, request: HttpRequest, obj: Application) -> None:
         application_disable(application=obj, by="admin", actor_id=request.user.pk)  # GitLab tokens too

@@ -87,6 +87,8 @@ class ServerMetadataView(CorsMixin, dot_views.OAuthServerMetadataView):
         data["token_endpoint_auth_methods_supported"] = ["none", "client_secret_post", "client_secret_basic"]
         data["revocation_endpoint_auth_methods_supported"] = data["token_endpoint_auth_methods_supported"]
         data["code_challenge_methods_supported"] = ["S256"]
+        if not settings.OAUTH_CIMD_ENABLED:
+            data.pop("client_id_metadata_document_supported", None)  # off: not advertised at all
         return JsonResponse(data)
 
 

@@ -6,6 +6,7 @@ import ipaddress
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.http.request import validate_host
 
 
 def redirect_uri_problem(uri: str) -> str | None:
@@ -18,6 +19,9 @@ def redirect_uri_problem(uri: str) -> str | None:
         return "is not a valid URI"
     if parts.fragment:
         return "must not contain a fragment"
+    allowed = settings.OAUTH_ALLOWED_REDIRECT_HOSTS
+    if allowed and not validate_host(parts.hostname or "", allowed):
+        return f"is on a host this server does not allow (OAUTH_ALLOWED_REDIRECT_HOSTS: {', '.join(allowed)})"
     if parts.scheme == "https":
         return None if parts.hostname else "has no host"
     if parts.scheme == "http":
@@ -34,3 +38,19 @@ def _loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def redirect_target(uri: str, *, path_chars: int = 40) -> dict[str, str]:
+    """How a consent page shows where the code will go: the whole host, always (a long host must not
+    hide the registrable domain at its end), and the rest of the URI shortened if need be."""
+    try:
+        parts = urlsplit(uri)
+        host = parts.hostname or ""
+    except ValueError:
+        return {"host": uri, "rest": ""}
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    rest = parts.path + (f"?{parts.query}" if parts.query else "")
+    if len(rest) > path_chars:
+        rest = rest[: path_chars - 1] + "…"
+    return {"scheme": parts.scheme, "host": host or f"{parts.scheme}:", "rest": rest}

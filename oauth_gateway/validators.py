@@ -12,10 +12,17 @@ from typing import Any
 
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
+from oauth_gateway.cimd import record_first_sight
 from oauth_gateway.models import Grant, RefreshToken
 
 
 class Validator(OAuth2Validator):
+    def _load_application(self, client_id: str, request: Any) -> Any:
+        client = super()._load_application(client_id, request)
+        if client is not None and client.registration_source == "cimd":
+            record_first_sight(client, (request.headers or {}).get("REMOTE_ADDR"))
+        return client
+
     def _create_authorization_code(self, request: Any, code: Any, expires: Any = None) -> Grant:
         grant: Grant = super()._create_authorization_code(request, code, expires)
         grant.connection_id = getattr(request, "gitlab_connection_id", None)

@@ -17,6 +17,7 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
 from oauth_gateway.models import Application, PendingSignIn
+from oauth_gateway.redirects import redirect_target
 from oauth_gateway.services.audit import audit, client_ip
 from oauth_gateway.services.connections import connection_create
 from oauth_gateway.services.signin import (
@@ -54,16 +55,18 @@ class AuthorizeView(AuthorizationView):
         query.setlist("resource", [settings.MCP_RESOURCE_URL])
         request.GET = query  # type: ignore[assignment]
         client_id = request.POST.get("client_id") if request.method == "POST" else query.get("client_id")
-        application = Application.objects.filter(client_id=client_id or "").first()
+        credentials: dict[str, Any] = {}
         if request.method == "GET":
             try:
                 _, credentials = self.validate_authorization_request(request)
             except OAuthToolkitError as error:
                 return self.error_response(error, application=None)
-            if query.get("code_challenge_method") != "S256":
-                # RFC 9700 §2.1.1: S256 only; the client and redirect URI are valid, so tell it there.
-                url = _error_url(credentials, "invalid_request", "code_challenge_method must be S256.")
-                return self.redirect(url, application)
+        # Looked up after validation: a CIMD client is stored by it, the first time it is seen.
+        application = Application.objects.filter(client_id=client_id or "").first()
+        if credentials and query.get("code_challenge_method") != "S256":
+            # RFC 9700 §2.1.1: S256 only; the client and redirect URI are valid, so tell it there.
+            url = _error_url(credentials, "invalid_request", "code_challenge_method must be S256.")
+            return self.redirect(url, application)
         if application is None or application.disabled:
             return error_page(request, "This client is unknown or has been disabled by the administrator.")
         if fresh_signin(request, application.client_id) is None:
@@ -86,6 +89,7 @@ class AuthorizeView(AuthorizationView):
         context = super().get_context_data(**kwargs)
         identity = getattr(self.request.user, "gitlab", None)
         context["gitlab_username"] = identity.username if identity else self.request.user.get_username()
+        context["target"] = redirect_target(context.get("redirect_uri") or "")
         return context
 
     def create_authorization_response(self, request: HttpRequest, scopes: Any, credentials: Any, allow: Any) -> Any:
@@ -122,7 +126,9 @@ class SignInView(View):
         # No redirect_uri (only valid with one registered URI): the user may be on another device.
         device_only = flow == "device" or (flow == "auto" and "redirect_uri" not in authorize)
         context = {
+            "application": application,
             "client_name": application.name or "An MCP client",
+            "target": redirect_target(authorize.get("redirect_uri") or _only_redirect_uri(application)),
             "next": request.GET["next"],
             "show_redirect": not device_only,
         }
@@ -179,6 +185,12 @@ def _error_url(credentials: dict[str, Any], error: str, description: str) -> str
         params["state"] = credentials["state"]
     separator = "&" if "?" in credentials["redirect_uri"] else "?"
     return f"{credentials['redirect_uri']}{separator}{urlencode(params)}"
+
+
+def _only_redirect_uri(application: Application) -> str:
+    """The redirect URI an authorize request without one uses (valid only when exactly one is registered)."""
+    uris = application.redirect_uris.split()
+    return uris[0] if len(uris) == 1 else ""
 
 
 def _authorize_query(next_url: str) -> QueryDict | None:

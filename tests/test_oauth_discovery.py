@@ -23,7 +23,7 @@ def test_rfc8414_metadata_names_public_url_and_our_endpoints(server):
     assert meta["code_challenge_methods_supported"] == ["S256"]
     assert meta["response_types_supported"] == ["code"]
     assert set(meta["token_endpoint_auth_methods_supported"]) == {"none", "client_secret_post", "client_secret_basic"}
-    assert meta["client_id_metadata_document_supported"] is True
+    assert "client_id_metadata_document_supported" not in meta  # CIMD is off unless turned on
 
 
 @pytest.mark.parametrize("path", ["/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp"])

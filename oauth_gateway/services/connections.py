@@ -121,6 +121,17 @@ def application_enable(*, application: Application, by: str, actor_id: int | Non
     return bool(changed)
 
 
+def application_verify(*, application: Application, verified: bool, by: str, actor_id: int | None = None) -> bool:
+    """Vouch for a self-registered client (consent stops calling it unverified), or take that back."""
+    now = timezone.now() if verified else None
+    changed = Application.objects.filter(pk=application.pk, verified__isnull=verified).update(verified=now)
+    application.verified = now
+    if changed:
+        kind = "client.verified" if verified else "client.unverified"
+        audit(kind, application_id=application.pk, by=by, actor_id=actor_id, client_name=application.name)
+    return bool(changed)
+
+
 def connection_refresh_gitlab(connection_id: int, *, seen_token: str) -> str:
     """Refresh the GitLab token unless another call already did (it differs from `seen_token`)."""
     failure: GitLabOAuthError | None = None

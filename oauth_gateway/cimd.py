@@ -1,0 +1,79 @@
+"""Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document) under /register's rules.
+
+django-oauth-toolkit fetches the document the first time an https client_id is seen and stores the
+client. Left alone it would skip what /register enforces, so with OAUTH_CIMD_ENABLED:
+- `RegistrationPolicy` runs before any fetch: the optional host allowlist (OAUTH_CIMD_ALLOWED_HOSTS)
+  and the registration rate limit, per client IP and per document host;
+- `CheckedFetcher` applies the redirect URI rules of `oauth_gateway.redirects` to the document;
+- `record_first_sight` stamps the registering IP on the new client and audits the registration.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http.request import validate_host
+from django.utils import timezone
+from oauth2_provider.cimd import CIMDError, SafeMetadataFetcher
+
+from oauth_gateway.models import Application
+from oauth_gateway.redirects import redirect_uri_problem
+from oauth_gateway.services.audit import audit
+
+
+class RegistrationPolicy:
+    """DOT's CIMD permission hook, asked before the document is fetched."""
+
+    def has_permission(self, request: Any, client_id: str) -> bool:
+        host = (urlsplit(client_id).hostname or "").lower()
+        allowed = settings.OAUTH_CIMD_ALLOWED_HOSTS
+        if not host or (allowed and not validate_host(host, allowed)):
+            return False
+        ip = (getattr(request, "headers", None) or {}).get("REMOTE_ADDR")
+        return not registrations_exhausted(ip=ip, cimd_host=host)
+
+
+def registrations_exhausted(*, ip: str | None, cimd_host: str = "") -> bool:
+    """Whether this address (and, for a CIMD client, this document host) used up the hourly limit."""
+    since = timezone.now() - timedelta(hours=1)
+    limit = settings.OAUTH_REGISTRATIONS_PER_HOUR
+    recent = Application.objects.filter(created__gte=since)
+    if ip and recent.filter(registration_ip=ip).count() >= limit:
+        return True
+    if cimd_host:
+        # The document host's clients: client ids are https URLs on that host (with or without a port).
+        on_host = recent.filter(registration_source=Application.RegistrationSource.CIMD).filter(
+            client_id__startswith=f"https://{cimd_host}"
+        )
+        return on_host.count() >= limit
+    return False
+
+
+class CheckedFetcher(SafeMetadataFetcher):
+    """DOT's SSRF-hardened fetcher, plus the redirect URI rules every registered client meets."""
+
+    def fetch(self, client_id: str) -> tuple[dict[str, Any], int]:
+        metadata, max_age = super().fetch(client_id)
+        check_document(metadata)
+        return metadata, max_age
+
+
+def check_document(metadata: dict[str, Any]) -> None:
+    """Raise CIMDError (the client is then unknown) for a redirect URI /register would refuse."""
+    uris = metadata.get("redirect_uris")
+    for uri in uris if isinstance(uris, list) else []:
+        problem = redirect_uri_problem(uri) if isinstance(uri, str) else "must be a string"
+        if problem:
+            raise CIMDError(f"redirect URI {uri!r} {problem}")
+
+
+def record_first_sight(client: Application, ip: str | None) -> None:
+    """Audit a CIMD client the first time it is used, as /register audits its clients."""
+    if client.registration_source != Application.RegistrationSource.CIMD or client.registration_ip or not ip:
+        return
+    if Application.objects.filter(pk=client.pk, registration_ip__isnull=True).update(registration_ip=ip):
+        client.registration_ip = ip
+        audit("client.registered", application_id=client.pk, ip=ip, client_name=client.name, source="cimd")
