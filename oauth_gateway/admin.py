@@ -231,12 +231,7 @@ class SessionAdmin(ObjectActionsAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # One at a time (or with its user or client), and revoked first: see delete_model.
-        return obj is not None and super().has_delete_permission(request, obj)
-
-    def delete_model(self, request: HttpRequest, obj: GitLabConnection) -> None:
-        connection_revoke(connection=obj, by="admin", actor_id=request.user.pk)  # GitLab forgets it too
-        super().delete_model(request, obj)
+        return False  # revoked, never deleted: the audit trail points at it (`prune` removes old ones)
 
     def object_action_applies(self, obj: Any, action: str) -> bool:
         return obj.is_active() or action != "revoke_sessions"
@@ -372,14 +367,13 @@ class GitLabUserAdmin(ObjectActionsAdmin, UserAdmin):
     def revoke_everything(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         self._revoke_users(request, queryset)
 
-    def delete_model(self, request: HttpRequest, obj: User) -> None:
-        user_revoke_all(user=obj, by="admin", actor_id=request.user.pk)  # GitLab tokens too, not only rows
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        for user in queryset:
-            user_revoke_all(user=user, by="admin", actor_id=request.user.pk)
-        super().delete_queryset(request, queryset)
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """A user who has sessions is not deleted (their sessions would go, and the audit trail points
+        at them): the admin page names them as protected; revoke everything, or make the user
+        inactive, instead."""
+        names = GitLabConnection.objects.filter(user__in=objs).values_list("user__username", flat=True)
+        kept = [f"{name}: has sessions; revoke everything or make the user inactive instead" for name in {*names}]
+        return ([], {}, set(), sorted(kept)) if kept else super().get_deleted_objects(objs, request)
 
 
 if admin.site.is_registered(Application):
@@ -487,14 +481,8 @@ class ClientAdmin(ObjectActionsAdmin):
         )
         self.message_user(request, f"Marked {done} client(s) unverified.")
 
-    def delete_model(self, request: HttpRequest, obj: Application) -> None:
-        application_disable(application=obj, by="admin", actor_id=request.user.pk)  # GitLab tokens too
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Application]) -> None:
-        for app in queryset:
-            application_disable(application=app, by="admin", actor_id=request.user.pk)
-        super().delete_queryset(request, queryset)
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # disabled instead ("Disable this client"): the audit trail points at it
 
 
 CSV_COLUMNS = (

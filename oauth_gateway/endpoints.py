@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -20,9 +21,10 @@ from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider import views as dot_views
 from oauth2_provider.views.dynamic_client_registration import DynamicClientRegistrationView
 
-from oauth_gateway.models import AccessToken, Application
+from oauth_gateway.models import AccessToken, Application, AuditEvent
 from oauth_gateway.redirects import redirect_uri_problem
 from oauth_gateway.services.audit import audit, client_ip
+from oauth_gateway.services.registrations import application_renamed, application_unregister
 
 
 def with_cors(response: HttpResponse) -> HttpResponse:
@@ -102,21 +104,23 @@ class RegisterView(CorsMixin, DynamicClientRegistrationView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         ip = client_ip(request)
-        recent = Application.objects.filter(registration_ip=ip, created__gte=timezone.now() - timedelta(hours=1))
-        if ip and recent.count() >= settings.OAUTH_REGISTRATIONS_PER_HOUR:
-            response = _error("too_many_requests", "Too many registrations from this address; retry later.", 429)
-            response["Retry-After"] = "3600"
-            return response
         metadata, refused = _checked_metadata(request)
         if refused:
             return refused
-        response = super().post(request, *args, **kwargs)
-        if response.status_code != 201:
-            return response
-        data = json.loads(response.content)
-        application = Application.objects.get(client_id=data["client_id"])
-        application.registration_ip = ip
-        application.save(update_fields=["registration_ip"])
+        # Counting this address's registrations and inserting one are one step, or concurrent
+        # requests all pass the count before any is recorded (60 got through a limit of 20).
+        with transaction.atomic():
+            _lock_registrations(ip)
+            recent = Application.objects.filter(registration_ip=ip, created__gte=timezone.now() - timedelta(hours=1))
+            if ip and recent.count() >= settings.OAUTH_REGISTRATIONS_PER_HOUR:
+                return _rate_limited("Too many registrations from this address; retry later.")
+            response = super().post(request, *args, **kwargs)
+            if response.status_code != 201:
+                return response
+            data = json.loads(response.content)
+            application = Application.objects.get(client_id=data["client_id"])
+            application.registration_ip = ip
+            application.save(update_fields=["registration_ip"])
         data["client_id_issued_at"] = int(application.created.timestamp())
         if "client_secret" in data:
             data["client_secret_expires_at"] = 0  # RFC 7591 §3.2.1: never
@@ -126,13 +130,87 @@ class RegisterView(CorsMixin, DynamicClientRegistrationView):
         return JsonResponse(data, status=201)
 
 
+# RFC 7592 requests, as audited; an address's rows of the last hour are its management rate limit.
+MANAGEMENT_EVENTS = ("client.read", "client.updated", "client.unregistered", "client.management_refused")
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class RegisterManagementView(CorsMixin, dot_views.DynamicClientRegistrationManagementView):
-    """RFC 7592: read, update or delete a registration with its registration access token."""
+    """RFC 7592: read, update or delete a registration with its registration access token.
+
+    The token is checked before anything else (§2: 401), each request is audited and limited per
+    address like registrations, and a disabled client is unknown here (401). Deleting disables the
+    client through the one revoke path (§2.3; its audit rows keep pointing at it); a new name ends
+    its sessions, so that every user consents again under that name (services.registrations).
+    """
+
+    authenticated: Any = None
+
+    def _authenticate_registration_request(self, request: HttpRequest, client_id: str) -> Any:
+        ip = client_ip(request)
+        since = timezone.now() - timedelta(hours=1)
+        # Served by the (kind, -created) index; then this address's rows among them.
+        recent = AuditEvent.objects.filter(kind__in=MANAGEMENT_EVENTS, created__gte=since, ip=ip)
+        if ip and recent.count() >= settings.OAUTH_REGISTRATIONS_PER_HOUR:
+            return _rate_limited("Too many registration requests from this address; retry later.")
+        auth = super()._authenticate_registration_request(request, client_id)
+        if not isinstance(auth, HttpResponse) and auth.application.disabled:
+            auth = _error("invalid_token", "Unknown client", 401)  # §2: as for a client that does not exist
+            auth["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        if isinstance(auth, HttpResponse):
+            audit("client.management_refused", outcome="denied", ip=ip, method=request.method)
+        else:
+            self.authenticated = auth
+        return auth
+
+    def get(self, request: HttpRequest, client_id: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().get(request, client_id, *args, **kwargs)
+        if response.status_code == 200:
+            audit("client.read", application_id=self.authenticated.application.pk, ip=client_ip(request))
+        return response
 
     def put(self, request: HttpRequest, client_id: str, *args: Any, **kwargs: Any) -> HttpResponse:
-        _, refused = _checked_metadata(request)
-        return refused or super().put(request, client_id, *args, **kwargs)
+        auth = self._authenticate_registration_request(request, client_id)
+        if isinstance(auth, HttpResponse):
+            return auth
+        application, ip = auth.application, client_ip(request)
+        old_name = application.name
+        try:
+            _, refused = _checked_metadata(request)
+            response = refused or super().put(request, client_id, *args, **kwargs)
+        except RecursionError:  # json.loads recurses once per level of a deeply nested body
+            response = _error("invalid_client_metadata", "The client metadata is nested too deeply.")
+        if response.status_code != 200:
+            status = response.status_code
+            audit("client.updated", outcome="refused", application_id=application.pk, ip=ip, status=status)
+            return response
+        application.name = json.loads(response.content).get("client_name", "")
+        audit("client.updated", application_id=application.pk, ip=ip, client_name=application.name)
+        if application.name != old_name:
+            application_renamed(application=application, old_name=old_name, ip=ip)
+        return response
+
+    def delete(self, request: HttpRequest, client_id: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        auth = self._authenticate_registration_request(request, client_id)
+        if isinstance(auth, HttpResponse):
+            return auth
+        application_unregister(application=auth.application, ip=client_ip(request))
+        return HttpResponse(status=204)
+
+
+def _lock_registrations(ip: str | None) -> None:
+    """Hold registrations from `ip` until the transaction ends. PostgreSQL: an advisory lock on the
+    address; SQLite: nothing to do, its IMMEDIATE transactions hold the database's write lock."""
+    if ip and connection.vendor == "postgresql":
+        key = int.from_bytes(hashlib.sha256(f"gitlab-mcp/register/{ip}".encode()).digest()[:8], "big", signed=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _rate_limited(description: str) -> JsonResponse:
+    response = _error("too_many_requests", description, 429)
+    response["Retry-After"] = "3600"
+    return response
 
 
 def _checked_metadata(request: HttpRequest) -> tuple[Any, HttpResponse | None]:

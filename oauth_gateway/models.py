@@ -193,10 +193,12 @@ class AuditEvent(models.Model):
     kind = models.CharField(max_length=40)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    # PROTECT: a client or session with audit rows is disabled or revoked, never deleted, so the
+    # trail keeps saying which client and session acted (`prune` removes old rows first).
     application = models.ForeignKey(
-        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
-    connection = models.ForeignKey(GitLabConnection, null=True, blank=True, on_delete=models.SET_NULL)
+    connection = models.ForeignKey(GitLabConnection, null=True, blank=True, on_delete=models.PROTECT)
     ip = models.GenericIPAddressField(null=True, blank=True)
     outcome = models.CharField(max_length=16, default="ok")
     tool = models.CharField(max_length=100, blank=True)

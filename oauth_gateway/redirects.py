@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import unicodedata
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -12,7 +13,12 @@ from django.http.request import validate_host
 def redirect_uri_problem(uri: str) -> str | None:
     """What is wrong with `uri` as a redirect URI, or None when it is acceptable:
     https anywhere; http only on a loopback address (any port, RFC 8252 §7.3); a custom scheme only
-    when the operator allowed it (OAUTH_REDIRECT_SCHEMES); never a fragment."""
+    when the operator allowed it (OAUTH_REDIRECT_SCHEMES); never a fragment, whitespace or a control
+    character."""
+    # Before parsing: urlsplit drops tabs and newlines silently, and the toolkit stores a client's
+    # redirect URIs space-separated, so "https://ok.example/cb http://evil.example/cb" would be two.
+    if any(char.isspace() or unicodedata.category(char) == "Cc" for char in uri):
+        return "must not contain whitespace or control characters"
     try:
         parts = urlsplit(uri)
     except ValueError:

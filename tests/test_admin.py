@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.db.models import ProtectedError
 from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import set_token_value
@@ -310,11 +311,16 @@ def test_an_admin_registers_a_client_without_ever_seeing_a_secret(admin_client, 
     assert "Manual" in page and client.client_secret[:24] not in page and "•••" in page
 
 
-def test_deleting_a_user_or_a_client_goes_through_the_revoke_path_first(admin_client, cast):
-    assert admin_client.post(f"{USERS}{cast['alice'].pk}/delete/", {"post": "yes"}).status_code == 302
-    assert AuditEvent.objects.filter(kind="connection.revoked").count() == 2  # GitLab was told, rows gone
-    assert admin_client.post(f"{CLIENTS}{cast['claude'].pk}/delete/", {"post": "yes"}).status_code == 302
-    assert AuditEvent.objects.filter(kind="connection.revoked").count() == 3  # bob's session of that client
-    assert list(GitLabConnection.objects.values_list("pk", flat=True)) == [cast["bob_old"].pk]
-    assert admin_client.post(f"{SESSIONS}{cast['bob_old'].pk}/delete/", {"post": "yes"}).status_code == 302
-    assert not GitLabConnection.objects.exists()
+def test_clients_and_sessions_are_never_deleted_and_a_user_with_sessions_stays(admin_client, cast):
+    """Their audit rows point at them (on_delete=PROTECT): clients are disabled, sessions revoked."""
+    assert admin_client.get(f"{CLIENTS}{cast['claude'].pk}/delete/").status_code == 403
+    assert admin_client.get(f"{SESSIONS}{cast['bob_old'].pk}/delete/").status_code == 403
+    assert "delete_selected" not in admin_client.get(CLIENTS).content.decode()
+    refused = admin_client.post(f"{USERS}{cast['alice'].pk}/delete/", {"post": "yes"})
+    assert refused.status_code == 200 and "alice: has sessions" in refused.content.decode()
+    assert GitLabConnection.objects.count() == 4 and Application.objects.count() == 2
+    loner = make_user("loner", 99)  # no session: nothing of the trail goes with them
+    assert admin_client.post(f"{USERS}{loner.pk}/delete/", {"post": "yes"}).status_code == 302
+    AuditEvent.objects.create(kind="tool.call", application=cast["claude"], connection=cast["alice_claude"])
+    with pytest.raises(ProtectedError):
+        cast["claude"].delete()

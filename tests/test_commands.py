@@ -153,6 +153,19 @@ def test_prune_with_a_shorter_horizon_and_a_dry_run(junk: dict[str, Any]):
     assert set(AuditEvent.objects.values_list("kind", flat=True)) == {"fresh", "maintenance.pruned"}
 
 
+def test_prune_keeps_an_ended_session_that_a_remaining_audit_row_points_at(junk: dict[str, Any]):
+    cited = junk["old_session"]
+    AuditEvent.objects.create(kind="connection.revoked", connection=cited, application=cited.application)
+    forgotten = session(cited.user, cited.application, revoked=ago(100 * DAY))
+    AuditEvent.objects.create(kind="connection.revoked", connection=forgotten)
+    AuditEvent.objects.filter(connection=forgotten).update(created=ago(100 * DAY))  # pruned with it
+    assert "Would delete 1 ended sessions" in run("prune", "--dry-run")
+    assert "Deleted 1 ended sessions" in run("prune")
+    assert GitLabConnection.objects.filter(pk=cited.pk).exists()
+    assert not GitLabConnection.objects.filter(pk=forgotten.pk).exists()
+    assert AuditEvent.objects.get(kind="connection.revoked").connection_id == cited.pk
+
+
 @pytest.mark.parametrize("age", ["90", "3w", "-5d", "d"])
 def test_prune_refuses_an_age_it_cannot_read(db: Any, age: str):
     with pytest.raises(CommandError, match="number of days or hours such as 90d or 12h"):

@@ -1,8 +1,8 @@
 """Sessions (GitLab connections): made at consent, kept fresh, ended in one place.
 
 `connection_revoke` is the one revoke path: the admin, the self-service page, the revoke command,
-/revoke and refresh-token reuse detection all end here; `user_revoke_all` and `application_disable`
-end many sessions through it.
+/revoke, refresh-token reuse detection and RFC 7592 client management all end here; `user_revoke_all`,
+`application_disable` and `application_sessions_end` end many sessions through it.
 """
 
 from __future__ import annotations
@@ -105,11 +105,16 @@ def application_disable(*, application: Application, by: str, actor_id: int | No
     changed = Application.objects.filter(pk=application.pk, disabled__isnull=True).update(disabled=now)
     if changed:
         application.disabled = now
-    live = GitLabConnection.objects.filter(application_id=application.pk, revoked__isnull=True).order_by("pk")
-    ended = sum(connection_revoke(connection=connection, by=by, actor_id=actor_id) for connection in live)
+    ended = application_sessions_end(application=application, by=by, actor_id=actor_id)
     if changed or ended:
         audit("client.disabled", application_id=application.pk, by=by, actor_id=actor_id, sessions=ended)
     return ended
+
+
+def application_sessions_end(*, application: Application, by: str, actor_id: int | None = None) -> int:
+    """End every live session of a client, each through connection_revoke; returns how many ended."""
+    live = GitLabConnection.objects.filter(application_id=application.pk, revoked__isnull=True).order_by("pk")
+    return sum(connection_revoke(connection=connection, by=by, actor_id=actor_id) for connection in live)
 
 
 def application_enable(*, application: Application, by: str, actor_id: int | None = None) -> bool:

@@ -2,8 +2,9 @@
 
 Expired authorization codes; expired sign-ins (and failed ones after an hour, once their page has
 shown the failure); MCP tokens that can never work again, following django-oauth-toolkit's own
-`cleartokens` rules so a live session is never cut; sessions ended before the horizon; audit rows
-older than it. Prints what it removed (or would remove), and records the pruning in the audit log.
+`cleartokens` rules so a live session is never cut; audit rows older than the horizon, and sessions
+ended before it that no remaining audit row points at. Prints what it removed (or would remove),
+and records the pruning in the audit log.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from oauth_gateway.models import AccessToken, AuditEvent, GitLabConnection, Grant, PendingSignIn, RefreshToken
@@ -47,9 +48,12 @@ def prunable(horizon: timedelta) -> list[tuple[str, QuerySet[Any]]]:
     )
     # An expired access token stays while its refresh token lives: the refresh needs it.
     access = AccessToken.objects.filter(Q(refresh_token__isnull=True) | Q(refresh_token__in=refresh), expires__lt=now)
+    # A session the audit trail still points at stays (on_delete=PROTECT): rows newer than the horizon
+    # survive this run, older ones are deleted just before.
+    cited = AuditEvent.objects.filter(connection=OuterRef("pk"), created__gte=now - horizon)
     return [
         ("audit events", AuditEvent.objects.filter(created__lt=now - horizon)),
-        ("ended sessions", GitLabConnection.objects.filter(revoked__lt=now - horizon)),
+        ("ended sessions", GitLabConnection.objects.filter(~Exists(cited), revoked__lt=now - horizon)),
         ("authorization codes", Grant.objects.filter(expires__lt=now)),
         ("pending sign-ins", PendingSignIn.objects.filter(Q(expires__lt=now) | failed)),
         ("refresh tokens", refresh),
