@@ -598,7 +598,7 @@ class _Echo:
 
 
 def _csv_lines(queryset: QuerySet[AuditEvent]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)  # a separator inside a cell can never split it
     yield writer.writerow(CSV_COLUMNS)
     # One query (a server-side cursor on PostgreSQL): a consistent snapshot, read in chunks.
     for event in queryset.iterator(chunk_size=2000):
@@ -619,7 +619,8 @@ def _csv_lines(queryset: QuerySet[AuditEvent]) -> Iterator[str]:
 
 
 def _cell(value: Any) -> Any:
-    """OWASP CSV injection: a text cell starting with = + - @ would be a formula in a spreadsheet."""
+    """OWASP CSV injection: a text cell starting with = + - @ tab or CR would be a formula in a
+    spreadsheet; prefixed with ' it is text (and every cell is quoted)."""
     return f"'{value}" if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 

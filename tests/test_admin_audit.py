@@ -165,6 +165,13 @@ def test_the_csv_export_has_no_secret_and_no_formula(admin_client, trail):
     assert "'=HYPERLINK(1)" in body  # a spreadsheet shows it as text instead of running it
 
 
+def test_every_csv_cell_is_quoted_so_a_formula_after_a_separator_stays_text(admin_client, trail):
+    event("tool.call", MARCH, user_id=trail["alice"].pk, tool="get_file", project="x;=1+2")
+    lines = b"".join(admin_client.get(EXPORT, {"tool": "get_file"}).streaming_content).decode().splitlines()
+    assert lines[0].startswith('"time","kind","outcome",')  # OWASP: every cell quoted
+    assert '"x;=1+2"' in lines[1]  # a spreadsheet splitting on ";" would have run =1+2
+
+
 def test_the_changelist_links_to_the_export_of_its_own_filters(admin_client, trail):
     page = admin_client.get(AUDIT, {"kind": "tool.call", "q": "acme"}).content.decode()
     assert f'href="{EXPORT}?kind=tool.call&amp;q=acme"' in page
