@@ -139,6 +139,11 @@ OAUTH_REFRESH_TOKEN_TTL = _int("OAUTH_REFRESH_TOKEN_TTL", 604800, minimum=60)
 OAUTH_DEVICE_POLL_INTERVAL = _int("OAUTH_DEVICE_POLL_INTERVAL", 5, minimum=1)
 OAUTH_DEVICE_TIMEOUT = _int("OAUTH_DEVICE_TIMEOUT", 300, minimum=30)
 OAUTH_REGISTRATIONS_PER_HOUR = _int("OAUTH_REGISTRATIONS_PER_HOUR", 20, minimum=1)  # per client IP
+# Unfinished sign-ins to this server's own pages (/connections/, /admin/) one client IP may hold.
+OAUTH_BROWSER_SIGNINS_PER_IP = _int("OAUTH_BROWSER_SIGNINS_PER_IP", 20, minimum=1)
+# Sign-ins to this server's own pages with a GitLab device code. Off: whoever starts one can send the
+# code to an admin ("enter this code at GitLab") and gets the admin's session once they do.
+ADMIN_DEVICE_LOGIN = _bool("ADMIN_DEVICE_LOGIN", False)
 # GitLab users who are admins here when they sign in with GitLab (at /admin/): GitLab user ids or
 # usernames, comma-separated, and/or members of one GitLab group (its full path, e.g. "acme/ops").
 ADMIN_GITLAB_USERS = [s.strip() for s in env.str("ADMIN_GITLAB_USERS", default="").split(",") if s.strip()]

@@ -82,6 +82,16 @@ def _admin_problems() -> list[Error | Warning]:
                 id="oauth_gateway.E007",
             )
         )
+    if settings.OAUTH_ENABLED and settings.GITLAB_OAUTH_FLOW == "device" and not settings.ADMIN_DEVICE_LOGIN:
+        problems.append(
+            Warning(
+                "GITLAB_OAUTH_FLOW=device without ADMIN_DEVICE_LOGIN: nobody can sign in to /admin/ or "
+                "/connections/ with GitLab (only the device leg works here, and it is off for these pages).",
+                hint="Set ADMIN_DEVICE_LOGIN=true if you accept that device codes can be phished, or use "
+                "`python manage.py createsuperuser` admins.",
+                id="oauth_gateway.W003",
+            )
+        )
     if (users or group) and not settings.OAUTH_ENABLED:
         problems.append(
             Warning(

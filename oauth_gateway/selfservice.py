@@ -24,7 +24,13 @@ from django.views import View
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
 from oauth_gateway.models import GitLabConnection
 from oauth_gateway.services.connections import connection_revoke
-from oauth_gateway.services.signin import BROWSER_HOME, safe_next, signin_begin_browser
+from oauth_gateway.services.signin import (
+    BROWSER_HOME,
+    SignInError,
+    TooManySignIns,
+    safe_next,
+    signin_begin_browser,
+)
 from oauth_gateway.views import error_page
 
 SHOWN_ENDED = 20  # ended sessions listed under the active ones, newest first
@@ -75,6 +81,10 @@ class SignInView(View):
         leg = GitLabConnection.Leg.DEVICE if device else GitLabConnection.Leg.CODE
         try:
             url = signin_begin_browser(request=request, next_path=next_path, leg=leg)
+        except TooManySignIns as exc:
+            return error_page(request, str(exc), 429)
+        except SignInError as exc:
+            return error_page(request, str(exc), 403)
         except GitLabOAuthError:
             return error_page(request, "GitLab did not give a sign-in code. Is the device flow enabled?", 502)
         return HttpResponseRedirect(url)
@@ -92,9 +102,9 @@ def admin_login(request: HttpRequest) -> HttpResponseBase:
         "subtitle": None,
         "app_path": request.get_full_path(),
         "username": request.user.get_username(),
-        "gitlab_signin_url": signin_url(next_path),
-        "gitlab_device_url": signin_url(next_path, "device"),
-        "gitlab_device_only": settings.GITLAB_OAUTH_FLOW == "device",
+        # The device leg only with ADMIN_DEVICE_LOGIN: a code is easily phished (signin_begin_browser).
+        "gitlab_signin_url": "" if settings.GITLAB_OAUTH_FLOW == "device" else signin_url(next_path),
+        "gitlab_device_url": signin_url(next_path, "device") if settings.ADMIN_DEVICE_LOGIN else "",
     }
     if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
         context[REDIRECT_FIELD_NAME] = reverse("admin:index")

@@ -175,7 +175,9 @@ class DeviceView(View):
         bound = request.session.get(SESSION_KEY) or {}
         if pending is None or bound.get("id") != str(pending.pk):
             return error_page(request, "This sign-in is unknown or belongs to another browser.", 404)
-        return render(request, "oauth_gateway/device.html", {"pending": pending})
+        # Named on the page, beside a warning: a code someone else sent you is how device codes are phished.
+        application = Application.objects.filter(client_id=pending.client_id).first() if pending.client_id else None
+        return render(request, "oauth_gateway/device.html", {"pending": pending, "application": application})
 
 
 def _error_url(credentials: dict[str, Any], error: str, description: str) -> str:

@@ -142,7 +142,10 @@ def test_next_never_leaves_this_servers_pages(server, sim: Sim, target: str):
     assert page.url.path == "/connections/"
 
 
-def test_the_device_leg_signs_a_browser_in_too(server, sim: Sim):
+def test_the_device_leg_signs_a_browser_in_too_when_admin_device_login_allows_it(start_server, sim: Sim):
+    server = start_server(**ADMIN_ENV, ADMIN_DEVICE_LOGIN="true")
+    login = httpx.get(f"{server.url}/admin/login/?next=/admin/").text
+    assert "Sign in with GitLab using a code instead" in login
     with browser("bob") as http:
         page = http.get(f"{server.url}/connections/signin", params={"next": "/connections/", "leg": "device"})
         assert page.url.path.startswith("/oauth/device/")

@@ -36,12 +36,17 @@ from oauth_gateway.services.audit import audit, client_ip
 
 SESSION_KEY = "gitlab_mcp_signin"
 CODE_LEG_TTL = timedelta(minutes=10)
+EXPIRED_KEPT = timedelta(minutes=15)  # an expired sign-in's page may still poll, to say it expired
 Leg = GitLabConnection.Leg
 BROWSER_HOME = "/connections/"
 
 
 class SignInError(Exception):
     """A sign-in that cannot go on; the message is shown to the user."""
+
+
+class TooManySignIns(SignInError):
+    """This address already holds OAUTH_BROWSER_SIGNINS_PER_IP unfinished browser sign-ins."""
 
 
 def signin_begin_code(*, request: HttpRequest, authorize_query: str, client_id: str) -> str:
@@ -56,8 +61,19 @@ def signin_begin_code(*, request: HttpRequest, authorize_query: str, client_id: 
 def signin_begin_browser(*, request: HttpRequest, next_path: str, leg: str = Leg.CODE) -> str:
     """Start a browser sign-in for this server's own pages; returns where to send the browser
     (GitLab's authorize page, or our device-code page). Same rows and legs as an MCP sign-in, with
-    no client and the local `next` path kept where the /authorize query would be."""
+    no client and the local `next` path kept where the /authorize query would be.
+
+    Anyone may start one, so each address holds at most OAUTH_BROWSER_SIGNINS_PER_IP unfinished ones
+    (counted before GitLab is asked for a device code), and the device leg needs ADMIN_DEVICE_LOGIN."""
     next_path = safe_next(next_path)
+    if leg == Leg.DEVICE and not settings.ADMIN_DEVICE_LOGIN:
+        raise SignInError("Signing in to this server's pages with a GitLab code is turned off. Sign in with GitLab.")
+    ip = client_ip(request)
+    unfinished = PendingSignIn.objects.filter(
+        client_id="", ip=ip, status=PendingSignIn.Status.PENDING, expires__gt=timezone.now()
+    )
+    if ip and unfinished.count() >= settings.OAUTH_BROWSER_SIGNINS_PER_IP:
+        raise TooManySignIns("Too many sign-ins were started from your address. Try again in a few minutes.")
     if leg == Leg.DEVICE:
         pending = signin_begin_device(request=request, authorize_query=next_path, client_id="")
         return reverse("oauth-device", args=[pending.pk])
@@ -187,6 +203,8 @@ def _device_wait(pending: PendingSignIn, exc: GitLabOAuthError) -> dict[str, Any
 
 
 def _create(request: HttpRequest, leg: str, authorize_query: str, client_id: str, expires: Any) -> PendingSignIn:
+    # Long-expired sign-ins go as new ones come (on the expiry index), not only when `prune` runs.
+    PendingSignIn.objects.filter(expires__lt=timezone.now() - EXPIRED_KEPT).delete()
     key = secrets.token_urlsafe(32)
     pending = PendingSignIn.objects.create(
         leg=leg,
