@@ -13,7 +13,7 @@ import pytest
 from tests.harness import Sim, server_rows
 from tests.oauth_client import CLIENT_REDIRECT, Browser, form_fields
 from tests.test_oauth_registration import fresh_ip
-from tests.test_selfservice import ADMIN_ENV
+from tests.test_selfservice import ADMIN_ENV, manage_check
 
 CAPPED = {**ADMIN_ENV, "TRUSTED_PROXIES": "127.0.0.1", "OAUTH_BROWSER_SIGNINS_PER_IP": "3"}
 
@@ -58,6 +58,13 @@ def test_the_admin_login_offers_no_device_code_and_a_forged_one_is_refused(serve
     forged = start_signin(server, fresh_ip(), next="/admin/", leg="device")
     assert forged.status_code == 403 and "location" not in forged.headers
     assert not [r for r in sim.requests() if r["path"] == "/oauth/authorize_device"]  # GitLab not even asked
+
+
+def test_a_device_only_gitlab_without_admin_device_login_is_flagged():
+    oauth = {k: v for k, v in ADMIN_ENV.items() if v and k != "OAUTH_DEVICE_POLL_INTERVAL"}
+    done = manage_check(**oauth, GITLAB_OAUTH_FLOW="device")
+    assert done.returncode == 0 and "oauth_gateway.W003" in done.stderr
+    assert "oauth_gateway.W003" not in manage_check(**oauth, GITLAB_OAUTH_FLOW="device", ADMIN_DEVICE_LOGIN="1").stderr
 
 
 def test_the_device_page_names_the_client_and_warns_to_enter_only_a_code_you_asked_for(server, sim: Sim):
