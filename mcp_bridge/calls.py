@@ -1,6 +1,9 @@
 """The current MCP request as tools see it: who calls, GitLab as that caller, and the record of
 each tool call for the audit log.
 
+While a tool runs, `current_tool` holds the GitLab operations it declared: GitLab._request refuses
+any other (and, in read-only mode, any write), whatever the tool's name, arguments or code path.
+
 MCPApp sets the context variables before the SDK handles a request; the SDK runs tools in tasks
 started from that request, which inherit them. Static-token mode has no caller and uses GITLAB_TOKEN.
 """
@@ -24,9 +27,12 @@ from mcp_bridge.gitlab import (
     GitLabClient,
     GitLabError,
     GitLabHTTPError,
+    GitLabRefused,
     GitLabUnauthorized,
     GitLabUnavailable,
+    RouteNotAllowed,
 )
+from mcp_bridge.routes import SAFE_METHODS, Routes
 
 if TYPE_CHECKING:
     import httpx
@@ -49,28 +55,64 @@ class CallRecord:
     gitlab_status: int | None = None
     duration_ms: int = 0
     started: float = field(default_factory=time.perf_counter)
+    detail: dict[str, Any] = field(default_factory=dict)  # why a call was denied
 
     def failed(self, exc: GitLabError) -> None:
+        if isinstance(exc, GitLabRefused):
+            self.outcome, self.detail = "denied", exc.detail
+            return
         self.outcome = "error"
         self.gitlab_status = exc.status if isinstance(exc, GitLabHTTPError) else None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolScope:
+    """The running tool as its GitLab requests see it: the routes it declared, and whether writes are off."""
+
+    tool: str
+    routes: Routes
+    writes: bool
+    read_only: bool
+
+    def check(self, method: str, path: str) -> None:
+        """Refuse (RouteNotAllowed) a request this tool may not send; called before each one."""
+        request = f"{method} {path.split('?', 1)[0]}"
+        if self.read_only and self.writes and method not in SAFE_METHODS:
+            raise RouteNotAllowed(
+                f"This server or session is read-only, so {self.tool} may not send {request} to GitLab. "
+                "Nothing was sent.",
+                refused="read-only",
+                request=request[:200],
+            )
+        if not self.routes.allows(method, path):
+            raise RouteNotAllowed(
+                f"{self.tool} may not send {request} to GitLab: it is not one of the operations this tool "
+                "declares. Nothing was sent.",
+                refused="undeclared route",
+                request=request[:200],
+            )
 
 
 current_caller: ContextVar[Caller | None] = ContextVar("current_caller", default=None)
 current_credentials: ContextVar[Credentials | None] = ContextVar("current_credentials", default=None)
 current_calls: ContextVar[list[CallRecord] | None] = ContextVar("current_calls", default=None)
+current_tool: ContextVar[ToolScope | None] = ContextVar("current_tool", default=None)
 
 
 @contextmanager
-def record_call(tool: str, arguments: dict[str, Any], *, writes: bool) -> Iterator[CallRecord]:
-    """Time a tool call and keep its record for the audit log; refuse writes in read-only sessions."""
+def record_call(tool: str, arguments: dict[str, Any], *, writes: bool, routes: Routes) -> Iterator[CallRecord]:
+    """Time a tool call and keep its record for the audit log; refuse writes in read-only sessions;
+    while it runs, let GitLab send only the `routes` the tool declared."""
     record = CallRecord(tool=tool, project=str(arguments.get("project") or arguments.get("group") or "")[:255])
     calls = current_calls.get()
     if calls is not None:
         calls.append(record)
     caller = current_caller.get()
+    read_only = settings.GITLAB_READ_ONLY_MODE or (caller is not None and caller.read_only)
+    scope = current_tool.set(ToolScope(tool, routes, writes, read_only))
     try:
         if writes and caller is not None and caller.read_only:
-            record.outcome = "denied"
+            record.outcome, record.detail = "denied", {"refused": "read-only session"}
             raise ToolError(READ_ONLY_SESSION)
         yield record
     except BaseException:
@@ -78,6 +120,7 @@ def record_call(tool: str, arguments: dict[str, Any], *, writes: bool) -> Iterat
             record.outcome = "error"
         raise
     finally:
+        current_tool.reset(scope)
         record.duration_ms = int((time.perf_counter() - record.started) * 1000)
 
 
@@ -140,6 +183,9 @@ class GitLab:
         return await self._request("GET", path, what=what, params=params)
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        scope = current_tool.get()
+        if scope is not None:  # a tool is running (not an OAuth code path, not a test's own client)
+            scope.check(method, path)
         try:
             return await self.client.request(method, path, self.creds, **kwargs)
         except GitLabUnauthorized:

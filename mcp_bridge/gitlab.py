@@ -4,6 +4,9 @@ Errors form one small tree, so that tools never catch anything themselves and th
 of them into a readable tool error in one place::
 
     GitLabError                  message is safe to show to the model (no token, no stack trace)
+    ├── GitLabRefused            not sent: the request is not one the tool may make
+    │   ├── UnsafePathSegment    a value would be an empty, '.' or '..' URL path segment
+    │   └── RouteNotAllowed      not among the tool's declared routes, or a write in read-only mode
     ├── GitLabUnavailable        GitLab could not be reached or did not answer in time
     └── GitLabHTTPError          GitLab answered with a 4xx/5xx status
         ├── GitLabUnauthorized   401: the token is invalid, expired or revoked
@@ -19,10 +22,11 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import random
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import httpx
 
@@ -33,6 +37,44 @@ MAX_RETRY_WAIT = 10.0  # seconds; a longer Retry-After is reported instead of wa
 
 class GitLabError(Exception):
     """A failed GitLab call, with a message written for the model."""
+
+
+class GitLabRefused(GitLabError):
+    """Refused before anything was sent; `detail` is what the audit log keeps (never a secret)."""
+
+    def __init__(self, message: str, **detail: Any) -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+class UnsafePathSegment(GitLabRefused):
+    """`value` would not stay one URL path segment: it is empty, '.' or '..', or holds such a part
+    between slashes, even percent-encoded. Clients and proxies remove dot segments (RFC 3986 §5.2.4),
+    so `DELETE /projects/alice%2Fnotes/labels/..` would delete the project."""
+
+    why = (
+        "a name that is empty, '.' or '..' (even percent-encoded, or between slashes) would change which "
+        "GitLab API path is called. Nothing was sent to GitLab."
+    )
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+        super().__init__(f"{self._shown()} cannot be sent in a GitLab URL path: {self.why}", refused="unsafe path")
+
+    def naming(self, arguments: list[str]) -> str:
+        """The refusal as the model should read it: which of its arguments held the value."""
+        self.detail["arguments"] = arguments
+        if not arguments:
+            return str(self)
+        names = " and ".join(f"'{name}'" for name in arguments)
+        return f"Argument{'s' if len(arguments) > 1 else ''} {names} may not be {self._shown()}: {self.why}"
+
+    def _shown(self) -> str:
+        return repr(self.value if len(self.value) <= 80 else self.value[:80] + "…")
+
+
+class RouteNotAllowed(GitLabRefused):
+    pass
 
 
 class GitLabUnavailable(GitLabError):
@@ -87,8 +129,31 @@ class Credentials:
 
 
 def path_id(value: str | int) -> str:
-    """A project/group id or a full path, URL-encoded as GitLab wants it in a path segment."""
-    return quote(str(value).strip(), safe="")
+    """A project/group id or a full path, URL-encoded as GitLab wants it in a path segment.
+
+    Raises UnsafePathSegment for a value that is empty or would climb out of its segment."""
+    text = str(value).strip()
+    if not text or climbs(text):
+        raise UnsafePathSegment(str(value))
+    return quote(text, safe="")
+
+
+def path_of(value: str) -> str:
+    """A path of several segments (a file inside an artifacts archive), each URL-encoded, slashes kept.
+
+    Raises UnsafePathSegment when it is empty or any part is '.' or '..'."""
+    text = value.strip().strip("/")
+    if not text or climbs(text) or "" in text.split("/"):
+        raise UnsafePathSegment(value)
+    return quote(text, safe="/")
+
+
+def climbs(text: str) -> bool:
+    """Whether `text`, percent-decoded until it no longer changes, is or holds a '.' or '..' part
+    between slashes (or backslashes, which some servers read as slashes)."""
+    while (decoded := unquote(text)) != text:
+        text = decoded
+    return any(part in (".", "..") for part in re.split(r"[/\\]", text))
 
 
 def encode_params(params: dict[str, Any] | None) -> list[tuple[str, str | int | float | bool | None]]:
@@ -159,6 +224,9 @@ class GitLabClient:
         json: Any = None,
     ) -> httpx.Response:
         """One API call, retried when safe; raises a GitLabError naming `what` on failure."""
+        for segment in path.split("?", 1)[0].split("/"):
+            if climbs(segment):  # defence in depth: path_id() refuses these already
+                raise UnsafePathSegment(unquote(segment))
         url = f"{self.api_base}{path}"
         attempts = 1 + (self.max_retries if method in IDEMPOTENT else 0)
         for attempt in range(1, attempts + 1):

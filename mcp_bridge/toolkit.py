@@ -2,7 +2,8 @@
 
 A tool is one `async def` in `mcp_bridge/tools/<area>.py`, decorated with `@tool(READ, "area")`.
 The decorator records it; `mcp_bridge.server.build_server()` registers the recorded tools that the
-configuration allows. GitLab errors are turned into tool errors here, once, for every tool.
+configuration allows. GitLab errors are turned into tool errors here, once, for every tool; so is a
+refusal to send, which names the argument whose value would have left its URL path segment.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from mcp_bridge.calls import gitlab, record_call
+from mcp_bridge.gitlab import GitLabError, UnsafePathSegment
+from mcp_bridge.routes import Routes, compile_routes
 
 __all__ = ["DESTRUCTIVE", "READ", "WRITE", "gitlab", "line_window", "listing", "pick", "tool"]
-from mcp_bridge.gitlab import GitLabError
 
 READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
 WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
@@ -110,7 +112,7 @@ class ToolSpec:
     name: str
     toolset: str
     annotations: ToolAnnotations
-    routes: tuple[str, ...] = ()
+    routes: Routes
 
     @property
     def writes(self) -> bool:
@@ -125,16 +127,22 @@ def tool(annotations: ToolAnnotations, toolset: str, *, routes: Iterable[str] = 
 
     `routes` are the GitLab operations the tool may send, as GitLab's docs write them:
     "DELETE /projects/:id/labels/:label_id" (`:name` is exactly one path segment, `*name` one or more).
+    It may send no other (mcp_bridge.routes); a tool that declares none may send nothing.
     """
+    allowed = compile_routes(routes)
 
     def decorate(fn: ToolFn) -> ToolFn:
         writes = not annotations.read_only_hint
 
         @functools.wraps(fn)
         async def run(*args: Any, **kwargs: Any) -> Any:
-            with record_call(fn.__name__, kwargs, writes=writes) as call:
+            with record_call(fn.__name__, kwargs, writes=writes, routes=allowed) as call:
                 try:
                     result = await fn(*args, **kwargs)
+                except UnsafePathSegment as exc:
+                    message = exc.naming([k for k, v in kwargs.items() if _holds(v, exc.value)])
+                    call.failed(exc)
+                    raise ToolError(message) from None
                 except GitLabError as exc:
                     call.failed(exc)
                     raise ToolError(str(exc)) from None
@@ -144,10 +152,15 @@ def tool(annotations: ToolAnnotations, toolset: str, *, routes: Iterable[str] = 
             raise ValueError(f"tool {fn.__name__} is defined twice")
         if toolset not in TOOLSETS:
             raise ValueError(f"tool {fn.__name__}: unknown toolset {toolset!r}")
-        REGISTRY[fn.__name__] = ToolSpec(run, fn.__name__, toolset, annotations, tuple(routes))
+        REGISTRY[fn.__name__] = ToolSpec(run, fn.__name__, toolset, annotations, allowed)
         return fn
 
     return decorate
+
+
+def _holds(argument: Any, value: str) -> bool:
+    """Whether a tool argument is the value refused in a URL path (path_id strips spaces first)."""
+    return isinstance(argument, str) and argument.strip() == value.strip()
 
 
 def as_tool_result(result: dict[str, Any]) -> CallToolResult:

@@ -36,7 +36,7 @@ def _url(project: str, *parts: str) -> str:
 
 
 # --- branches -------------------------------------------------------------------------------------
-@tool(READ, "branches")
+@tool(READ, "branches", routes=("GET /projects/:id/repository/branches",))
 async def list_branches(
     project: ProjectRef, search: Search = None, page: Page = 1, per_page: PerPage = 20
 ) -> dict[str, Any]:
@@ -52,7 +52,7 @@ async def list_branches(
     return {"items": [_with_commit(b, BRANCH_FIELDS) for b in items], **meta}
 
 
-@tool(READ, "branches")
+@tool(READ, "branches", routes=("GET /projects/:id/repository/branches/:branch",))
 async def get_branch(project: ProjectRef, branch: BranchName) -> dict[str, Any]:
     """Get one branch: its head commit, whether it is protected, merged or the default, and whether you
     can push to it."""
@@ -62,7 +62,7 @@ async def get_branch(project: ProjectRef, branch: BranchName) -> dict[str, Any]:
     return _with_commit(data, DETAIL_FIELDS)
 
 
-@tool(WRITE, "branches")
+@tool(WRITE, "branches", routes=("POST /projects/:id/repository/branches",))
 async def create_branch(project: ProjectRef, branch: BranchName, ref: Ref) -> dict[str, Any]:
     """Create a branch from a branch, tag or commit. Returns the new branch."""
     data = await gitlab().post(
@@ -71,14 +71,14 @@ async def create_branch(project: ProjectRef, branch: BranchName, ref: Ref) -> di
     return _with_commit(data, DETAIL_FIELDS)
 
 
-@tool(DESTRUCTIVE, "branches")
+@tool(DESTRUCTIVE, "branches", routes=("DELETE /projects/:id/repository/branches/:branch",))
 async def delete_branch(project: ProjectRef, branch: BranchName) -> dict[str, Any]:
     """Delete a branch (not the default one; a protected one needs a maintainer)."""
     await gitlab().delete(_url(project, "repository/branches", path_id(branch)), what=f"Branch {branch} in {project}")
     return {"deleted": branch}
 
 
-@tool(DESTRUCTIVE, "branches")
+@tool(DESTRUCTIVE, "branches", routes=("DELETE /projects/:id/repository/merged_branches",))
 async def delete_merged_branches(project: ProjectRef) -> dict[str, Any]:
     """Delete every branch already merged into the default branch, except protected ones and those of
     open merge requests. GitLab does it in the background."""
@@ -95,7 +95,7 @@ def _rule(data: dict[str, Any], *kinds: str) -> dict[str, Any]:
     return rule
 
 
-@tool(READ, "branches")
+@tool(READ, "branches", routes=("GET /projects/:id/protected_branches",))
 async def list_protected_branches(
     project: ProjectRef,
     search: Annotated[str | None, Field(description="Text in the rule's name.")] = None,
@@ -114,7 +114,7 @@ async def list_protected_branches(
     return {"items": [_rule(item, "push", "merge") for item in items], **meta}
 
 
-@tool(WRITE, "branches")
+@tool(WRITE, "branches", routes=("POST /projects/:id/protected_branches",))
 async def protect_branch(
     project: ProjectRef,
     name: RuleName,
@@ -133,7 +133,7 @@ async def protect_branch(
     return _rule(data, "push", "merge")
 
 
-@tool(DESTRUCTIVE, "branches")
+@tool(DESTRUCTIVE, "branches", routes=("DELETE /projects/:id/protected_branches/:name",))
 async def unprotect_branch(project: ProjectRef, name: RuleName) -> dict[str, Any]:
     """Remove a branch protection rule (as listed by list_protected_branches). Needs the maintainer role."""
     await gitlab().delete(
@@ -143,7 +143,7 @@ async def unprotect_branch(project: ProjectRef, name: RuleName) -> dict[str, Any
 
 
 # --- tags -----------------------------------------------------------------------------------------
-@tool(READ, "branches")
+@tool(READ, "branches", routes=("GET /projects/:id/repository/tags",))
 async def list_tags(
     project: ProjectRef,
     search: Search = None,
@@ -163,7 +163,7 @@ async def list_tags(
     return {"items": [_with_commit(t, TAG_FIELDS) for t in items], **meta}
 
 
-@tool(READ, "branches")
+@tool(READ, "branches", routes=("GET /projects/:id/repository/tags/:tag_name",))
 async def get_tag(project: ProjectRef, tag_name: TagName) -> dict[str, Any]:
     """Get one tag: its message (annotated tags), the tagged commit, protection and its release if any."""
     data = await gitlab().get(_url(project, "repository/tags", path_id(tag_name)), what=f"Tag {tag_name} in {project}")
@@ -172,7 +172,7 @@ async def get_tag(project: ProjectRef, tag_name: TagName) -> dict[str, Any]:
     return tag
 
 
-@tool(WRITE, "branches")
+@tool(WRITE, "branches", routes=("POST /projects/:id/repository/tags",))
 async def create_tag(
     project: ProjectRef,
     tag_name: TagName,
@@ -188,7 +188,7 @@ async def create_tag(
     return _with_commit(data, TAG_FIELDS)
 
 
-@tool(DESTRUCTIVE, "branches")
+@tool(DESTRUCTIVE, "branches", routes=("DELETE /projects/:id/repository/tags/:tag_name",))
 async def delete_tag(project: ProjectRef, tag_name: TagName) -> dict[str, Any]:
     """Delete a tag (a protected one needs a maintainer)."""
     await gitlab().delete(_url(project, "repository/tags", path_id(tag_name)), what=f"Tag {tag_name} in {project}")
@@ -196,7 +196,7 @@ async def delete_tag(project: ProjectRef, tag_name: TagName) -> dict[str, Any]:
 
 
 # --- protected tags -------------------------------------------------------------------------------
-@tool(READ, "branches")
+@tool(READ, "branches", routes=("GET /projects/:id/protected_tags",))
 async def list_protected_tags(project: ProjectRef, page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
     """List a project's tag protection rules (names or wildcards) and who may create such tags.
     Needs the maintainer role."""
@@ -206,7 +206,7 @@ async def list_protected_tags(project: ProjectRef, page: Page = 1, per_page: Per
     return {"items": [_rule(item, "create") for item in items], **meta}
 
 
-@tool(WRITE, "branches")
+@tool(WRITE, "branches", routes=("POST /projects/:id/protected_tags",))
 async def protect_tag(
     project: ProjectRef,
     name: RuleName,
@@ -222,7 +222,7 @@ async def protect_tag(
     return _rule(data, "create")
 
 
-@tool(DESTRUCTIVE, "branches")
+@tool(DESTRUCTIVE, "branches", routes=("DELETE /projects/:id/protected_tags/:name",))
 async def unprotect_tag(project: ProjectRef, name: RuleName) -> dict[str, Any]:
     """Remove a tag protection rule (as listed by list_protected_tags). Needs the maintainer role."""
     await gitlab().delete(_url(project, "protected_tags", path_id(name)), what=f"Protected tag {name} in {project}")

@@ -41,7 +41,7 @@ def _what(project: str, sha: str) -> str:
     return f"Commit {sha} in {project}"
 
 
-@tool(READ, "commits")
+@tool(READ, "commits", routes=("GET /projects/:id/repository/commits/:sha",))
 async def get_commit(project: ProjectRef, sha: Ref) -> dict[str, Any]:
     """Get one commit: full message, author, dates, parent SHAs (two for a merge), lines added/removed and
     the status of its latest pipeline. Read its changes with get_commit_diff."""
@@ -52,7 +52,7 @@ async def get_commit(project: ProjectRef, sha: Ref) -> dict[str, Any]:
     return result
 
 
-@tool(READ, "commits")
+@tool(READ, "commits", routes=("GET /projects/:id/repository/commits/:sha/diff",))
 async def get_commit_diff(
     project: ProjectRef,
     sha: Ref,
@@ -70,7 +70,7 @@ async def get_commit_diff(
     return {"sha": sha, **diff_page(items, meta, paths, exclude_paths, start_line)}
 
 
-@tool(WRITE, "commits")
+@tool(WRITE, "commits", routes=("POST /projects/:id/repository/commits/:sha/cherry_pick",))
 async def cherry_pick_commit(
     project: ProjectRef,
     sha: Ref,
@@ -85,7 +85,7 @@ async def cherry_pick_commit(
     return data if dry_run else pick(data, COMMIT_FIELDS)
 
 
-@tool(WRITE, "commits")
+@tool(WRITE, "commits", routes=("POST /projects/:id/repository/commits/:sha/revert",))
 async def revert_commit(project: ProjectRef, sha: Ref, branch: Branch, dry_run: DryRun = False) -> dict[str, Any]:
     """Undo a commit on a branch with a new commit that reverses its changes (git revert). Returns the new
     commit; fails with GitLab's reason when it conflicts or was already reverted."""
@@ -94,7 +94,7 @@ async def revert_commit(project: ProjectRef, sha: Ref, branch: Branch, dry_run: 
     return data if dry_run else pick(data, COMMIT_FIELDS)
 
 
-@tool(READ, "commits")
+@tool(READ, "commits", routes=("GET /projects/:id/repository/commits/:sha/statuses",))
 async def list_commit_statuses(
     project: ProjectRef,
     sha: FullSha,
@@ -113,7 +113,7 @@ async def list_commit_statuses(
     return listing(items, meta, STATUS_FIELDS)
 
 
-@tool(READ, "commits")
+@tool(READ, "commits", routes=("GET /projects/:id/repository/commits/:sha/merge_requests",))
 async def list_commit_merge_requests(
     project: ProjectRef,
     sha: Ref,
@@ -132,7 +132,7 @@ async def list_commit_merge_requests(
     return listing(items, meta, MR_FIELDS)
 
 
-@tool(READ, "commits")
+@tool(READ, "commits", routes=("GET /projects/:id/repository/commits/:sha/comments",))
 async def list_commit_comments(project: ProjectRef, sha: Ref, page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
     """The comments on a commit, oldest first: text, author, and the file line when on a diff line."""
     items, meta = await gitlab().page(
@@ -141,7 +141,7 @@ async def list_commit_comments(project: ProjectRef, sha: Ref, page: Page = 1, pe
     return listing(items, meta, NOTE_FIELDS)
 
 
-@tool(WRITE, "commits")
+@tool(WRITE, "commits", routes=("POST /projects/:id/repository/commits/:sha/comments",))
 async def create_commit_comment(
     project: ProjectRef,
     sha: Ref,

@@ -63,7 +63,7 @@ async def _position(
     }
 
 
-@tool(READ, "merge_requests")
+@tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests/:merge_request_iid/discussions",))
 async def list_merge_request_discussions(
     project: ProjectRef, iid: Iid, page: Page = 1, per_page: PerPage = 20
 ) -> dict[str, Any]:
@@ -75,14 +75,21 @@ async def list_merge_request_discussions(
     return {"items": [t for t in threads if t["notes"]], **meta}
 
 
-@tool(WRITE, "merge_requests")
+@tool(WRITE, "merge_requests", routes=("POST /projects/:id/merge_requests/:merge_request_iid/notes",))
 async def create_merge_request_note(project: ProjectRef, iid: Iid, body: Body) -> dict[str, Any]:
     """Post a plain comment on a merge request's overview. Returns the note."""
     path, what = _mr(project, iid)
     return _note(await gitlab().post(f"{path}/notes", what=what, json={"body": body}))
 
 
-@tool(WRITE, "merge_requests")
+@tool(
+    WRITE,
+    "merge_requests",
+    routes=(
+        "GET /projects/:id/merge_requests/:merge_request_iid",
+        "POST /projects/:id/merge_requests/:merge_request_iid/discussions",
+    ),
+)
 async def create_merge_request_thread(
     project: ProjectRef,
     iid: Iid,
@@ -102,17 +109,23 @@ async def create_merge_request_thread(
     return _thread(data)
 
 
-@tool(WRITE, "merge_requests")
+@tool(
+    WRITE,
+    "merge_requests",
+    routes=("POST /projects/:id/merge_requests/:merge_request_iid/discussions/:discussion_id/notes",),
+)
 async def reply_to_merge_request_discussion(
     project: ProjectRef, iid: Iid, discussion_id: DiscussionId, body: Body
 ) -> dict[str, Any]:
     """Reply in a merge request thread (replying to a single comment turns it into a thread). Returns the note."""
     path, what = _mr(project, iid)
-    data = await gitlab().post(f"{path}/discussions/{discussion_id}/notes", what=what, json={"body": body})
+    data = await gitlab().post(f"{path}/discussions/{path_id(discussion_id)}/notes", what=what, json={"body": body})
     return _note(data)
 
 
-@tool(WRITE, "merge_requests")
+@tool(
+    WRITE, "merge_requests", routes=("PUT /projects/:id/merge_requests/:merge_request_iid/discussions/:discussion_id",)
+)
 async def resolve_merge_request_discussion(
     project: ProjectRef,
     iid: Iid,
@@ -121,18 +134,18 @@ async def resolve_merge_request_discussion(
 ) -> dict[str, Any]:
     """Resolve (or unresolve) a merge request thread; needs Developer or MR authorship. Returns the thread."""
     path, what = _mr(project, iid)
-    data = await gitlab().put(f"{path}/discussions/{discussion_id}", what=what, json={"resolved": resolved})
+    data = await gitlab().put(f"{path}/discussions/{path_id(discussion_id)}", what=what, json={"resolved": resolved})
     return _thread(data)
 
 
-@tool(WRITE, "merge_requests")
+@tool(WRITE, "merge_requests", routes=("PUT /projects/:id/merge_requests/:merge_request_iid/notes/:note_id",))
 async def update_merge_request_note(project: ProjectRef, iid: Iid, note_id: NoteId, body: Body) -> dict[str, Any]:
     """Edit the text of your own comment on a merge request. Returns the note."""
     path, what = _mr(project, iid)
     return _note(await gitlab().put(f"{path}/notes/{note_id}", what=what, json={"body": body}))
 
 
-@tool(DESTRUCTIVE, "merge_requests")
+@tool(DESTRUCTIVE, "merge_requests", routes=("DELETE /projects/:id/merge_requests/:merge_request_iid/notes/:note_id",))
 async def delete_merge_request_note(project: ProjectRef, iid: Iid, note_id: NoteId) -> dict[str, Any]:
     """Delete your own comment on a merge request, for good."""
     path, what = _mr(project, iid)
@@ -140,7 +153,14 @@ async def delete_merge_request_note(project: ProjectRef, iid: Iid, note_id: Note
     return {"deleted": True, "note_id": note_id}
 
 
-@tool(WRITE, "merge_requests")
+@tool(
+    WRITE,
+    "merge_requests",
+    routes=(
+        "GET /projects/:id/merge_requests/:merge_request_iid",
+        "POST /projects/:id/merge_requests/:merge_request_iid/draft_notes",
+    ),
+)
 async def create_draft_note(
     project: ProjectRef,
     iid: Iid,
@@ -169,7 +189,7 @@ def _draft(data: dict[str, Any]) -> dict[str, Any]:
     return draft
 
 
-@tool(READ, "merge_requests")
+@tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests/:merge_request_iid/draft_notes",))
 async def list_draft_notes(project: ProjectRef, iid: Iid) -> dict[str, Any]:
     """List your unpublished draft notes on a merge request."""
     path, what = _mr(project, iid)
@@ -177,7 +197,9 @@ async def list_draft_notes(project: ProjectRef, iid: Iid) -> dict[str, Any]:
     return {"items": [_draft(d) for d in drafts]}
 
 
-@tool(WRITE, "merge_requests")
+@tool(
+    WRITE, "merge_requests", routes=("POST /projects/:id/merge_requests/:merge_request_iid/draft_notes/bulk_publish",)
+)
 async def publish_draft_notes(project: ProjectRef, iid: Iid) -> dict[str, Any]:
     """Publish all your draft notes on a merge request at once, as one review."""
     path, what = _mr(project, iid)

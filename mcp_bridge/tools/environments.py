@@ -28,7 +28,7 @@ def _deployment(data: dict[str, Any]) -> dict[str, Any]:
     return deployment
 
 
-@tool(READ, "environments")
+@tool(READ, "environments", routes=("GET /projects/:id/environments",))
 async def list_environments(
     project: ProjectRef,
     search: Annotated[str | None, Field(description="Name prefix, at least 3 characters.", min_length=3)] = None,
@@ -48,7 +48,7 @@ async def list_environments(
     return listing(items, meta, ENVIRONMENT_FIELDS)
 
 
-@tool(READ, "environments")
+@tool(READ, "environments", routes=("GET /projects/:id/environments/:environment_id",))
 async def get_environment(project: ProjectRef, environment_id: EnvironmentId) -> dict[str, Any]:
     """Get one environment: state, tier, URL and its last successful deployment (ref, SHA, who, when)."""
     data = await gitlab().get(
@@ -63,7 +63,7 @@ async def get_environment(project: ProjectRef, environment_id: EnvironmentId) ->
 
 # DESTRUCTIVE: stopping runs the environment's on_stop job, which usually tears the deployment down
 # (a review app, its database…); only a new deployment brings it back.
-@tool(DESTRUCTIVE, "environments")
+@tool(DESTRUCTIVE, "environments", routes=("POST /projects/:id/environments/:environment_id/stop",))
 async def stop_environment(
     project: ProjectRef,
     environment_id: EnvironmentId,
@@ -79,7 +79,7 @@ async def stop_environment(
     return pick(data, ENVIRONMENT_FIELDS)
 
 
-@tool(READ, "environments")
+@tool(READ, "environments", routes=("GET /projects/:id/deployments",))
 async def list_deployments(
     project: ProjectRef,
     environment: Annotated[str | None, Field(description="Environment name, e.g. 'production'.")] = None,
@@ -102,7 +102,7 @@ async def list_deployments(
     return {"items": [_deployment(item) for item in items], **meta}
 
 
-@tool(READ, "environments")
+@tool(READ, "environments", routes=("GET /projects/:id/deployments/:deployment_id",))
 async def get_deployment(project: ProjectRef, deployment_id: DeploymentId) -> dict[str, Any]:
     """Get one deployment: environment, status, ref, SHA, who deployed, when, and the CI job that ran it."""
     data = await gitlab().get(

@@ -18,7 +18,7 @@ GroupRef = Annotated[str, Field(description="Group id or full path (e.g. 'my-gro
 Search = Annotated[str | None, Field(description="Text in the name or path.")]
 
 
-@tool(READ, "groups")
+@tool(READ, "groups", routes=("GET /groups",))
 async def list_groups(
     search: Search = None,
     owned: Annotated[bool, Field(description="Only groups you own.")] = False,
@@ -37,14 +37,14 @@ async def list_groups(
     return listing(items, meta, GROUP_FIELDS)
 
 
-@tool(READ, "groups")
+@tool(READ, "groups", routes=("GET /groups/:id",))
 async def get_group(group: GroupRef) -> dict[str, Any]:
     """Get one group by id or full path: description, visibility, parent and who may create projects in it."""
     data = await gitlab().get(f"/groups/{path_id(group)}", what=f"Group {group}", params={"with_projects": False})
     return pick(data, DETAIL_FIELDS)
 
 
-@tool(READ, "groups")
+@tool(READ, "groups", routes=("GET /groups/:id/subgroups",))
 async def list_subgroups(
     group: GroupRef, search: Search = None, page: Page = 1, per_page: PerPage = 20
 ) -> dict[str, Any]:
@@ -59,7 +59,7 @@ async def list_subgroups(
     return listing(items, meta, GROUP_FIELDS)
 
 
-@tool(READ, "groups")
+@tool(READ, "groups", routes=("GET /groups/:id/projects",))
 async def list_group_projects(
     group: GroupRef,
     search: Search = None,
@@ -77,7 +77,7 @@ async def list_group_projects(
     return listing(items, meta, PROJECT_FIELDS)
 
 
-@tool(READ, "groups")
+@tool(READ, "groups", routes=("GET /groups/:id/members/all",))
 async def list_group_members(
     group: GroupRef,
     query: Annotated[str | None, Field(description="Text in the member's name or username.")] = None,

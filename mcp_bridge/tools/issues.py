@@ -57,7 +57,7 @@ def _labels(labels: list[str] | None) -> str | None:
     return ",".join(labels) if labels else None
 
 
-@tool(READ, "issues")
+@tool(READ, "issues", routes=("GET /projects/:id/issues",))
 async def list_issues(
     project: ProjectRef,
     state: Literal["opened", "closed", "all"] = "opened",
@@ -82,7 +82,7 @@ async def list_issues(
     return {"items": [_issue(item, LIST_FIELDS) for item in items], **meta}
 
 
-@tool(READ, "issues")
+@tool(READ, "issues", routes=("GET /projects/:id/issues/:issue_iid",))
 async def get_issue(project: ProjectRef, iid: Iid) -> dict[str, Any]:
     """Get one issue by its number (iid): title, full description, state, labels, assignees, milestone,
     due date and comment count. Read its comments with list_issue_notes."""
@@ -90,7 +90,7 @@ async def get_issue(project: ProjectRef, iid: Iid) -> dict[str, Any]:
     return _issue(data, DETAIL_FIELDS)
 
 
-@tool(WRITE, "issues")
+@tool(WRITE, "issues", routes=("POST /projects/:id/issues",))
 async def create_issue(
     project: ProjectRef,
     title: Annotated[str, Field(description="Issue title.", min_length=1, max_length=255)],
@@ -111,7 +111,7 @@ async def create_issue(
     return _issue(data, DETAIL_FIELDS)
 
 
-@tool(READ, "issues")
+@tool(READ, "issues", routes=("GET /projects/:id/issues/:issue_iid/notes",))
 async def list_issue_notes(
     project: ProjectRef,
     iid: Iid,
@@ -131,7 +131,7 @@ async def list_issue_notes(
     return listing(items, meta, NOTE_FIELDS)
 
 
-@tool(WRITE, "issues")
+@tool(WRITE, "issues", routes=("POST /projects/:id/issues/:issue_iid/notes",))
 async def create_issue_note(
     project: ProjectRef,
     iid: Iid,
@@ -162,7 +162,7 @@ def _cross(items: list[dict[str, Any]], meta: dict[str, int | None]) -> dict[str
     return {"items": out, **meta}
 
 
-@tool(READ, "issues")
+@tool(READ, "issues", routes=("GET /groups/:id/issues",))
 async def list_group_issues(
     group: Annotated[str, Field(description="Group id or full path, e.g. 'my-group'.", min_length=1)],
     state: State = "opened",
@@ -184,7 +184,7 @@ async def list_group_issues(
     return _cross(items, meta)
 
 
-@tool(READ, "issues")
+@tool(READ, "issues", routes=("GET /issues",))
 async def list_my_issues(
     scope: Literal["assigned_to_me", "created_by_me"] = "assigned_to_me",
     state: State = "opened",
@@ -201,7 +201,7 @@ async def list_my_issues(
 
 
 # --- changing an issue -----------------------------------------------------------------------------
-@tool(WRITE, "issues")
+@tool(WRITE, "issues", routes=("PUT /projects/:id/issues/:issue_iid",))
 async def update_issue(
     project: ProjectRef,
     iid: Iid,
@@ -233,14 +233,21 @@ async def update_issue(
     return _issue(data, DETAIL_FIELDS)
 
 
-@tool(DESTRUCTIVE, "issues")
+@tool(DESTRUCTIVE, "issues", routes=("DELETE /projects/:id/issues/:issue_iid",))
 async def delete_issue(project: ProjectRef, iid: Iid) -> dict[str, Any]:
     """Delete an issue for good (project owners only); to just close it use update_issue."""
     await gitlab().delete(f"/projects/{path_id(project)}/issues/{iid}", what=f"Issue #{iid} in {project}")
     return {"deleted": True, "iid": iid}
 
 
-@tool(WRITE, "issues")
+@tool(
+    WRITE,
+    "issues",
+    routes=(
+        "GET /projects/:id",
+        "POST /projects/:id/issues/:issue_iid/move",
+    ),
+)
 async def move_issue(
     project: ProjectRef,
     iid: Iid,
@@ -248,20 +255,17 @@ async def move_issue(
 ) -> dict[str, Any]:
     """Move an issue to another project: the original is closed and points to the new one (moved_to_id).
     Returns the new issue."""
+    path = f"/projects/{path_id(project)}/issues/{iid}/move"  # an unsafe project is refused before any call
     target = to_project.strip()
     if not target.isdigit():
         target = str((await gitlab().get(f"/projects/{path_id(target)}", what=f"Project {to_project}"))["id"])
-    data = await gitlab().post(
-        f"/projects/{path_id(project)}/issues/{iid}/move",
-        what=f"Issue #{iid} in {project}",
-        json={"to_project_id": int(target)},
-    )
+    data = await gitlab().post(path, what=f"Issue #{iid} in {project}", json={"to_project_id": int(target)})
     result = _issue(data, DETAIL_FIELDS)
     result["reference"] = (data.get("references") or {}).get("full")
     return result
 
 
-@tool(WRITE, "issues")
+@tool(WRITE, "issues", routes=("PUT /projects/:id/issues/:issue_iid/notes/:note_id",))
 async def update_issue_note(
     project: ProjectRef,
     iid: Iid,
@@ -282,7 +286,7 @@ LINK_FIELDS = ("issue_link_id", "link_type", "iid", "title", "state", "project_i
 MR_FIELDS = ("iid", "project_id", "title", "state", "author", "source_branch", "target_branch", "web_url")
 
 
-@tool(READ, "issues")
+@tool(READ, "issues", routes=("GET /projects/:id/issues/:issue_iid/links",))
 async def list_issue_links(project: ProjectRef, iid: Iid) -> dict[str, Any]:
     """List the issues linked to an issue (relates_to, blocks, is_blocked_by), with each link's id."""
     items = await gitlab().get(f"/projects/{path_id(project)}/issues/{iid}/links", what=f"Issue #{iid} in {project}")
@@ -294,7 +298,7 @@ async def list_issue_links(project: ProjectRef, iid: Iid) -> dict[str, Any]:
     return {"items": links}
 
 
-@tool(WRITE, "issues")
+@tool(WRITE, "issues", routes=("POST /projects/:id/issues/:issue_iid/links",))
 async def create_issue_link(
     project: ProjectRef,
     iid: Iid,
@@ -320,7 +324,7 @@ async def create_issue_link(
     }
 
 
-@tool(DESTRUCTIVE, "issues")
+@tool(DESTRUCTIVE, "issues", routes=("DELETE /projects/:id/issues/:issue_iid/links/:issue_link_id",))
 async def delete_issue_link(
     project: ProjectRef,
     iid: Iid,
@@ -333,7 +337,7 @@ async def delete_issue_link(
     return {"deleted": True, "issue_link_id": issue_link_id}
 
 
-@tool(READ, "issues")
+@tool(READ, "issues", routes=("GET /projects/:id/issues/:issue_iid/related_merge_requests",))
 async def list_issue_related_merge_requests(
     project: ProjectRef, iid: Iid, page: Page = 1, per_page: PerPage = 20
 ) -> dict[str, Any]:
@@ -347,7 +351,7 @@ async def list_issue_related_merge_requests(
     return listing(items, meta, MR_FIELDS)
 
 
-@tool(READ, "issues")
+@tool(READ, "issues", routes=("GET /projects/:id/issues/:issue_iid/closed_by",))
 async def list_issue_closed_by_merge_requests(
     project: ProjectRef, iid: Iid, page: Page = 1, per_page: PerPage = 20
 ) -> dict[str, Any]:

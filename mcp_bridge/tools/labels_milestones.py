@@ -41,7 +41,7 @@ def _milestone(project: str, milestone_id: int) -> str:
     return f"/projects/{path_id(project)}/milestones/{milestone_id}"
 
 
-@tool(READ, "labels_milestones")
+@tool(READ, "labels_milestones", routes=("GET /projects/:id/labels",))
 async def list_labels(
     project: ProjectRef, search: Search = None, page: Page = 1, per_page: PerPage = 50
 ) -> dict[str, Any]:
@@ -57,7 +57,7 @@ async def list_labels(
     return listing(items, meta, LABEL_FIELDS)
 
 
-@tool(WRITE, "labels_milestones")
+@tool(WRITE, "labels_milestones", routes=("POST /projects/:id/labels",))
 async def create_label(
     project: ProjectRef,
     name: Annotated[str, Field(description="Label name, e.g. 'bug' or 'priority::high'.", min_length=1)],
@@ -73,7 +73,7 @@ async def create_label(
     return pick(data, LABEL_FIELDS)
 
 
-@tool(WRITE, "labels_milestones")
+@tool(WRITE, "labels_milestones", routes=("PUT /projects/:id/labels/:label_id",))
 async def update_label(
     project: ProjectRef,
     label: LabelRef,
@@ -91,14 +91,14 @@ async def update_label(
     return pick(data, LABEL_FIELDS)
 
 
-@tool(DESTRUCTIVE, "labels_milestones")
+@tool(DESTRUCTIVE, "labels_milestones", routes=("DELETE /projects/:id/labels/:label_id",))
 async def delete_label(project: ProjectRef, label: LabelRef) -> dict[str, Any]:
     """Delete a project label; it disappears from every issue and merge request that had it."""
     await gitlab().delete(_label(project, label), what=f"Label {label} in {project}")
     return {"deleted": True, "label": label}
 
 
-@tool(READ, "labels_milestones")
+@tool(READ, "labels_milestones", routes=("GET /groups/:id/labels",))
 async def list_group_labels(
     group: GroupRef, search: Search = None, page: Page = 1, per_page: PerPage = 50
 ) -> dict[str, Any]:
@@ -113,7 +113,7 @@ async def list_group_labels(
     return listing(items, meta, LABEL_FIELDS)
 
 
-@tool(READ, "labels_milestones")
+@tool(READ, "labels_milestones", routes=("GET /projects/:id/milestones",))
 async def list_milestones(
     project: ProjectRef,
     state: Literal["active", "closed", "all"] = "active",
@@ -132,14 +132,14 @@ async def list_milestones(
     return listing(items, meta, MILESTONE_FIELDS)
 
 
-@tool(READ, "labels_milestones")
+@tool(READ, "labels_milestones", routes=("GET /projects/:id/milestones/:milestone_id",))
 async def get_milestone(project: ProjectRef, milestone_id: MilestoneId) -> dict[str, Any]:
     """Get one project milestone: title, description, state, start and due dates, URL."""
     data = await gitlab().get(_milestone(project, milestone_id), what=f"Milestone {milestone_id} in {project}")
     return pick(data, MILESTONE_FIELDS)
 
 
-@tool(WRITE, "labels_milestones")
+@tool(WRITE, "labels_milestones", routes=("POST /projects/:id/milestones",))
 async def create_milestone(
     project: ProjectRef,
     title: Annotated[str, Field(description="Milestone title, unique in the project.", min_length=1)],
@@ -155,7 +155,7 @@ async def create_milestone(
     return pick(data, MILESTONE_FIELDS)
 
 
-@tool(WRITE, "labels_milestones")
+@tool(WRITE, "labels_milestones", routes=("PUT /projects/:id/milestones/:milestone_id",))
 async def update_milestone(
     project: ProjectRef,
     milestone_id: MilestoneId,
@@ -175,7 +175,7 @@ async def update_milestone(
     return pick(data, MILESTONE_FIELDS)
 
 
-@tool(READ, "labels_milestones")
+@tool(READ, "labels_milestones", routes=("GET /projects/:id/milestones/:milestone_id/issues",))
 async def list_milestone_issues(
     project: ProjectRef, milestone_id: MilestoneId, page: Page = 1, per_page: PerPage = 20
 ) -> dict[str, Any]:
@@ -189,7 +189,7 @@ async def list_milestone_issues(
     return listing(items, meta, ISSUE_FIELDS)
 
 
-@tool(READ, "labels_milestones")
+@tool(READ, "labels_milestones", routes=("GET /projects/:id/milestones/:milestone_id/merge_requests",))
 async def list_milestone_merge_requests(
     project: ProjectRef, milestone_id: MilestoneId, page: Page = 1, per_page: PerPage = 20
 ) -> dict[str, Any]:
@@ -203,7 +203,7 @@ async def list_milestone_merge_requests(
     return listing(items, meta, MR_FIELDS)
 
 
-@tool(READ, "labels_milestones")
+@tool(READ, "labels_milestones", routes=("GET /groups/:id/milestones",))
 async def list_group_milestones(
     group: GroupRef,
     state: Literal["active", "closed", "all"] = "active",

@@ -74,7 +74,7 @@ PathPatterns = Annotated[
 ]
 
 
-@tool(READ, "merge_requests")
+@tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests",))
 async def list_merge_requests(
     project: ProjectRef,
     state: Annotated[Literal["opened", "closed", "merged", "locked", "all"], Field(description="MR state.")] = "opened",
@@ -105,7 +105,7 @@ async def list_merge_requests(
     return listing(items, meta, LIST_FIELDS)
 
 
-@tool(READ, "merge_requests")
+@tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests/:merge_request_iid",))
 async def get_merge_request(project: ProjectRef, iid: Iid) -> dict[str, Any]:
     """Get one merge request by iid (!12): title, description, state, branches, author, assignees, reviewers,
     mergeability (detailed_merge_status, has_conflicts), head SHA and its latest pipeline."""
@@ -120,7 +120,7 @@ async def get_merge_request(project: ProjectRef, iid: Iid) -> dict[str, Any]:
     return result
 
 
-@tool(READ, "merge_requests")
+@tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests/:merge_request_iid/diffs",))
 async def get_merge_request_changes(
     project: ProjectRef,
     iid: Iid,
@@ -237,7 +237,7 @@ def _across(items: list[dict[str, Any]], meta: dict[str, int | None]) -> dict[st
     return result
 
 
-@tool(READ, "merge_requests")
+@tool(READ, "merge_requests", routes=("GET /groups/:id/merge_requests",))
 async def list_group_merge_requests(
     group: Annotated[str, Field(description="Group id or full path (e.g. 'my-group/sub').", min_length=1)],
     state: State = "opened",
@@ -259,7 +259,7 @@ async def list_group_merge_requests(
     return _across(items, meta)
 
 
-@tool(READ, "merge_requests")
+@tool(READ, "merge_requests", routes=("GET /merge_requests",))
 async def list_my_merge_requests(
     scope: Annotated[
         Literal["assigned_to_me", "reviews_for_me", "created_by_me"],
@@ -298,7 +298,7 @@ def _written(data: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-@tool(WRITE, "merge_requests")
+@tool(WRITE, "merge_requests", routes=("POST /projects/:id/merge_requests",))
 async def create_merge_request(
     project: ProjectRef,
     source_branch: Annotated[str, Field(description="Branch with the changes.", min_length=1)],
@@ -324,7 +324,14 @@ async def create_merge_request(
     return _written(data)
 
 
-@tool(WRITE, "merge_requests")
+@tool(
+    WRITE,
+    "merge_requests",
+    routes=(
+        "GET /projects/:id/merge_requests/:merge_request_iid",
+        "PUT /projects/:id/merge_requests/:merge_request_iid",
+    ),
+)
 async def update_merge_request(
     project: ProjectRef,
     iid: Iid,
@@ -409,7 +416,14 @@ def _merge_blocker(mr: dict[str, Any], sha: str | None, auto_merge: bool) -> str
     return reason.format(target=mr.get("target_branch"), pipeline=pipeline.get("status", "none"))
 
 
-@tool(DESTRUCTIVE, "merge_requests")
+@tool(
+    DESTRUCTIVE,
+    "merge_requests",
+    routes=(
+        "GET /projects/:id/merge_requests/:merge_request_iid",
+        "PUT /projects/:id/merge_requests/:merge_request_iid/merge",
+    ),
+)
 async def merge_merge_request(
     project: ProjectRef,
     iid: Iid,
@@ -438,7 +452,7 @@ async def merge_merge_request(
     return result
 
 
-@tool(DESTRUCTIVE, "merge_requests")
+@tool(DESTRUCTIVE, "merge_requests", routes=("PUT /projects/:id/merge_requests/:merge_request_iid/rebase",))
 async def rebase_merge_request(
     project: ProjectRef,
     iid: Iid,
@@ -462,7 +476,7 @@ def _approvals(iid: int, data: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-@tool(READ, "merge_requests")
+@tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests/:merge_request_iid/approvals",))
 async def get_merge_request_approvals(project: ProjectRef, iid: Iid) -> dict[str, Any]:
     """Approval state of a merge request: approved, approvals required and left, who approved, and whether
     you have approved or may approve."""
@@ -470,7 +484,14 @@ async def get_merge_request_approvals(project: ProjectRef, iid: Iid) -> dict[str
     return _approvals(iid, await gitlab().get(path, what=f"Merge request !{iid} in {project}"))
 
 
-@tool(WRITE, "merge_requests")
+@tool(
+    WRITE,
+    "merge_requests",
+    routes=(
+        "GET /projects/:id/merge_requests/:merge_request_iid/approvals",
+        "POST /projects/:id/merge_requests/:merge_request_iid/approve",
+    ),
+)
 async def approve_merge_request(
     project: ProjectRef,
     iid: Iid,
@@ -492,7 +513,7 @@ async def approve_merge_request(
     return _approvals(iid, await gitlab().post(f"{path}/approve", what=what, json={"sha": sha}))
 
 
-@tool(WRITE, "merge_requests")
+@tool(WRITE, "merge_requests", routes=("POST /projects/:id/merge_requests/:merge_request_iid/unapprove",))
 async def unapprove_merge_request(project: ProjectRef, iid: Iid) -> dict[str, Any]:
     """Withdraw your approval of a merge request. Returns the approval state afterwards."""
     path = f"/projects/{path_id(project)}/merge_requests/{iid}/unapprove"
@@ -511,7 +532,7 @@ async def _mr_page(project: str, iid: int, suffix: str, page: int, per_page: int
     return await gitlab().page(path, what=f"Merge request !{iid} in {project}", page=page, per_page=per_page)
 
 
-@tool(READ, "merge_requests")
+@tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests/:merge_request_iid/commits",))
 async def list_merge_request_commits(
     project: ProjectRef, iid: Iid, page: Page = 1, per_page: PerPage = 20
 ) -> dict[str, Any]:
@@ -519,7 +540,7 @@ async def list_merge_request_commits(
     return listing(*await _mr_page(project, iid, "commits", page, per_page), COMMIT_FIELDS)
 
 
-@tool(READ, "merge_requests")
+@tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests/:merge_request_iid/pipelines",))
 async def list_merge_request_pipelines(
     project: ProjectRef, iid: Iid, page: Page = 1, per_page: PerPage = 20
 ) -> dict[str, Any]:
@@ -527,7 +548,7 @@ async def list_merge_request_pipelines(
     return listing(*await _mr_page(project, iid, "pipelines", page, per_page), (*PIPELINE_FIELDS, "created_at"))
 
 
-@tool(READ, "merge_requests")
+@tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests/:merge_request_iid/closes_issues",))
 async def get_merge_request_closes_issues(
     project: ProjectRef, iid: Iid, page: Page = 1, per_page: PerPage = 20
 ) -> dict[str, Any]:
@@ -535,7 +556,7 @@ async def get_merge_request_closes_issues(
     return listing(*await _mr_page(project, iid, "closes_issues", page, per_page), ISSUE_FIELDS)
 
 
-@tool(READ, "merge_requests")
+@tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests/:merge_request_iid/participants",))
 async def list_merge_request_participants(
     project: ProjectRef, iid: Iid, page: Page = 1, per_page: PerPage = 20
 ) -> dict[str, Any]:

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 from pydantic import BaseModel, Field
 
-from mcp_bridge.gitlab import path_id
+from mcp_bridge.gitlab import path_id, path_of
 from mcp_bridge.toolkit import (
     DESTRUCTIVE,
     READ,
@@ -94,7 +93,7 @@ def clean_log(raw: str) -> str:
     return "\n".join(lines).rstrip()
 
 
-@tool(READ, "pipelines")
+@tool(READ, "pipelines", routes=("GET /projects/:id/pipelines",))
 async def list_pipelines(
     project: ProjectRef,
     status: Annotated[PipelineStatus | None, Field(description="Only pipelines in this status.")] = None,
@@ -125,7 +124,7 @@ async def list_pipelines(
     return listing(items, meta, LIST_FIELDS)
 
 
-@tool(READ, "pipelines")
+@tool(READ, "pipelines", routes=("GET /projects/:id/pipelines/:pipeline_id",))
 async def get_pipeline(project: ProjectRef, pipeline_id: PipelineId) -> dict[str, Any]:
     """Get one CI/CD pipeline: status, ref, SHA, who triggered it, timings, duration, coverage and URL.
     Use list_pipeline_jobs next to see which of its jobs failed."""
@@ -149,7 +148,7 @@ def _job_path(project: str, job_id: int) -> str:
     return f"/projects/{path_id(project)}/jobs/{job_id}"
 
 
-@tool(READ, "pipelines")
+@tool(READ, "pipelines", routes=("GET /projects/:id/pipelines/:pipeline_id/jobs",))
 async def list_pipeline_jobs(
     project: ProjectRef,
     pipeline_id: PipelineId,
@@ -170,7 +169,7 @@ async def list_pipeline_jobs(
     return listing(items, meta, JOB_FIELDS)
 
 
-@tool(READ, "pipelines")
+@tool(READ, "pipelines", routes=("GET /projects/:id/jobs/:job_id/trace",))
 async def get_job_log(
     project: ProjectRef,
     job_id: JobId,
@@ -205,7 +204,7 @@ def _job(data: dict[str, Any], fields: tuple[str, ...] = JOB_DETAIL_FIELDS) -> d
     return job
 
 
-@tool(WRITE, "pipelines")
+@tool(WRITE, "pipelines", routes=("POST /projects/:id/pipeline",))
 async def create_pipeline(
     project: ProjectRef,
     ref: Annotated[str, Field(description="Branch or tag to run the pipeline on.", min_length=1)],
@@ -220,7 +219,7 @@ async def create_pipeline(
     return _pipeline(data)
 
 
-@tool(WRITE, "pipelines")
+@tool(WRITE, "pipelines", routes=("POST /projects/:id/pipelines/:pipeline_id/retry",))
 async def retry_pipeline(project: ProjectRef, pipeline_id: PipelineId) -> dict[str, Any]:
     """Retry the failed and canceled jobs of a pipeline (no effect if none). Returns the pipeline."""
     data = await gitlab().post(
@@ -229,7 +228,7 @@ async def retry_pipeline(project: ProjectRef, pipeline_id: PipelineId) -> dict[s
     return _pipeline(data)
 
 
-@tool(DESTRUCTIVE, "pipelines")
+@tool(DESTRUCTIVE, "pipelines", routes=("POST /projects/:id/pipelines/:pipeline_id/cancel",))
 async def cancel_pipeline(project: ProjectRef, pipeline_id: PipelineId) -> dict[str, Any]:
     """Cancel a pipeline's pending and running jobs. Returns the pipeline with its new status."""
     data = await gitlab().post(
@@ -238,27 +237,27 @@ async def cancel_pipeline(project: ProjectRef, pipeline_id: PipelineId) -> dict[
     return _pipeline(data)
 
 
-@tool(DESTRUCTIVE, "pipelines")
+@tool(DESTRUCTIVE, "pipelines", routes=("DELETE /projects/:id/pipelines/:pipeline_id",))
 async def delete_pipeline(project: ProjectRef, pipeline_id: PipelineId) -> dict[str, Any]:
     """Delete a pipeline with its jobs, logs and artifacts (Owner role). Cannot be undone."""
     await gitlab().delete(_pipeline_path(project, pipeline_id), what=f"Pipeline {pipeline_id} in {project}")
     return {"deleted": True, "pipeline_id": pipeline_id}
 
 
-@tool(READ, "pipelines")
+@tool(READ, "pipelines", routes=("GET /projects/:id/jobs/:job_id",))
 async def get_job(project: ProjectRef, job_id: JobId) -> dict[str, Any]:
     """Get one CI/CD job: name, stage, status, failure reason, who ran it, timings, its pipeline_id and URL."""
     return _job(await gitlab().get(_job_path(project, job_id), what=f"Job {job_id} in {project}"))
 
 
-@tool(WRITE, "pipelines")
+@tool(WRITE, "pipelines", routes=("POST /projects/:id/jobs/:job_id/retry",))
 async def retry_job(project: ProjectRef, job_id: JobId) -> dict[str, Any]:
     """Retry a finished job (failed, canceled or successful). Returns the NEW job, with its own id."""
     data = await gitlab().post(f"{_job_path(project, job_id)}/retry", what=f"Job {job_id} in {project}")
     return _job(data)
 
 
-@tool(DESTRUCTIVE, "pipelines")
+@tool(DESTRUCTIVE, "pipelines", routes=("POST /projects/:id/jobs/:job_id/cancel",))
 async def cancel_job(project: ProjectRef, job_id: JobId) -> dict[str, Any]:
     """Cancel a pending or running job. Returns the job; a finished job is left as it was."""
     data = await gitlab().post(f"{_job_path(project, job_id)}/cancel", what=f"Job {job_id} in {project}")
@@ -269,7 +268,7 @@ async def cancel_job(project: ProjectRef, job_id: JobId) -> dict[str, Any]:
     return job
 
 
-@tool(WRITE, "pipelines")
+@tool(WRITE, "pipelines", routes=("POST /projects/:id/jobs/:job_id/play",))
 async def play_job(project: ProjectRef, job_id: JobId) -> dict[str, Any]:
     """Start a manual job (status 'manual', e.g. a deploy waiting for a click). Returns the job."""
     data = await gitlab().post(f"{_job_path(project, job_id)}/play", what=f"Job {job_id} in {project}")
@@ -282,7 +281,7 @@ MAX_ARTIFACT_CHARS = 40_000  # per window, about 10k tokens
 BINARY_SNIFF = 8000  # bytes git looks at for a NUL to call a file binary
 
 
-@tool(READ, "pipelines")
+@tool(READ, "pipelines", routes=("GET /projects/:id/jobs/:job_id",))
 async def list_job_artifacts(project: ProjectRef, job_id: JobId) -> dict[str, Any]:
     """List a job's artifacts (archive, reports, log) with sizes and expiry. Read a file inside the
     archive with get_job_artifact_file."""
@@ -291,7 +290,7 @@ async def list_job_artifacts(project: ProjectRef, job_id: JobId) -> dict[str, An
     return {"job_id": job_id, "artifacts": artifacts, "artifacts_expire_at": data.get("artifacts_expire_at")}
 
 
-@tool(READ, "pipelines")
+@tool(READ, "pipelines", routes=("GET /projects/:id/jobs/:job_id/artifacts/*artifact_path",))
 async def get_job_artifact_file(
     project: ProjectRef,
     job_id: JobId,
@@ -305,7 +304,7 @@ async def get_job_artifact_file(
     a hint to read on; binary files give metadata only."""
     # *artifact_path is a wildcard route: its slashes stay (doc/api/job_artifacts.md).
     response = await gitlab().raw(
-        f"{_job_path(project, job_id)}/artifacts/{quote(artifact_path.strip('/'), safe='/')}",
+        f"{_job_path(project, job_id)}/artifacts/{path_of(artifact_path)}",
         what=f"Artifact {artifact_path} of job {job_id} in {project}",
     )
     raw, found = response.content, {"job_id": job_id, "artifact_path": artifact_path, "size": len(response.content)}
@@ -330,7 +329,7 @@ def _decode(raw: bytes) -> str | None:
 SUITE_FIELDS = ("name", "total_count", "success_count", "failed_count", "skipped_count", "error_count", "total_time")
 
 
-@tool(READ, "pipelines")
+@tool(READ, "pipelines", routes=("GET /projects/:id/pipelines/:pipeline_id/test_report_summary",))
 async def get_pipeline_test_report_summary(project: ProjectRef, pipeline_id: PipelineId) -> dict[str, Any]:
     """Test totals of a pipeline from its JUnit reports: count, passed, failed, skipped, errors, time,
     per suite (one per job, with build_ids). Read a job's report with get_job_artifact_file."""
@@ -361,7 +360,7 @@ def _schedules(project: str) -> str:
     return f"/projects/{path_id(project)}/pipeline_schedules"
 
 
-@tool(READ, "pipelines")
+@tool(READ, "pipelines", routes=("GET /projects/:id/pipeline_schedules",))
 async def list_pipeline_schedules(
     project: ProjectRef,
     scope: Literal["active", "inactive"] | None = None,
@@ -379,7 +378,7 @@ async def list_pipeline_schedules(
     return {"items": [_schedule(item) for item in items], **meta}
 
 
-@tool(WRITE, "pipelines")
+@tool(WRITE, "pipelines", routes=("POST /projects/:id/pipeline_schedules",))
 async def create_pipeline_schedule(
     project: ProjectRef,
     description: Annotated[str, Field(description="What the schedule is for.", min_length=1)],
@@ -394,7 +393,7 @@ async def create_pipeline_schedule(
     return _schedule(data)
 
 
-@tool(WRITE, "pipelines")
+@tool(WRITE, "pipelines", routes=("PUT /projects/:id/pipeline_schedules/:pipeline_schedule_id",))
 async def update_pipeline_schedule(
     project: ProjectRef,
     schedule_id: ScheduleId,
@@ -412,14 +411,14 @@ async def update_pipeline_schedule(
     return _schedule(data)
 
 
-@tool(DESTRUCTIVE, "pipelines")
+@tool(DESTRUCTIVE, "pipelines", routes=("DELETE /projects/:id/pipeline_schedules/:pipeline_schedule_id",))
 async def delete_pipeline_schedule(project: ProjectRef, schedule_id: ScheduleId) -> dict[str, Any]:
     """Delete a pipeline schedule (its owner or a Maintainer). Pipelines it already ran stay."""
     await gitlab().delete(f"{_schedules(project)}/{schedule_id}", what=f"Pipeline schedule {schedule_id} in {project}")
     return {"deleted": True, "schedule_id": schedule_id}
 
 
-@tool(WRITE, "pipelines")
+@tool(WRITE, "pipelines", routes=("POST /projects/:id/pipeline_schedules/:pipeline_schedule_id/play",))
 async def run_pipeline_schedule(project: ProjectRef, schedule_id: ScheduleId) -> dict[str, Any]:
     """Run a pipeline schedule now (Developer role); its next scheduled run is unchanged."""
     await gitlab().post(

@@ -37,7 +37,8 @@ def client_ip(request: Any) -> str | None:
 
 
 def audit_tool_calls(calls: list[Any], *, caller: Any, ip: str | None) -> None:
-    """One row per tool call of an MCP request, in one insert."""
+    """One row per tool call of an MCP request, in one insert; a denied call's detail says why
+    (e.g. {"refused": "undeclared route", "request": "DELETE /projects/alice%2Fnotes"})."""
     AuditEvent.objects.bulk_create(
         AuditEvent(
             kind="tool.call",
@@ -50,6 +51,7 @@ def audit_tool_calls(calls: list[Any], *, caller: Any, ip: str | None) -> None:
             project=call.project,
             gitlab_status=call.gitlab_status,
             duration_ms=call.duration_ms,
+            detail=call.detail,
         )
         for call in calls
     )
