@@ -45,13 +45,30 @@ class CorsMixin:
         return with_cors(super().dispatch(request, *args, **kwargs))  # type: ignore[misc]
 
 
+# The grants /token serves (RFC 6749 §5.2: any other is unsupported_grant_type, answered before a
+# credential is looked at: oauthlib checks a password before it checks whether the client may use
+# the password grant, which made /token an oracle for the admin's password). DEVICE_CODE_GRANT
+# joins when /device_authorization is exposed: the toolkit's device branch answers 500 without a
+# device_code and redeems a device code more than once (DESIGN.md §4.5).
+TOKEN_GRANTS = frozenset({"authorization_code", "refresh_token"})
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class TokenView(CorsMixin, dot_views.TokenView):
-    """RFC 6749 §3.2 through the toolkit; each issued or refreshed token pair is audited."""
+    """RFC 6749 §3.2 through the toolkit, for TOKEN_GRANTS only; each issued or refreshed token
+    pair is audited, and so is each refusal."""
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        grants = request.POST.getlist("grant_type")
+        grant = grants[0][:100] if grants else ""
+        if len(grants) != 1 or grants[0] not in TOKEN_GRANTS:
+            audit("token.refused", outcome="denied", ip=client_ip(request), grant_type=grant)
+            if len(grants) == 1:
+                supported = ", ".join(sorted(TOKEN_GRANTS))
+                return _token_error("unsupported_grant_type", f"Supported grant types: {supported}.")
+            return _token_error("invalid_request", "Send exactly one grant_type.")
         response = super().post(request, *args, **kwargs)
-        grant = request.POST.get("grant_type", "")
         if response.status_code == 200:
             issued = json.loads(response.content).get("access_token", "")
             token = AccessToken.objects.filter(token_checksum=hashlib.sha256(issued.encode()).hexdigest()).first()
@@ -64,7 +81,7 @@ class TokenView(CorsMixin, dot_views.TokenView):
                     connection_id=token.connection_id,
                     ip=client_ip(request),
                 )
-        elif grant:
+        else:
             audit("token.refused", outcome="denied", ip=client_ip(request), grant_type=grant)
         return response
 
@@ -214,16 +231,19 @@ def _rate_limited(description: str) -> JsonResponse:
 
 
 def _checked_metadata(request: HttpRequest) -> tuple[Any, HttpResponse | None]:
-    """The client metadata sent, and an RFC 7591 §3.2.2 error when a redirect URI is not allowed.
-    (Malformed JSON is left to the toolkit's view, which answers invalid_client_metadata.)"""
+    """The client metadata sent, and an RFC 7591 §3.2.2 error when it is not a JSON object, names
+    a grant we do not serve, or a redirect URI that is not allowed. The toolkit's view parses the
+    body again, so only a body that parsed here may reach it."""
     try:
         metadata = json.loads(request.body)
-    except ValueError:
-        return None, None
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
+        return None, _error("invalid_client_metadata", "The body must be a JSON object.")
     if not isinstance(metadata, dict):
-        return None, None
+        return None, _error("invalid_client_metadata", "The body must be a JSON object.")
     grants = metadata.get("grant_types", ["authorization_code"])
-    if isinstance(grants, list) and not set(grants) <= {"authorization_code", "refresh_token"}:
+    if not isinstance(grants, list) or not all(isinstance(g, str) for g in grants):
+        return metadata, _error("invalid_client_metadata", "grant_types must be an array of strings")
+    if not set(grants) <= {"authorization_code", "refresh_token"}:
         return metadata, _error(
             "invalid_client_metadata", "grant_types may only be authorization_code and refresh_token"
         )
@@ -237,3 +257,11 @@ def _checked_metadata(request: HttpRequest) -> tuple[Any, HttpResponse | None]:
 
 def _error(error: str, description: str, status: int = 400) -> JsonResponse:
     return JsonResponse({"error": error, "error_description": description}, status=status)
+
+
+def _token_error(error: str, description: str) -> JsonResponse:
+    """An error from /token, with the headers of the toolkit's own (RFC 6749 §5.1, §5.2)."""
+    response = _error(error, description)
+    response["Cache-Control"] = "no-store"
+    response["Pragma"] = "no-cache"
+    return response

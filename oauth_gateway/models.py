@@ -155,9 +155,12 @@ class PendingSignIn(models.Model):
 
 
 class Grant(dot.AbstractGrant):
-    """An authorization code, waiting to be exchanged at /token."""
+    """An authorization code, waiting to be exchanged at /token. `code` holds the code's SHA-256,
+    never the code (oauth_gateway.validators); a redeemed grant is kept, marked, until it expires
+    so that a second use of its code is seen as a replay (RFC 6749 §4.1.2)."""
 
     connection = models.ForeignKey(GitLabConnection, null=True, blank=True, on_delete=models.CASCADE)
+    redeemed = models.DateTimeField(null=True, blank=True)
 
 
 class AccessToken(dot.AbstractAccessToken):

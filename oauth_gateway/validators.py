@@ -2,7 +2,9 @@
 
 The consent view passes the new connection's id in the authorization credentials; from there it is
 written on the grant, then on each access and refresh token minted from that grant or from a refresh
-token of the same family. A refresh token reused after rotation ends its whole session.
+token of the same family. A refresh token reused after rotation ends its whole session, and so
+does an authorization code used twice. Codes are stored hashed (oauth_gateway.codes); passwords are
+never checked (there is no password grant).
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from oauth2_provider.oauth2_validators import OAuth2Validator
+from django.utils import timezone
+from oauthlib.oauth2.rfc6749 import errors
 
 from oauth_gateway.cimd import record_first_sight
+from oauth_gateway.codes import HashedCodeValidator, code_digest
 from oauth_gateway.models import Grant, RefreshToken
 
 
-class Validator(OAuth2Validator):
+class Validator(HashedCodeValidator):
     def _load_application(self, client_id: str, request: Any) -> Any:
         client = super()._load_application(client_id, request)
         if client is not None and client.registration_source == "cimd":
@@ -30,13 +34,30 @@ class Validator(OAuth2Validator):
         return grant
 
     def validate_code(self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
+        grant = Grant.objects.filter(code=code_digest(code), application=client).select_related("connection").first()
+        if grant is not None and grant.redeemed is not None:
+            _end_replayed_code(grant, request)
+            return False
         if client.disabled or not super().validate_code(client_id, code, client, request, *args, **kwargs):
             return False
-        grant = Grant.objects.filter(code=code, application=client).select_related("connection").first()
         if grant is None or grant.connection is None or grant.connection.revoked:
             return False  # a code of an ended session is worthless
         request.gitlab_connection_id = grant.connection_id
         return True
+
+    def invalidate_authorization_code(self, client_id: str, code: str, request: Any, *args: Any, **kwargs: Any) -> None:
+        """Mark the grant redeemed instead of deleting it (`prune` does, once it expires): a second
+        use of the code is then recognised. Two redemptions racing past validate_code: the loser's
+        is a replay too."""
+        grant = Grant.objects.filter(code=code_digest(code), application=request.client)
+        if not grant.filter(redeemed__isnull=True).update(redeemed=timezone.now()):
+            replayed = grant.select_related("connection").first()
+            if replayed is not None:
+                _end_replayed_code(replayed, request)
+            raise errors.InvalidGrantError(request=request)
+
+    def validate_user(self, username: str, password: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
+        return False  # no password grant (TokenView refuses it first): no password is ever checked here
 
     def validate_refresh_token(self, refresh_token: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
         checksum = hashlib.sha256(refresh_token.encode()).hexdigest()
@@ -68,6 +89,24 @@ class Validator(OAuth2Validator):
             refresh.connection_id = request.gitlab_connection_id
             refresh.save(update_fields=["connection"])
         return refresh
+
+
+def _end_replayed_code(grant: Grant, request: Any) -> None:
+    """RFC 6749 §4.1.2: a code used more than once is refused, and the tokens already issued from
+    it are revoked; they belong to the grant's session, which ends."""
+    from oauth_gateway.services.audit import audit
+    from oauth_gateway.services.connections import connection_revoke
+
+    audit(
+        "code.replay_detected",
+        outcome="denied",
+        user_id=grant.user_id,
+        application_id=grant.application_id,
+        connection_id=grant.connection_id,
+        ip=(request.headers or {}).get("REMOTE_ADDR"),
+    )
+    if grant.connection is not None:
+        connection_revoke(connection=grant.connection, by="code_replay")
 
 
 def _end_reused_session(token: RefreshToken) -> None:

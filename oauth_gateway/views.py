@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
@@ -81,7 +81,7 @@ class AuthorizeView(AuthorizationView):
         never a redirect; other errors go back to the client's (verified) redirect URI."""
         redirect, response = OAuthLibMixin.error_response(self, error, **kwargs)
         if redirect:
-            return self.redirect(response["url"], application)
+            return self.redirect(_with_iss(response["url"]), application)
         description = getattr(response["error"], "description", "") or "The authorization request is invalid."
         return error_page(self.request, f"The client sent an invalid request: {description}")
 
@@ -193,6 +193,14 @@ def _only_redirect_uri(application: Application) -> str:
     """The redirect URI an authorize request without one uses (valid only when exactly one is registered)."""
     uris = application.redirect_uris.split()
     return uris[0] if len(uris) == 1 else ""
+
+
+def _with_iss(url: str) -> str:
+    """RFC 9207 §2: `iss` on every authorization response, errors included (the toolkit adds it to
+    successful ones only); an `iss` already in the URL is replaced, never repeated."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "iss"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("iss", settings.PUBLIC_URL)])))
 
 
 def _authorize_query(next_url: str) -> QueryDict | None:
