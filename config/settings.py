@@ -185,6 +185,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "oauth_gateway",
     "mcp_bridge",
+    "axes",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -195,7 +196,19 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into its 429 page
 ]
+# The admin's password form is the one place a password is checked (there is no password grant):
+# five wrong passwords for one username from one address lock that pair (the right password
+# included) until an hour passes without a try; other addresses are not locked out by it. GitLab
+# sign-in checks no password.
+# Unlock: `python manage.py axes_reset_username <name>` (README "Signing in as an admin").
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 1  # hours since the last failure
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "oauth_gateway.services.audit.client_ip"  # REMOTE_ADDR, from TRUSTED_PROXIES only
+AXES_DISABLE_ACCESS_LOG = True  # axes keeps failed attempts only, not a row per sign-in
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
@@ -323,5 +336,6 @@ LOGGING = {
         # httpx logs every request URL at INFO; keep it quiet so query strings never reach logs.
         "httpx": {"level": "WARNING"},
         "mcp": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # lockouts and new failures, not a line at every start
     },
 }
