@@ -12,7 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
 ]
 
 if settings.OAUTH_ENABLED:
-    from oauth_gateway import endpoints, selfservice, views
+    from oauth_gateway import device_flow, endpoints, selfservice, views
 
     # Before admin.site.urls: the admin's login page, with "Sign in with GitLab" added.
     urlpatterns.insert(0, path("admin/login/", selfservice.admin_login, name="admin-login"))
@@ -22,6 +22,7 @@ if settings.OAUTH_ENABLED:
         path("authorize", views.AuthorizeView.as_view(), name="authorize"),
         path("token", endpoints.TokenView.as_view(), name="token"),
         path("revoke", endpoints.RevokeView.as_view(), name="revoke-token"),
+        path("device_authorization", device_flow.DeviceAuthorizationView.as_view(), name="device-authorization"),
         path("register", endpoints.RegisterView.as_view(), name="dcr-register"),
         path(
             "register/<str:client_id>",

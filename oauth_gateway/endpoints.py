@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider import views as dot_views
 from oauth2_provider.views.dynamic_client_registration import DynamicClientRegistrationView
 
+from oauth_gateway.device_flow import device_token
 from oauth_gateway.models import AccessToken, Application, AuditEvent
 from oauth_gateway.redirects import redirect_uri_problem
 from oauth_gateway.services.audit import audit, client_ip
@@ -47,11 +48,11 @@ class CorsMixin:
 
 # The grants /token serves (RFC 6749 §5.2: any other is unsupported_grant_type, answered before a
 # credential is looked at: oauthlib checks a password before it checks whether the client may use
-# the password grant, which made /token an oracle for the admin's password). DEVICE_CODE_GRANT
-# joins when /device_authorization is exposed: the toolkit's device branch answers 500 without a
+# the password grant, which made /token an oracle for the admin's password). The device grant is
+# ours (device_flow.device_token), not the toolkit's device branch, which answers 500 without a
 # device_code and redeems a device code more than once (DESIGN.md §4.5).
-TOKEN_GRANTS = frozenset({"authorization_code", "refresh_token"})
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+TOKEN_GRANTS = frozenset({"authorization_code", "refresh_token", DEVICE_CODE_GRANT})
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -68,7 +69,10 @@ class TokenView(CorsMixin, dot_views.TokenView):
                 supported = ", ".join(sorted(TOKEN_GRANTS))
                 return _token_error("unsupported_grant_type", f"Supported grant types: {supported}.")
             return _token_error("invalid_request", "Send exactly one grant_type.")
-        response = super().post(request, *args, **kwargs)
+        if grant == DEVICE_CODE_GRANT:
+            response = device_token(request)
+        else:
+            response = super().post(request, *args, **kwargs)
         if response.status_code == 200:
             issued = json.loads(response.content).get("access_token", "")
             token = AccessToken.objects.filter(token_checksum=hashlib.sha256(issued.encode()).hexdigest()).first()
@@ -106,6 +110,7 @@ class ServerMetadataView(CorsMixin, dot_views.OAuthServerMetadataView):
         data["token_endpoint_auth_methods_supported"] = ["none", "client_secret_post", "client_secret_basic"]
         data["revocation_endpoint_auth_methods_supported"] = data["token_endpoint_auth_methods_supported"]
         data["code_challenge_methods_supported"] = ["S256"]
+        data["device_authorization_endpoint"] = f"{settings.PUBLIC_URL}/device_authorization"  # RFC 8628 §4
         if not settings.OAUTH_CIMD_ENABLED:
             data.pop("client_id_metadata_document_supported", None)  # off: not advertised at all
         return JsonResponse(data)
@@ -243,9 +248,10 @@ def _checked_metadata(request: HttpRequest) -> tuple[Any, HttpResponse | None]:
     grants = metadata.get("grant_types", ["authorization_code"])
     if not isinstance(grants, list) or not all(isinstance(g, str) for g in grants):
         return metadata, _error("invalid_client_metadata", "grant_types must be an array of strings")
-    if not set(grants) <= {"authorization_code", "refresh_token"}:
+    if not set(grants) <= {"authorization_code", "refresh_token", DEVICE_CODE_GRANT}:
         return metadata, _error(
-            "invalid_client_metadata", "grant_types may only be authorization_code and refresh_token"
+            "invalid_client_metadata",
+            f"grant_types may only be authorization_code or {DEVICE_CODE_GRANT}, and refresh_token",
         )
     uris = metadata.get("redirect_uris")
     for uri in uris if isinstance(uris, list) else []:

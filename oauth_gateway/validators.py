@@ -17,7 +17,9 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from oauth_gateway.cimd import record_first_sight
 from oauth_gateway.codes import HashedCodeValidator, code_digest
-from oauth_gateway.models import Grant, RefreshToken
+from oauth_gateway.gitlab_oauth import DEVICE_GRANT
+from oauth_gateway.models import Application, Grant, RefreshToken
+from oauth_gateway.services.headless import HEADLESS_REDIRECT
 
 
 class Validator(HashedCodeValidator):
@@ -89,6 +91,34 @@ class Validator(HashedCodeValidator):
             refresh.connection_id = request.gitlab_connection_id
             refresh.save(update_fields=["connection"])
         return refresh
+
+    def validate_grant_type(
+        self, client_id: str, grant_type: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        # RFC 8628 for a client registered for the code flow too: it may sign in from a terminal
+        # (the toolkit allows the device grant to device-grant clients only)...
+        if grant_type == DEVICE_GRANT and client.authorization_grant_type == Application.GRANT_AUTHORIZATION_CODE:
+            return True
+        # ...and a device-grant client redeems the code the reference's headless shape gives it (the
+        # browser flow never mints codes for such a client: it has no redirect URI).
+        if grant_type == "authorization_code" and client.authorization_grant_type == Application.GRANT_DEVICE_CODE:
+            return True
+        return bool(super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs))
+
+    def get_default_redirect_uri(self, client_id: str, request: Any, *args: Any, **kwargs: Any) -> Any:
+        # At /token, a code minted for a headless client (no redirect URI) is redeemed without one.
+        if request.grant_type == "authorization_code" and len(request.client.redirect_uris.split()) != 1:
+            return HEADLESS_REDIRECT
+        return super().get_default_redirect_uri(client_id, request, *args, **kwargs)
+
+    def confirm_redirect_uri(
+        self, client_id: str, code: str, redirect_uri: str, client: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        # RFC 6749 §5.2: a redirect_uri other than the authorization request's is invalid_grant
+        # (oauthlib's default answer, invalid_request, names the wrong error).
+        if not super().confirm_redirect_uri(client_id, code, redirect_uri, client, *args, **kwargs):
+            raise errors.InvalidGrantError("redirect_uri differs from the authorization request's.")
+        return True
 
 
 def _end_replayed_code(grant: Grant, request: Any) -> None:

@@ -15,6 +15,7 @@ from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.views import AuthorizationView
 from oauth2_provider.views.mixins import OAuthLibMixin
 
+from oauth_gateway.device_flow import authorize_as_json
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
 from oauth_gateway.models import Application, PendingSignIn
 from oauth_gateway.redirects import redirect_target
@@ -47,6 +48,9 @@ class AuthorizeView(AuthorizationView):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.oauth2_data: dict[str, Any] = {}
+        headless = authorize_as_json(request) if request.method == "GET" else None
+        if headless is not None:
+            return headless
         query = request.GET.copy()
         query.pop("approval_prompt", None)
         resources = query.getlist("resource") or [settings.MCP_RESOURCE_URL]

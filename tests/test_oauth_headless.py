@@ -1,0 +1,325 @@
+"""Headless sign-in: a CLI with no browser and no redirect URI (RFC 8628, and the reference's
+/authorize-as-JSON shape), against real daphne and the simulator's device endpoints."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import time
+
+import httpx
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from oauthlib.oauth2 import DeviceClient
+from oauthlib.oauth2.rfc6749 import errors
+
+from tests.harness import Sim, server_rows
+from tests.oauth_client import OAUTH_ENV, bearer_call, structured
+
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+@pytest.fixture(autouse=True)
+def plain_http_on_loopback(monkeypatch):
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # oauthlib's client insists on https otherwise
+
+
+@pytest.fixture
+def server(start_server, sim: Sim):
+    httpx.post(f"{sim.url}/_sim/oauth/config", json={"device_interval": 1}).raise_for_status()
+    return start_server(**OAUTH_ENV)
+
+
+def register_cli(server, grant: str = DEVICE_GRANT) -> str:
+    body = {"client_name": "Terminal", "grant_types": [grant, "refresh_token"], "token_endpoint_auth_method": "none"}
+    response = httpx.post(f"{server.url}/register", json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["client_id"])
+
+
+def approve(sim: Sim, user_code: str, username: str = "alice", deny: bool = False) -> None:
+    """What the user does at GitLab: enter the code and approve (or deny) it."""
+    body = {"user_code": user_code, "username": username, "deny": deny}
+    httpx.post(f"{sim.url}/_sim/oauth/device", json=body).raise_for_status()
+
+
+class Cli:
+    """A CLI doing RFC 8628 with oauthlib's DeviceClient: it builds the requests, parses the answers."""
+
+    def __init__(self, server, client_id: str) -> None:
+        self.server, self.oauth = server, DeviceClient(client_id)
+        meta = httpx.get(f"{server.url}/.well-known/oauth-authorization-server").json()
+        self.device_endpoint, self.token_endpoint = meta["device_authorization_endpoint"], meta["token_endpoint"]
+
+    def start(self) -> dict:
+        url = self.oauth.prepare_request_uri(self.device_endpoint)  # client_id in the query, per oauthlib
+        response = httpx.post(self.device_endpoint, data=dict(httpx.URL(url).params))
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def poll(self, device_code: str) -> dict:
+        body = self.oauth.prepare_request_body(device_code, include_client_id=True)
+        response = httpx.post(
+            self.token_endpoint, content=body, headers={"content-type": "application/x-www-form-urlencoded"}
+        )
+        return dict(self.oauth.parse_request_body_response(response.text))  # raises the RFC error
+
+
+async def tools_as(server, access_token: str) -> dict:
+    headers = {"Authorization": f"Bearer {access_token}"}
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=30) as http,
+        Client(streamable_http_client(f"{server.url}/mcp", http_client=http)) as client,
+    ):
+        return structured(await client.call_tool("get_current_user", {}))
+
+
+def test_rfc8414_metadata_advertises_the_rfc8628_device_endpoint(server):
+    meta = httpx.get(f"{server.url}/.well-known/oauth-authorization-server").json()
+    assert meta["device_authorization_endpoint"] == f"{server.url}/device_authorization"
+    assert DEVICE_GRANT in meta["grant_types_supported"]
+
+
+async def test_rfc8628_sign_in_from_a_terminal_then_tools_as_the_approving_user(server, sim: Sim):
+    cli = Cli(server, register_cli(server))
+    started = cli.start()
+    assert set(started) >= {"device_code", "user_code", "verification_uri", "expires_in", "interval"}
+    assert started["verification_uri"].startswith(sim.url)  # GitLab's page, GitLab's code
+    assert 0 < started["expires_in"] <= 300 and started["interval"] == 1
+    time.sleep(1.1)
+    with pytest.raises(errors.OAuth2Error) as pending:
+        cli.poll(started["device_code"])
+    assert pending.value.error == "authorization_pending"
+    approve(sim, started["user_code"], "bob")
+    time.sleep(1.1)
+    tokens = cli.poll(started["device_code"])
+    assert tokens["token_type"] == "Bearer" and tokens["refresh_token"]
+    assert (await tools_as(server, tokens["access_token"]))["username"] == "bob"
+    # Our device code is opaque and never GitLab's; only its hash is stored.
+    assert not server_rows(
+        server.env["DATABASE_URL"],
+        f"SELECT 1 FROM oauth_gateway_pendingsignin WHERE state LIKE '%{started['device_code']}%'",
+    )
+
+
+def test_rfc8628_polling_faster_than_the_interval_is_told_to_slow_down(server, sim: Sim):
+    cli = Cli(server, register_cli(server))
+    started = cli.start()
+    with pytest.raises(errors.OAuth2Error) as early:
+        cli.poll(started["device_code"])  # at once: before the interval
+    assert early.value.error == "slow_down"
+    assert [r for r in sim.requests() if r["path"] == "/oauth/token"] == []  # GitLab was not asked
+
+
+def test_rfc8628_denied_at_gitlab_is_access_denied(server, sim: Sim):
+    cli = Cli(server, register_cli(server))
+    started = cli.start()
+    approve(sim, started["user_code"], deny=True)
+    time.sleep(1.1)
+    with pytest.raises(errors.OAuth2Error) as denied:
+        cli.poll(started["device_code"])
+    assert denied.value.error == "access_denied"
+
+
+def test_rfc8628_an_expired_device_code_is_expired_token(server, sim: Sim):
+    cli = Cli(server, register_cli(server))
+    started = cli.start()
+    server_rows(
+        server.env["DATABASE_URL"], "UPDATE oauth_gateway_pendingsignin SET expires = '2000-01-01 00:00:00+00:00'"
+    )
+    with pytest.raises(errors.OAuth2Error) as expired:
+        cli.poll(started["device_code"])
+    assert expired.value.error == "expired_token"
+
+
+def test_rfc8628_a_device_code_is_redeemed_once(server, sim: Sim):
+    cli = Cli(server, register_cli(server))
+    started = cli.start()
+    approve(sim, started["user_code"])
+    time.sleep(1.1)
+    assert cli.poll(started["device_code"])["access_token"]
+    with pytest.raises(errors.OAuth2Error) as again:
+        cli.poll(started["device_code"])
+    assert again.value.error == "invalid_grant"
+    other = Cli(server, register_cli(server))
+    with pytest.raises(errors.OAuth2Error) as foreign:
+        other.poll(cli.start()["device_code"])  # another client's code
+    assert foreign.value.error == "invalid_grant"
+
+
+def test_polls_spread_over_two_replicas_ask_gitlab_no_faster_than_its_interval(start_server, sim: Sim):
+    httpx.post(f"{sim.url}/_sim/oauth/config", json={"device_interval": 1}).raise_for_status()
+    first, second = start_server(**OAUTH_ENV), start_server(**OAUTH_ENV, LOG_LEVEL="WARNING")
+    client_id = register_cli(first)
+    started = Cli(first, client_id).start()
+    time.sleep(1.1)
+    answers = []
+    for replica in (first, second, first, second, first, second):
+        try:
+            Cli(replica, client_id).poll(started["device_code"])
+        except errors.OAuth2Error as exc:
+            answers.append(exc.error)
+        time.sleep(0.4)
+    gitlab_answers = [r for r in sim.requests() if r["path"] == "/oauth/token"]
+    assert 1 <= len(gitlab_answers) <= 3  # ~2.4 s of polling, one GitLab poll per second at most
+    assert "slow_down" in answers  # the clients polled faster than the interval and were told so
+
+
+def test_a_client_registered_for_the_code_flow_may_use_the_device_grant_too(server, sim: Sim):
+    cli = Cli(server, _code_client(server))
+    started = cli.start()
+    approve(sim, started["user_code"])
+    time.sleep(1.1)
+    assert bearer_call(server.url, cli.poll(started["device_code"])["access_token"]).status_code == 200
+
+
+def _code_client(server) -> str:
+    body = {"redirect_uris": ["http://127.0.0.1:5/cb"], "token_endpoint_auth_method": "none"}
+    return str(httpx.post(f"{server.url}/register", json=body).json()["client_id"])
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "error"),
+    [
+        ({"client_id": "nobody"}, 401, "invalid_client"),
+        ({"client_id": ""}, 401, "invalid_client"),
+        ({"scope": "admin"}, 400, "invalid_scope"),
+        ({"resource": "https://elsewhere.example/mcp"}, 400, "invalid_target"),
+    ],
+)
+def test_rfc8628_device_authorization_refuses_bad_requests_with_json(server, form, status, error):
+    response = httpx.post(f"{server.url}/device_authorization", data={"client_id": register_cli(server), **form})
+    assert (response.status_code, response.json()["error"]) == (status, error)
+
+
+# --- the reference's shape: /authorize asked for JSON, then /oauth/poll ---------------------------
+def pkce() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    return verifier, base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+def test_reference_shape_authorize_json_then_poll_then_code_with_pkce(server, sim: Sim):
+    client_id = register_cli(server)
+    _, challenge = pkce()
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "state": "cli-state",
+    }
+    started = httpx.get(f"{server.url}/authorize", params=query, headers={"accept": "application/json"})
+    assert started.status_code == 200, started.text
+    data = started.json()
+    assert {"user_code", "verification_uri", "interval", "expires_in", "device_code", "poll_uri"} <= set(data)
+    time.sleep(1.1)
+    pending = httpx.post(data["poll_uri"], data={"device_code": data["device_code"]}).json()
+    assert pending["status"] == "pending" and pending["error"] == "authorization_pending"
+    approve(sim, data["user_code"], "alice")
+    time.sleep(1.1)
+    done = httpx.post(data["poll_uri"], json={"device_code": data["device_code"]}).json()
+    assert done["status"] == "complete" and done["state"] == "cli-state" and done["iss"] == server.url
+    again = httpx.post(data["poll_uri"], data={"device_code": data["device_code"]})
+    assert again.status_code == 404  # the code is given once
+    form = {"grant_type": "authorization_code", "code": done["code"], "client_id": client_id, "code_verifier": "x" * 50}
+    assert httpx.post(f"{server.url}/token", data=form).json()["error"] == "invalid_grant"  # PKCE holds
+    # (a wrong verifier spends the code, RFC 6749 §4.1.2); a fresh sign-in with the right one:
+    tokens = _reference_sign_in(server, sim, client_id)
+    assert bearer_call(server.url, tokens["access_token"]).status_code == 200
+
+
+def _reference_sign_in(server, sim: Sim, client_id: str) -> dict:
+    verifier, challenge = pkce()
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    data = httpx.get(f"{server.url}/authorize", params=query, headers={"accept": "application/json"}).json()
+    approve(sim, data["user_code"])
+    time.sleep(1.1)
+    done = httpx.get(data["poll_uri"], params={"device_code": data["device_code"]}).json()
+    form = {"grant_type": "authorization_code", "code": done["code"], "client_id": client_id, "code_verifier": verifier}
+    response = httpx.post(f"{server.url}/token", data=form)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def test_reference_shape_denied_at_gitlab(server, sim: Sim):
+    client_id = register_cli(server)
+    _, challenge = pkce()
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    data = httpx.get(f"{server.url}/authorize", params=query, headers={"accept": "application/json"}).json()
+    approve(sim, data["user_code"], deny=True)
+    time.sleep(1.1)
+    denied = httpx.post(data["poll_uri"], data={"device_code": data["device_code"]})
+    assert denied.status_code == 403 and denied.json() == {"status": "denied", "error": "access_denied"}
+
+
+def test_reference_shape_needs_pkce_and_a_browser_still_gets_pages(server):
+    client_id = register_cli(server)
+    query = {"response_type": "code", "client_id": client_id}
+    refused = httpx.get(f"{server.url}/authorize", params=query, headers={"accept": "application/json"})
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_request"
+    browser = httpx.get(f"{server.url}/authorize", params=query, headers={"accept": "text/html"})
+    assert "application/json" not in browser.headers.get("content-type", "")
+
+
+def test_rfc6749_5_2_a_different_redirect_uri_at_token_is_invalid_grant(server):
+    from tests.oauth_client import CLIENT_REDIRECT, Browser
+    from tests.test_oauth_security import authorize_url, register
+
+    client = register(server)
+    verifier, challenge = pkce()
+    params = Browser("alice").authorize(authorize_url(server, client["client_id"], challenge))
+    form = {
+        "grant_type": "authorization_code",
+        "code": params["code"],
+        "client_id": client["client_id"],
+        "code_verifier": verifier,
+        "redirect_uri": CLIENT_REDIRECT + "/other",
+    }
+    response = httpx.post(f"{server.url}/token", data=form)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+
+
+def test_the_device_login_command_signs_in_from_a_terminal(server, sim: Sim, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.harness import ROOT
+
+    saved = tmp_path / "tokens.json"
+    command = [sys.executable, "manage.py", "device_login", "--server", server.url, "--save", str(saved)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, env=server.env)
+    assert process.stdout is not None
+    lines = [process.stdout.readline(), process.stdout.readline()]  # registered; where to enter the code
+    user_code = lines[1].split("enter the code ")[1].split()[0]
+    approve(sim, user_code, "bob")
+    assert process.wait(30) == 0, process.stdout.read()
+    tokens = json.loads(saved.read_text())
+    assert oct(saved.stat().st_mode & 0o777) == "0o600"
+    assert bearer_call(server.url, tokens["access_token"]).status_code == 200
+
+
+def test_gitlab_failing_while_the_user_approves_keeps_the_sign_in_pending(server, sim: Sim):
+    cli = Cli(server, register_cli(server))
+    started = cli.start()
+    approve(sim, started["user_code"])
+    sim.fault("^/oauth/token$", status=502, times=1)
+    time.sleep(1.1)
+    with pytest.raises(errors.OAuth2Error) as pending:
+        cli.poll(started["device_code"])
+    assert pending.value.error == "authorization_pending"  # never a 500, nothing half-made
+    time.sleep(1.1)
+    assert cli.poll(started["device_code"])["access_token"]
