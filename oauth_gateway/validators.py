@@ -111,6 +111,14 @@ class Validator(HashedCodeValidator):
             return HEADLESS_REDIRECT
         return super().get_default_redirect_uri(client_id, request, *args, **kwargs)
 
+    def get_code_challenge(self, code: str, request: Any) -> Any:
+        # RFC 6749 §5.2 / RFC 7636 §4.6: a code redeemed without its verifier is invalid_grant
+        # (oauthlib's default answer, invalid_request, names the wrong error).
+        challenge = super().get_code_challenge(code, request)
+        if challenge and request.code_verifier is None:
+            raise errors.InvalidGrantError("code_verifier is missing.", request=request)
+        return challenge
+
     def confirm_redirect_uri(
         self, client_id: str, code: str, redirect_uri: str, client: Any, *args: Any, **kwargs: Any
     ) -> bool:

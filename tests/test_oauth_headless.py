@@ -275,7 +275,17 @@ def test_reference_shape_needs_pkce_and_a_browser_still_gets_pages(server):
     assert "application/json" not in browser.headers.get("content-type", "")
 
 
-def test_rfc6749_5_2_a_different_redirect_uri_at_token_is_invalid_grant(server):
+@pytest.mark.parametrize(
+    ("change", "status", "error"),
+    [
+        ({"redirect_uri": "http://127.0.0.1:59999/callback/other"}, 400, "invalid_grant"),
+        ({"code_verifier": None}, 400, "invalid_grant"),
+        ({"code_verifier": "x" * 50}, 400, "invalid_grant"),
+        ({"code": "unknown-code"}, 400, "invalid_grant"),
+        ({"client_id": "nobody"}, 401, "invalid_client"),
+    ],
+)
+def test_rfc6749_5_2_token_errors_name_the_right_code(server, change, status, error):
     from tests.oauth_client import CLIENT_REDIRECT, Browser
     from tests.test_oauth_security import authorize_url, register
 
@@ -287,10 +297,11 @@ def test_rfc6749_5_2_a_different_redirect_uri_at_token_is_invalid_grant(server):
         "code": params["code"],
         "client_id": client["client_id"],
         "code_verifier": verifier,
-        "redirect_uri": CLIENT_REDIRECT + "/other",
+        "redirect_uri": CLIENT_REDIRECT,
+        **change,
     }
-    response = httpx.post(f"{server.url}/token", data=form)
-    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+    response = httpx.post(f"{server.url}/token", data={k: v for k, v in form.items() if v is not None})
+    assert (response.status_code, response.json()["error"]) == (status, error)
 
 
 def test_the_device_login_command_signs_in_from_a_terminal(server, sim: Sim, tmp_path):
