@@ -60,6 +60,7 @@ class Browser:
         allow: bool = True,
         sim_url: str = "",
         verify: ssl.SSLContext | bool = True,
+        stop_at: str = CLIENT_REDIRECT,
     ) -> None:
         # Like a real browser, form POSTs carry their Origin (Django's CSRF check needs it over HTTPS).
         self.http = httpx.Client(
@@ -67,6 +68,7 @@ class Browser:
         )
         self.http.cookies.set("gitlab_sim_user", username)
         self.username, self.leg, self.allow, self.sim_url = username, leg, allow, sim_url
+        self.stop_at = stop_at  # the client's redirect URI (a prefix): handed to the client, never fetched
         self.pages: list[str] = []
         self.polls: list[dict[str, Any]] = []
 
@@ -77,7 +79,7 @@ class Browser:
             location = response.headers.get("location")
             if location:
                 target = urljoin(str(response.url), location)
-                if target.startswith(CLIENT_REDIRECT):
+                if target.startswith(self.stop_at):
                     return {k: v[0] for k, v in parse_qs(urlsplit(target).query).items()}
                 response = self.http.get(target)
                 continue
@@ -142,8 +144,11 @@ async def oauth_mcp(
     confidential: bool = False,
     providers: list[OAuthClientProvider] | None = None,
     verify: ssl.SSLContext | bool = True,
+    path: str = "/mcp",
+    mode: str = "auto",
 ) -> AsyncIterator[Client]:
-    """An MCP SDK client that signs in through OAuth (discovery, registration, PKCE) as the browser's user."""
+    """An MCP SDK client that signs in through OAuth (discovery, registration, PKCE) as the browser's user,
+    at `path` ("/mcp", or "/" as Claude.ai connectors use it), in protocol `mode` ("legacy": initialize)."""
     storage = storage or MemoryStorage()
     pending: dict[str, str] = {}
 
@@ -164,7 +169,7 @@ async def oauth_mcp(
         token_endpoint_auth_method="client_secret_post" if confidential else "none",
     )
     provider = OAuthClientProvider(
-        server_url=f"{server_url}/mcp",
+        server_url=f"{server_url}{path}",
         client_metadata=metadata,
         storage=storage,
         redirect_handler=redirect_handler,
@@ -174,7 +179,7 @@ async def oauth_mcp(
         providers.append(provider)
     async with (
         httpx2.AsyncClient(auth=provider, timeout=30, verify=verify) as http,
-        Client(streamable_http_client(f"{server_url}/mcp", http_client=http)) as client,
+        Client(streamable_http_client(f"{server_url}{path}", http_client=http), mode=mode) as client,
     ):
         yield client
 
