@@ -6,6 +6,7 @@ The finding: delete_label(project="alice/notes", label="..") deleted the project
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -133,7 +134,8 @@ async def test_delete_label_dot_dot_leaves_the_project_alone(mcp, sim, server, t
         "SELECT outcome, detail FROM oauth_gateway_auditevent WHERE tool = 'delete_label' ORDER BY id DESC LIMIT 1",
     )
     assert outcome == "denied"
-    assert '"arguments": ["label"]' in detail and '"refused": "unsafe path"' in detail
+    detail = json.loads(detail) if isinstance(detail, str) else detail  # SQLite text, PostgreSQL jsonb
+    assert detail == {"refused": "unsafe path", "arguments": ["label"]}
 
 
 async def test_get_commit_with_dot_dot_does_not_climb_to_the_project(mcp, sim, text_of):
