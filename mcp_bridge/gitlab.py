@@ -238,12 +238,16 @@ class GitLabClient:
                 if attempt < attempts:
                     await asyncio.sleep(self._delay(attempt, None))
                     continue
-                raise GitLabUnavailable(f"GitLab did not answer in time while getting {what}.") from exc
+                raise GitLabUnavailable(
+                    f"GitLab at {self.api_base} did not answer in time while getting {what}."
+                ) from exc
             except httpx.TransportError as exc:
                 if attempt < attempts:
                     await asyncio.sleep(self._delay(attempt, None))
                     continue
-                raise GitLabUnavailable(f"Could not connect to GitLab ({type(exc).__name__}).") from exc
+                raise GitLabUnavailable(
+                    f"Could not connect to GitLab at {self.api_base} ({type(exc).__name__}); check GITLAB_API_URL."
+                ) from exc
             if response.status_code < 400:
                 return response
             wait = self._delay(attempt, response.headers.get("retry-after"))

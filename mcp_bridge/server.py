@@ -9,6 +9,8 @@ from typing import Any
 
 from django.conf import settings
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import ValidationError
 
 import mcp_bridge.tools  # noqa: F401  (records every tool in REGISTRY)
 from mcp_bridge.calls import current_caller
@@ -43,9 +45,41 @@ def enabled_tools(*, read_only: bool, denied_regex: str, toolsets: Iterable[str]
     ]
 
 
+class GitLabMCPServer(MCPServer):
+    """The SDK's server, with argument errors a model can act on (the SDK passes pydantic's text on)."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if not isinstance(exc.__cause__, ValidationError):
+                raise
+            schema = (self._tool_input_schema(name) or {}).get("properties", {})
+            raise ToolError(argument_errors(name, exc.__cause__, arguments, schema)) from None
+
+
+def argument_errors(tool: str, error: ValidationError, arguments: dict[str, Any], schema: dict[str, Any]) -> str:
+    """Which argument is wrong and what is expected, in plain words; unknown names are pointed out,
+    since a misspelt argument shows up as a missing one."""
+    problems = []
+    for err in error.errors():
+        name = ".".join(str(part) for part in err["loc"]) or "arguments"
+        if err["type"] == "missing":
+            hint = schema.get(name, {}).get("description", "").rstrip(".")
+            problems.append(f"'{name}' is required" + (f" ({hint})" if hint else ""))
+        else:
+            got = repr(err.get("input"))[:60]
+            problems.append(f"'{name}': {err['msg'][:1].lower()}{err['msg'][1:]} (got {got})")
+    unknown = sorted(set(arguments) - set(schema))
+    if unknown:
+        names = ", ".join(f"'{n}'" for n in unknown)
+        problems.append(f"unknown argument {names}; {tool} takes: {', '.join(schema)}")
+    return f"Invalid arguments for {tool}: " + "; ".join(problems) + "."
+
+
 def build_server(tools: list[ToolSpec] | None = None) -> MCPServer:
     """The MCP server with `tools`, by default those the settings allow."""
-    server = MCPServer(name="gitlab-mcp", title="GitLab", instructions=INSTRUCTIONS, version="0.1.0")
+    server = GitLabMCPServer(name="gitlab-mcp", title="GitLab", instructions=INSTRUCTIONS, version="0.1.0")
     if tools is None:
         tools = enabled_tools(
             read_only=settings.GITLAB_READ_ONLY_MODE,

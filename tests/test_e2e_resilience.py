@@ -39,14 +39,16 @@ async def test_a_slow_gitlab_times_out_with_a_readable_error(start_server, sim: 
     sim.fault("^/api/v4/user$", delay=3, times=1)
     result = await MCP(server.mcp_url).call("get_current_user")
     assert result.is_error
-    assert "GitLab did not answer in time" in text_of(result)
+    assert f"GitLab at {sim.url}/api/v4 did not answer in time" in text_of(result)
 
 
 async def test_a_gitlab_that_is_down_is_a_readable_error(start_server, sim: Sim, text_of):
-    server = start_server(GITLAB_API_URL=f"http://127.0.0.1:{free_port()}", GITLAB_MAX_RETRIES="0")
+    down = f"http://127.0.0.1:{free_port()}"
+    server = start_server(GITLAB_API_URL=down, GITLAB_MAX_RETRIES="0")
     result = await MCP(server.mcp_url).call("get_current_user")
     assert result.is_error
-    assert "Could not connect to GitLab" in text_of(result)
+    assert f"Could not connect to GitLab at {down}/api/v4" in text_of(result)  # names the URL to check
+    assert "GITLAB_API_URL" in text_of(result)
     assert httpx.get(f"{server.url}/health").status_code == 200
 
 
@@ -78,3 +80,22 @@ def test_a_foreign_origin_is_refused(server: Server):
     body = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
     response = httpx.post(server.mcp_url, json=body, headers={**MCP_HEADERS, "origin": "https://evil.example"})
     assert response.status_code == 403
+
+
+async def test_argument_errors_name_the_argument_and_what_is_expected(mcp, text_of):
+    missing = await mcp.call("get_issue", project="acme/app", issue_iid=3)
+    assert text_of(missing) == (
+        "Invalid arguments for get_issue: 'iid' is required (The project-level number shown in GitLab "
+        "(#12 or !12)); unknown argument 'issue_iid'; get_issue takes: project, iid."
+    )
+    too_big = await mcp.call("list_issues", project="acme/app", per_page=500)
+    assert text_of(too_big) == (
+        "Invalid arguments for list_issues: 'per_page': input should be less than or equal to 100 (got 500)."
+    )
+    assert "pydantic" not in text_of(missing) + text_of(too_big)
+
+
+async def test_issue_search_hits_say_which_project(mcp):
+    result = await mcp.call("search_project", project="acme/app", scope="issues", search="test")
+    hits = result.structured_content["items"]
+    assert hits and all(hit["reference"] == f"acme/app#{hit['iid']}" for hit in hits)

@@ -47,7 +47,10 @@ FIELDS: dict[str, tuple[str, ...]] = {
 def _results(scope: str, items: list[Any], meta: dict[str, int | None]) -> dict[str, Any]:
     """Hits trimmed per scope; code and wiki snippets capped at MAX_BLOB_CHARS."""
     hits = [pick(item, FIELDS[scope]) for item in items]
-    for hit in hits:
+    for hit, item in zip(hits, items, strict=True):
+        full = (item.get("references") or {}).get("full") if isinstance(item, dict) else None
+        if full:  # "group/project#12": which project, without a second call (issues and merge requests)
+            hit["reference"] = full
         data = hit.get("data")
         if isinstance(data, str) and len(data) > MAX_BLOB_CHARS:
             hit["data"] = data[:MAX_BLOB_CHARS] + "…"
