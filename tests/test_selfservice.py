@@ -176,7 +176,17 @@ def test_a_gitlab_user_named_in_admin_gitlab_users_gets_the_admin(server, sim: S
     page = sign_in_at_admin(server, "alice")
     assert page.status_code == 200 and page.url.path == "/admin/"
     assert "Site administration" in page.text
-    assert staff(server, "alice") == (1, 1)
+    assert staff(server, "alice") == (1, 0)  # staff with the admin's own permissions, not a superuser
+    rows = server_rows(
+        server.env["DATABASE_URL"],
+        "SELECT p.codename FROM auth_user u JOIN auth_user_groups ug ON ug.user_id = u.id "
+        "JOIN auth_group_permissions gp ON gp.group_id = ug.group_id JOIN auth_permission p ON p.id = gp.permission_id "
+        "WHERE u.username = 'alice'",
+    )
+    codenames = {codename for (codename,) in rows}
+    assert {"change_gitlabconnection", "change_application", "view_auditevent", "view_user"} <= codenames
+    assert not {"change_user", "add_user", "delete_user", "change_accesstoken"} & codenames
+    assert "/admin/oauth_gateway/gitlabconnection/" in page.text and "/admin/auth/group/" not in page.text
 
 
 def test_a_member_of_admin_gitlab_group_gets_the_admin(server, sim: Sim):

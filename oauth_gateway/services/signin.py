@@ -32,6 +32,7 @@ from oauth_gateway import gitlab_oauth
 from oauth_gateway.crypto import decrypt, encrypt
 from oauth_gateway.gitlab_oauth import GitLabOAuthError, TokenSet
 from oauth_gateway.models import GitLabConnection, GitLabIdentity, PendingSignIn
+from oauth_gateway.services.admins import admin_rights_set
 from oauth_gateway.services.audit import audit, client_ip
 
 SESSION_KEY = "gitlab_mcp_signin"
@@ -252,7 +253,7 @@ def _signed_in(request: HttpRequest, pending: PendingSignIn, tokens: TokenSet) -
                     gitlab_oauth.revoke(token)
     user = user_for_gitlab(profile)
     if browser:
-        _set_admin(user, admin)
+        admin_rights_set(user, admin)
     else:
         pending.gitlab_tokens_enc = encrypt(json.dumps(tokens.__dict__))
     pending.status, pending.user = PendingSignIn.Status.SIGNED_IN, user
@@ -294,15 +295,6 @@ def _group_member(group: str, gitlab_id: int, access_token: str) -> bool:
         isinstance(m, dict) and m.get("id") == gitlab_id and m.get("membership_state", "active") == "active"
         for m in members
     )
-
-
-def _set_admin(user: User, admin: bool | None) -> None:
-    """Grant or take back admin rights at every sign-in, as the GitLab settings say now."""
-    if admin is None or (user.is_staff == admin and user.is_superuser == admin):
-        return
-    user.is_staff = user.is_superuser = admin
-    user.save(update_fields=["is_staff", "is_superuser"])
-    audit("admin.granted" if admin else "admin.removed", user_id=user.pk, by="gitlab_identity")
 
 
 def user_for_gitlab(profile: dict[str, Any]) -> User:
