@@ -396,7 +396,24 @@ class ClientAdmin(ObjectActionsAdmin):
     search_fields = ("name", "client_id")
     ordering = ("-created",)
     raw_id_fields = ("user",)
-    exclude = ("client_secret", "hash_client_secret")  # never in a form, not even hashed
+    # Never in a form: the secret (not even hashed), and the toolkit's fields that would weaken a
+    # client: skip_authorization (no consent page), OIDC's algorithm and logout URIs, CORS origins.
+    exclude = (
+        "client_secret",
+        "hash_client_secret",
+        "skip_authorization",
+        "algorithm",
+        "post_logout_redirect_uris",
+        "allowed_origins",
+    )
+    # The grants this server serves; password, implicit and client credentials are not offered.
+    GRANTS = (Application.GRANT_AUTHORIZATION_CODE, Application.GRANT_DEVICE_CODE)
+
+    def formfield_for_choice_field(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "authorization_grant_type":
+            kwargs["choices"] = [c for c in db_field.choices if c[0] in self.GRANTS]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
     readonly_fields = (
         "client_id",
         "secret",

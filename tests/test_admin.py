@@ -302,13 +302,20 @@ def test_lists_run_a_fixed_number_of_queries_whatever_the_rows(admin_client, db,
 
 def test_an_admin_registers_a_client_without_ever_seeing_a_secret(admin_client, db):
     form = {"name": "Team bot", "client_type": "confidential", "authorization_grant_type": "authorization-code"}
-    form |= {"redirect_uris": "https://bot.example.com/callback", "algorithm": ""}
+    form |= {"redirect_uris": "https://bot.example.com/callback", "skip_authorization": "on"}
     response = admin_client.post(f"{CLIENTS}add/", form)
     assert response.status_code == 302, response.context["adminform"].form.errors
     client = Application.objects.get(name="Team bot")
     assert client.registration_source == "manual" and client.client_secret  # stored hashed
     page = admin_client.get(f"{CLIENTS}{client.pk}/change/").content.decode()
     assert "Manual" in page and client.client_secret[:24] not in page and "•••" in page
+    assert not client.skip_authorization  # the field is not in the form: a forged one is ignored
+    add_page = admin_client.get(f"{CLIENTS}add/").content.decode()
+    for risky in ("skip_authorization", "algorithm", 'value="password"', 'value="implicit"', "client-credentials"):
+        assert risky not in add_page, risky
+    assert (
+        'value="authorization-code"' in add_page and 'value="urn:ietf:params:oauth:grant-type:device_code"' in add_page
+    )
 
 
 def test_clients_and_sessions_are_never_deleted_and_a_user_with_sessions_stays(admin_client, cast):
