@@ -57,6 +57,14 @@ ROWS = (
         "initialize, tools/list, tools/call over its stdio",
     ),
     Row(
+        "mcp-remote-auto",
+        "[mcp-remote](https://www.npmjs.com/package/mcp-remote) `--protocol auto`",
+        "npm:mcp-remote",
+        NODE,
+        "the same, dual-era: it finds the server speaks 2026-07-28 (`server/discover`) and bridges "
+        "the 2025-era client's requests to it",
+    ),
+    Row(
         "typescript-sdk",
         "[TypeScript SDK](https://www.npmjs.com/package/@modelcontextprotocol/sdk) `Client`",
         "npm:@modelcontextprotocol/sdk",

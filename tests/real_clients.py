@@ -70,20 +70,24 @@ class Lines:
         self.seen.append(line)
         return line
 
-    def tail(self) -> str:
+    def tail(self, everything: bool = False) -> str:
         while not self._queue.empty() and (line := self._queue.get()) is not None:
             self.seen.append(line)
+        if everything:
+            return "\n".join(self.seen)
         errors = [line for line in self.seen if "rror" in line]
         return " | ".join((errors or self.seen)[-3:])[:600]
 
 
-def mcp_remote(url: str, username: str, workdir: Path) -> dict[str, Any]:
+def mcp_remote(url: str, username: str, workdir: Path, *flags: str) -> dict[str, Any]:
     """mcp-remote as Claude Desktop starts it (`npx mcp-remote <url>`), on a callback port we choose;
     the sign-in link it prints is opened by our Browser, which lands on its localhost callback."""
     port = free_port()
-    env = {**os.environ, "HOME": str(workdir), "MCP_REMOTE_CONFIG_DIR": str(workdir / "mcp-auth")}
-    env["BROWSER"] = "true"  # its opener must not start Debian's chromium: the test is the browser
-    argv = ["node", str(node_module("mcp-remote/dist/proxy.js")), url, str(port)]
+    desktop = ("DISPLAY", "WAYLAND_DISPLAY", "XDG_CURRENT_DESKTOP", "DESKTOP_SESSION")
+    env = {k: v for k, v in os.environ.items() if k not in desktop}
+    env |= {"HOME": str(workdir), "MCP_REMOTE_CONFIG_DIR": str(workdir / "mcp-auth")}
+    env["BROWSER"] = "true"  # its opener (xdg-open) must not start Debian's chromium: the test is the browser
+    argv = ["node", str(node_module("mcp-remote/dist/proxy.js")), url, str(port), *flags]
     process = spawn(argv, env=env)
     out, err = Lines(process.stdout), Lines(process.stderr)
     try:
@@ -99,7 +103,8 @@ def mcp_remote(url: str, username: str, workdir: Path) -> dict[str, Any]:
         rpc.notify("notifications/initialized")
         tools = rpc.call("tools/list")["tools"]
         me = rpc.call("tools/call", **CALL)
-        return {"protocol": init["protocolVersion"], "tools": len(tools), "me": me.get("structuredContent")}
+        seen = {"protocol": init["protocolVersion"], "tools": len(tools), "me": me.get("structuredContent")}
+        return seen | {"stderr": err.tail(everything=True)}
     except ClientFailed as failure:
         said = err.tail()
         raise ClientFailed(str(failure) if said in str(failure) else f"{failure}; stderr: {said}") from None

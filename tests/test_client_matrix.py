@@ -70,11 +70,14 @@ def test_the_readme_client_matrix_is_current():
     assert readme_with_matrix(readme, results) == readme, f"README client matrix is stale: {refresh}"
 
 
+@pytest.mark.parametrize("protocol", ["default", "auto"])
 @pytest.mark.parametrize("path", PATHS)
-def test_mcp_remote(matrix, oauth_server: Server, path: str, tmp_path: Path):
-    with cell(matrix, "mcp-remote", path):
-        seen = real_clients.mcp_remote(oauth_server.url + path, USER, tmp_path)
+def test_mcp_remote(matrix, oauth_server: Server, path: str, protocol: str, tmp_path: Path):
+    flags = ["--protocol", "auto"] if protocol == "auto" else []
+    with cell(matrix, "mcp-remote" if protocol == "default" else "mcp-remote-auto", path):
+        seen = real_clients.mcp_remote(oauth_server.url + path, USER, tmp_path, *flags)
         acted_as_bob(seen)
+        assert ("speaks MCP 2026-07-28" in seen["stderr"]) == bool(flags), seen["stderr"][-500:]
 
 
 @pytest.mark.parametrize("path", PATHS)
