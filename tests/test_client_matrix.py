@@ -70,6 +70,18 @@ def test_the_readme_client_matrix_is_current():
     assert readme_with_matrix(readme, results) == readme, f"README client matrix is stale: {refresh}"
 
 
+def test_the_npm_clients_are_pinned_exactly():
+    import json
+    import re
+
+    declared = json.loads((real_clients.CLIENTS / "package.json").read_text())
+    pins = {**declared["dependencies"], **declared["optionalDependencies"]}
+    assert all(re.fullmatch(r"\d+\.\d+\.\d+", pin) for pin in pins.values()), pins
+    locked = json.loads((real_clients.CLIENTS / "package-lock.json").read_text())["packages"]
+    installed = {name: locked[f"node_modules/{name}"]["version"] for name in pins}
+    assert installed == pins, "the lockfile is stale: run npm install in tests/clients"
+
+
 @pytest.mark.parametrize("protocol", ["default", "auto"])
 @pytest.mark.parametrize("path", PATHS)
 def test_mcp_remote(matrix, oauth_server: Server, path: str, protocol: str, tmp_path: Path):
