@@ -78,6 +78,25 @@ def _hosts(name: str) -> list[str]:
     return hosts
 
 
+def _origins(name: str) -> list[str]:
+    """Comma-separated browser origins (scheme://host[:port]), lower-cased; anything else is an error."""
+    origins = []
+    for item in (s.strip().lower().rstrip("/") for s in env.str(name, default="").split(",")):
+        if not item:
+            continue
+        parts = urlsplit(item)
+        try:
+            parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
+        except ValueError:
+            parts = parts._replace(scheme="")
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or set(item) & set("?#@*"):
+            example = "https://app.example.com,http://localhost:6274"
+            CONFIG_ERRORS.append((name, f"must list origins (scheme://host[:port]) such as {example}, got {item!r}"))
+            continue
+        origins.append(item)
+    return origins
+
+
 def _networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     networks = []
     for item in (s.strip() for s in env.str(name, default="").split(",")):
@@ -138,7 +157,9 @@ OAUTH_TOKEN_TTL = _int("OAUTH_TOKEN_TTL", 3600, minimum=60)
 OAUTH_REFRESH_TOKEN_TTL = _int("OAUTH_REFRESH_TOKEN_TTL", 604800, minimum=60)
 OAUTH_DEVICE_POLL_INTERVAL = _int("OAUTH_DEVICE_POLL_INTERVAL", 5, minimum=1)
 OAUTH_DEVICE_TIMEOUT = _int("OAUTH_DEVICE_TIMEOUT", 300, minimum=30)
-OAUTH_REGISTRATIONS_PER_HOUR = _int("OAUTH_REGISTRATIONS_PER_HOUR", 20, minimum=1)  # per client IP
+# Per (client IP, redirect host), an IP ten times that in all (oauth_gateway.registration_limits);
+# also RFC 7592 management requests per client IP.
+OAUTH_REGISTRATIONS_PER_HOUR = _int("OAUTH_REGISTRATIONS_PER_HOUR", 100, minimum=1)
 # Unfinished sign-ins to this server's own pages (/connections/, /admin/) one client IP may hold.
 OAUTH_BROWSER_SIGNINS_PER_IP = _int("OAUTH_BROWSER_SIGNINS_PER_IP", 20, minimum=1)
 # Sign-ins to this server's own pages with a GitLab device code. Off: whoever starts one can send the
@@ -322,6 +343,9 @@ OAUTH2_PROVIDER = {
 
 # --- mcp ----------------------------------------------------------------------------------------
 MCP_PATH = "/mcp"
+# Browser origins allowed to call / and /mcp besides PUBLIC_URL's and ALLOWED_HOSTS' (DNS-rebinding
+# guard, CORS; mcp_bridge.cors). In OAuth mode a request with a valid token passes from any origin.
+ALLOWED_ORIGINS = _origins("ALLOWED_ORIGINS")
 MCP_RESOURCE_URL = f"{PUBLIC_URL}{MCP_PATH}"  # the audience every MCP access token must carry
 
 # --- logging ------------------------------------------------------------------------------------

@@ -39,7 +39,10 @@ if settings.OAUTH_ENABLED:
             endpoints.ResourceMetadataView.as_view(),
             name="oauth-protected-resource-metadata",
         ),
-        path(".well-known/oauth-protected-resource/mcp", endpoints.ResourceMetadataView.as_view()),
+        path(
+            ".well-known/oauth-protected-resource/mcp",
+            endpoints.ResourceMetadataView.as_view(path_suffix=settings.MCP_PATH),
+        ),
     ]
     urlpatterns += [
         path("", include((oauth_patterns, "oauth2_provider"))),

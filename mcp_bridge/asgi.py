@@ -22,6 +22,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 
 from mcp_bridge.auth import Caller, Unauthorized, authenticate
 from mcp_bridge.calls import CallRecord, current_caller, current_calls, current_credentials
+from mcp_bridge.cors import origin_allowed, preflight, request_origin, with_cors
 from mcp_bridge.gitlab import Credentials
 from mcp_bridge.server import build_server
 from oauth_gateway.services.audit import audit_tool_calls
@@ -38,6 +39,7 @@ def transport_security() -> TransportSecuritySettings:
     for host in settings.ALLOWED_HOSTS:
         hosts |= {host, f"{host}:*"}
         origins |= {f"http://{host}", f"http://{host}:*", f"https://{host}", f"https://{host}:*"}
+    origins |= set(settings.ALLOWED_ORIGINS)
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True, allowed_hosts=sorted(hosts), allowed_origins=sorted(origins)
     )
@@ -48,11 +50,13 @@ class MCPApp:
 
     def __init__(self) -> None:
         self.server = build_server()
+        security = transport_security()
+        self.origins = security.allowed_origins  # the guard's, which CORS names too (mcp_bridge.cors)
         self.manager = StreamableHTTPSessionManager(
             app=self.server._lowlevel_server,
             json_response=True,
             stateless=True,
-            security_settings=transport_security(),
+            security_settings=security,
         )
         self._ready: asyncio.Event | None = None
         self._stop = asyncio.Event()
@@ -62,6 +66,12 @@ class MCPApp:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
+        origin = request_origin(scope)
+        if scope["method"] == "OPTIONS":
+            await preflight(scope, send, self.origins)
+            return
+        if origin is not None and origin_allowed(origin, self.origins):
+            send = with_cors(send, origin)
         if self._ready is None or not self._ready.is_set():
             await self.start()
         caller = None
@@ -70,6 +80,10 @@ class MCPApp:
             caller = await self._authenticate(scope, send)
             if caller is None:
                 return
+            if origin is not None:
+                # A valid bearer token passes the Origin check (DNS-rebinding guard): a rebinding page
+                # cannot attach one. Requests without one were answered 401 above.
+                scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != b"origin"]}
             current_caller.set(caller)
             current_credentials.set(Credentials(caller.gitlab_token, oauth=True))
             if note is not None:
@@ -105,12 +119,12 @@ class MCPApp:
         header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            await _unauthorized(send, None)
+            await _unauthorized(send, None, scope["path"])
             return None
         try:
             return await sync_to_async(authenticate)(token.strip())
         except Unauthorized as exc:
-            await _unauthorized(send, str(exc))
+            await _unauthorized(send, str(exc), scope["path"])
             return None
 
     async def start(self) -> None:
@@ -157,10 +171,12 @@ def _peer(scope: Scope) -> str | None:
     return client[0] if client else None
 
 
-async def _unauthorized(send: Any, description: str | None) -> None:
-    """401 with `WWW-Authenticate: Bearer` naming our protected-resource metadata (RFC 9728 §5.1);
+async def _unauthorized(send: Any, description: str | None, path: str) -> None:
+    """401 with `WWW-Authenticate: Bearer` naming the protected-resource metadata of the URL asked
+    (RFC 9728 §5.1; each document's `resource` is that URL, §3.3): the root's for /, /mcp's for /mcp.
     `error="invalid_token"` only when a token was sent (RFC 6750 §3.1)."""
-    metadata = f"{settings.PUBLIC_URL}/.well-known/oauth-protected-resource/mcp"
+    suffix = settings.MCP_PATH if path.startswith(settings.MCP_PATH) else ""
+    metadata = f"{settings.PUBLIC_URL}/.well-known/oauth-protected-resource{suffix}"
     challenge = f'Bearer resource_metadata="{metadata}"'
     body: dict[str, str] = {"error": "unauthorized", "error_description": "Sign in to use this server."}
     if description is not None:

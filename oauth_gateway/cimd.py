@@ -3,24 +3,24 @@
 django-oauth-toolkit fetches the document the first time an https client_id is seen and stores the
 client. Left alone it would skip what /register enforces, so with OAUTH_CIMD_ENABLED:
 - `RegistrationPolicy` runs before any fetch: the optional host allowlist (OAUTH_CIMD_ALLOWED_HOSTS)
-  and the registration rate limit, per client IP and per document host;
+  and the registration rate limit (oauth_gateway.registration_limits: per client IP and document
+  host, and per document host);
 - `CheckedFetcher` applies the redirect URI rules of `oauth_gateway.redirects` to the document;
 - `record_first_sight` stamps the registering IP on the new client and audits the registration.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http.request import validate_host
-from django.utils import timezone
 from oauth2_provider.cimd import CIMDError, SafeMetadataFetcher
 
 from oauth_gateway.models import Application
 from oauth_gateway.redirects import redirect_uri_problem
+from oauth_gateway.registration_limits import registrations_exhausted
 from oauth_gateway.services.audit import audit
 
 
@@ -33,23 +33,7 @@ class RegistrationPolicy:
         if not host or (allowed and not validate_host(host, allowed)):
             return False
         ip = (getattr(request, "headers", None) or {}).get("REMOTE_ADDR")
-        return not registrations_exhausted(ip=ip, cimd_host=host)
-
-
-def registrations_exhausted(*, ip: str | None, cimd_host: str = "") -> bool:
-    """Whether this address (and, for a CIMD client, this document host) used up the hourly limit."""
-    since = timezone.now() - timedelta(hours=1)
-    limit = settings.OAUTH_REGISTRATIONS_PER_HOUR
-    recent = Application.objects.filter(created__gte=since)
-    if ip and recent.filter(registration_ip=ip).count() >= limit:
-        return True
-    if cimd_host:
-        # The document host's clients: client ids are https URLs on that host (with or without a port).
-        on_host = recent.filter(registration_source=Application.RegistrationSource.CIMD).filter(
-            client_id__startswith=f"https://{cimd_host}"
-        )
-        return on_host.count() >= limit
-    return False
+        return not registrations_exhausted(ip=ip, host=host, cimd=True)
 
 
 class CheckedFetcher(SafeMetadataFetcher):

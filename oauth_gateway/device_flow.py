@@ -18,6 +18,7 @@ from oauthlib.common import Request as OAuthRequest
 
 from oauth_gateway.gitlab_oauth import DEVICE_GRANT, GitLabOAuthError
 from oauth_gateway.models import Application
+from oauth_gateway.resources import canonical_resource
 from oauth_gateway.services.headless import (
     device_answer,
     headless_authorization_code,
@@ -43,13 +44,13 @@ def oauth_error(error: str, description: str, status: int = 400, **extra: Any) -
 
 def request_problem(application: Application | None, params: QueryDict) -> JsonResponse | None:
     """What both shapes refuse before GitLab is asked for a code: an unknown or disabled client, a
-    scope other than ours, a resource other than this server's /mcp (RFC 8707 §2: invalid_target)."""
+    scope other than ours, a resource other than this server (RFC 8707 §2: invalid_target)."""
     if application is None or application.disabled:
         return oauth_error("invalid_client", "Unknown or disabled client.", 401)
     if not set(params.get("scope", settings.MCP_SCOPE).split()) <= {settings.MCP_SCOPE}:
         return oauth_error("invalid_scope", f"The only scope is {settings.MCP_SCOPE!r}.")
-    if any(r.rstrip("/") != settings.MCP_RESOURCE_URL for r in params.getlist("resource")):
-        return oauth_error("invalid_target", f"This server only issues tokens for {settings.MCP_RESOURCE_URL}.")
+    if any(canonical_resource(r) is None for r in params.getlist("resource")):
+        return oauth_error("invalid_target", f"This server only issues tokens for {settings.PUBLIC_URL}.")
     return None
 
 

@@ -24,6 +24,7 @@ from oauth2_provider.views.dynamic_client_registration import DynamicClientRegis
 from oauth_gateway.device_flow import device_token
 from oauth_gateway.models import AccessToken, Application, AuditEvent
 from oauth_gateway.redirects import redirect_uri_problem
+from oauth_gateway.registration_limits import registration_host, registrations_exhausted
 from oauth_gateway.services.audit import audit, client_ip
 from oauth_gateway.services.registrations import application_renamed, application_unregister
 
@@ -98,6 +99,9 @@ class RevokeView(CorsMixin, dot_views.RevokeTokenView):
         response = super().post(request, *args, **kwargs)
         if response.status_code == 200:
             audit("token.revoked", ip=client_ip(request), client_id=request.POST.get("client_id", "")[:100])
+            # §2.2: the body is ignored; the toolkit's is empty and labelled text/html, which clients
+            # that parse every answer as JSON choke on. `{}` as JSON suits both kinds.
+            response = JsonResponse({}, headers={"Cache-Control": "no-store"})
         return response
 
 
@@ -117,12 +121,22 @@ class ServerMetadataView(CorsMixin, dot_views.OAuthServerMetadataView):
 
 
 class ResourceMetadataView(CorsMixin, dot_views.OAuthProtectedResourceMetadataView):
-    """RFC 9728 §3, at the root and at the /mcp path suffix; `resource` is PUBLIC_URL/mcp in both."""
+    """RFC 9728 §3, once per URL that serves MCP: `resource` is the URL the document was found under
+    (§3.3), PUBLIC_URL at the root and PUBLIC_URL/mcp at the /mcp suffix. The root's has no trailing
+    slash, as the MCP authorization spec asks of canonical server URIs; the SDKs compare paths with
+    a trailing slash added, so a client that typed either form finds the server under it. Both
+    name one audience (oauth_gateway.resources)."""
+
+    path_suffix = ""  # as_view(path_suffix="/mcp")
+
+    def get_resource(self, request: HttpRequest) -> str:
+        return f"{settings.PUBLIC_URL}{self.path_suffix}"
 
 
 @method_decorator(csrf_exempt, name="dispatch")
 class RegisterView(CorsMixin, DynamicClientRegistrationView):
-    """RFC 7591 open registration, with our redirect URI rules and a per-IP rate limit."""
+    """RFC 7591 open registration, with our redirect URI rules and a rate limit per address and
+    redirect host (oauth_gateway.registration_limits)."""
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         ip = client_ip(request)
@@ -131,10 +145,11 @@ class RegisterView(CorsMixin, DynamicClientRegistrationView):
             return refused
         # Counting this address's registrations and inserting one are one step, or concurrent
         # requests all pass the count before any is recorded (60 got through a limit of 20).
+        uris = metadata.get("redirect_uris") if isinstance(metadata, dict) else None
+        host = registration_host(redirect_uris=uris if isinstance(uris, list) else [])
         with transaction.atomic():
             _lock_registrations(ip)
-            recent = Application.objects.filter(registration_ip=ip, created__gte=timezone.now() - timedelta(hours=1))
-            if ip and recent.count() >= settings.OAUTH_REGISTRATIONS_PER_HOUR:
+            if registrations_exhausted(ip=ip, host=host):
                 return _rate_limited("Too many registrations from this address; retry later.")
             response = super().post(request, *args, **kwargs)
             if response.status_code != 201:
@@ -144,6 +159,9 @@ class RegisterView(CorsMixin, DynamicClientRegistrationView):
             application.registration_ip = ip
             application.save(update_fields=["registration_ip"])
         data["client_id_issued_at"] = int(application.created.timestamp())
+        # RFC 7591 §3.2.1: all registered metadata; the toolkit leaves response_types out (§2: the
+        # code flow's is "code"; a device-grant client uses none).
+        data["response_types"] = ["code"] if "authorization_code" in data.get("grant_types", []) else []
         if "client_secret" in data:
             data["client_secret_expires_at"] = 0  # RFC 7591 §3.2.1: never
         if isinstance(metadata, dict) and metadata.get("token_endpoint_auth_method") == "client_secret_post":

@@ -19,6 +19,7 @@ from oauth_gateway.cimd import record_first_sight
 from oauth_gateway.codes import HashedCodeValidator, code_digest
 from oauth_gateway.gitlab_oauth import DEVICE_GRANT
 from oauth_gateway.models import Application, Grant, RefreshToken
+from oauth_gateway.resources import canonical_resource
 from oauth_gateway.services.headless import HEADLESS_REDIRECT
 
 
@@ -91,6 +92,15 @@ class Validator(HashedCodeValidator):
             refresh.connection_id = request.gitlab_connection_id
             refresh.save(update_fields=["connection"])
         return refresh
+
+    def _check_and_set_request_resource(self, request: Any) -> None:
+        # RFC 8707 at /token: PUBLIC_URL and PUBLIC_URL/mcp name one audience (oauth_gateway.resources),
+        # compared with the grant's as MCP_RESOURCE_URL; any other resource stays as sent, for the
+        # toolkit to refuse (invalid_target).
+        sent = [value for key, value in (request.decoded_body or []) if key == "resource"]
+        if sent and not isinstance(getattr(request, "resource", None), list):
+            request.resource = [canonical_resource(r) or r for r in sent]
+        super()._check_and_set_request_resource(request)
 
     def validate_grant_type(
         self, client_id: str, grant_type: str, client: Any, request: Any, *args: Any, **kwargs: Any

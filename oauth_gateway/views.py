@@ -19,6 +19,7 @@ from oauth_gateway.device_flow import authorize_as_json
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
 from oauth_gateway.models import Application, PendingSignIn
 from oauth_gateway.redirects import redirect_target
+from oauth_gateway.resources import canonical_resource
 from oauth_gateway.services.audit import audit, client_ip
 from oauth_gateway.services.connections import connection_create
 from oauth_gateway.services.signin import (
@@ -40,8 +41,9 @@ class AuthorizeView(AuthorizationView):
     """RFC 6749 §4.1.1 through django-oauth-toolkit, with GitLab sign-in before our consent page.
 
     The client and redirect URI are checked before anything else, so a bad one gets an error page,
-    never a redirect. `resource` defaults to this server's /mcp and must be it (RFC 8707), so every
-    token is bound to this audience. Consent is asked every time (no client-chosen approval_prompt).
+    never a redirect. `resource` must name this server (PUBLIC_URL or PUBLIC_URL/mcp; RFC 8707, else
+    invalid_target) and is stored as its one audience, also when absent, so every token is bound to
+    it. Consent is asked every time (no client-chosen approval_prompt).
     """
 
     template_name = "oauth_gateway/consent.html"
@@ -53,9 +55,9 @@ class AuthorizeView(AuthorizationView):
             return headless
         query = request.GET.copy()
         query.pop("approval_prompt", None)
-        resources = query.getlist("resource") or [settings.MCP_RESOURCE_URL]
-        if any(r.rstrip("/") != settings.MCP_RESOURCE_URL for r in resources):
-            return error_page(request, f"This server only issues tokens for {settings.MCP_RESOURCE_URL}.")
+        # RFC 8707: PUBLIC_URL and PUBLIC_URL/mcp are one audience, stored as MCP_RESOURCE_URL.
+        sent = query.getlist("resource") if request.method == "GET" else request.POST.get("resource", "").split()
+        foreign_resource = any(canonical_resource(r) is None for r in sent)
         query.setlist("resource", [settings.MCP_RESOURCE_URL])
         request.GET = query  # type: ignore[assignment]
         client_id = request.POST.get("client_id") if request.method == "POST" else query.get("client_id")
@@ -67,6 +69,12 @@ class AuthorizeView(AuthorizationView):
                 return self.error_response(error, application=None)
         # Looked up after validation: a CIMD client is stored by it, the first time it is seen.
         application = Application.objects.filter(client_id=client_id or "").first()
+        if foreign_resource:
+            if not credentials:  # no verified redirect URI to send the error to
+                return error_page(request, f"This server only issues tokens for {settings.PUBLIC_URL}.")
+            # RFC 8707 §2: invalid_target, on the client's (validated) redirect URI.
+            url = _error_url(credentials, "invalid_target", f"The resource must be {settings.PUBLIC_URL}.")
+            return self.redirect(url, application)
         if credentials and query.get("code_challenge_method") != "S256":
             # RFC 9700 §2.1.1: S256 only; the client and redirect URI are valid, so tell it there.
             url = _error_url(credentials, "invalid_request", "code_challenge_method must be S256.")

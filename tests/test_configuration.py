@@ -49,6 +49,8 @@ def test_a_complete_oauth_configuration_passes():
         ({**GOOD, "TRUSTED_PROXIES": "10.0.0.5,nginx"}, "TRUSTED_PROXIES must list IP addresses or networks"),
         ({**GOOD, "LOG_FORMAT": "xml"}, "LOG_FORMAT must be one of text, json"),
         ({**GOOD, "SHUTDOWN_TIMEOUT": "soon"}, "SHUTDOWN_TIMEOUT must be a whole number"),
+        ({**GOOD, "ALLOWED_ORIGINS": "claude.ai"}, "ALLOWED_ORIGINS must list origins"),
+        ({**GOOD, "ALLOWED_ORIGINS": "https://claude.ai/app"}, "ALLOWED_ORIGINS must list origins"),
     ],
 )
 def test_a_bad_variable_stops_start_up_naming_it(env: dict[str, str], expected: str):

@@ -161,13 +161,19 @@ def test_a_cimd_document_with_a_plain_http_redirect_is_refused_like_register(cim
         check_document({"redirect_uris": ["https://ok.example/cb", "http://evil.example/cb"]})
 
 
-def test_cimd_registrations_share_the_per_ip_limit_and_have_one_per_document_host(cimd, settings):
+def test_cimd_registrations_share_the_per_address_and_host_limit_and_have_one_per_document_host(cimd, settings):
     settings.OAUTH_REGISTRATIONS_PER_HOUR = 2
     policy, request = RegistrationPolicy(), type("R", (), {"headers": {"REMOTE_ADDR": "203.0.113.9"}})()
     assert policy.has_permission(request, CIMD_ID)
     for n in range(2):
-        Application.objects.create(client_id=f"dcr-{n}", registration_ip="203.0.113.9", registration_source="dcr")
-    assert not policy.has_permission(request, CIMD_ID)  # this address registered enough this hour
+        Application.objects.create(
+            client_id=f"dcr-{n}",
+            redirect_uris="https://clients.example/cb",
+            registration_ip="203.0.113.9",
+            registration_source="dcr",
+        )
+    assert not policy.has_permission(request, CIMD_ID)  # this address registered enough for that host
+    assert policy.has_permission(request, "https://elsewhere.example/c.json")  # another host: its own count
     other = type("R", (), {"headers": {"REMOTE_ADDR": "198.51.100.7"}})()
     for n in range(2):
         Application.objects.create(client_id=f"https://clients.example/{n}.json", registration_source="cimd")

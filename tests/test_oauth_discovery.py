@@ -26,12 +26,15 @@ def test_rfc8414_metadata_names_public_url_and_our_endpoints(server):
     assert "client_id_metadata_document_supported" not in meta  # CIMD is off unless turned on
 
 
-@pytest.mark.parametrize("path", ["/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp"])
-def test_rfc9728_metadata_names_the_mcp_resource(server, path):
+@pytest.mark.parametrize(
+    ("path", "resource"),
+    [("/.well-known/oauth-protected-resource", ""), ("/.well-known/oauth-protected-resource/mcp", "/mcp")],
+)
+def test_rfc9728_metadata_names_the_url_it_describes(server, path, resource):
     response = httpx.get(f"{server.url}{path}")
     assert response.headers["access-control-allow-origin"] == "*"
     meta = response.json()
-    assert meta["resource"] == f"{server.url}/mcp"
+    assert meta["resource"] == f"{server.url}{resource}"  # §3.3 (tests/test_oauth_audience.py)
     assert meta["authorization_servers"] == [server.url]
 
 
@@ -54,6 +57,25 @@ def test_registration_gives_a_public_client_with_issued_at(server):
     assert client["client_id"] and "client_secret" not in client
     assert isinstance(client["client_id_issued_at"], int)
     assert client["token_endpoint_auth_method"] == "none"
+    assert client["response_types"] == ["code"]  # RFC 7591 §3.2.1: all registered metadata
+    assert response.headers["access-control-allow-origin"] == "*"
+
+
+def test_rfc7591_a_device_grant_client_registers_no_response_types(server):
+    grants = ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"]
+    response = httpx.post(f"{server.url}/register", json={"grant_types": grants, "token_endpoint_auth_method": "none"})
+    assert response.status_code == 201, response.text
+    assert response.json()["response_types"] == []
+
+
+def test_rfc7009_revocation_answers_200_with_json(server):
+    client = httpx.post(
+        f"{server.url}/register", json={"redirect_uris": [CLIENT_REDIRECT], "token_endpoint_auth_method": "none"}
+    ).json()
+    response = httpx.post(f"{server.url}/revoke", data={"token": "unknown-token", "client_id": client["client_id"]})
+    assert response.status_code == 200  # §2.2: whether or not the token was known
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {}
     assert response.headers["access-control-allow-origin"] == "*"
 
 

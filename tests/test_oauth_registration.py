@@ -160,3 +160,39 @@ def test_rfc7591_concurrent_registrations_cannot_pass_the_limit_together(start_s
 def test_rfc7591_a_redirect_uri_with_whitespace_or_control_characters_is_refused(server, uri):
     response = httpx.post(f"{server.url}/register", json={"redirect_uris": [uri], "token_endpoint_auth_method": "none"})
     assert response.status_code == 400 and response.json()["error"] == "invalid_redirect_uri"
+
+
+def register_status(server, ip: str, redirect_uri: str) -> int:
+    body = {"redirect_uris": [redirect_uri], "token_endpoint_auth_method": "none"}
+    return httpx.post(f"{server.url}/register", json=body, headers={"x-forwarded-for": ip}).status_code
+
+
+def test_rfc7591_by_default_a_team_of_50_behind_one_address_registers_within_the_hour(start_server):
+    defaults = {k: v for k, v in OAUTH_ENV.items() if k != "OAUTH_REGISTRATIONS_PER_HOUR"}
+    server, ip = start_server(**defaults, TRUSTED_PROXIES="127.0.0.1"), fresh_ip()
+    # Claude.ai registers every member from its shared egress with one redirect host; local clients
+    # (Claude Code, mcp-remote) register loopback ones.
+    claude = [register_status(server, ip, "https://claude.ai/api/mcp/auth_callback") for _ in range(50)]
+    local = [register_status(server, ip, f"http://127.0.0.1:{33000 + n}/callback") for n in range(50)]
+    assert claude == [201] * 50 and local == [201] * 50
+
+
+def test_rfc7591_the_limit_is_per_address_and_redirect_host(start_server):
+    server, ip = start_server(**LIMITED), fresh_ip()
+    flood = [register_status(server, ip, "https://flood.example/cb") for _ in range(6)]
+    assert flood == [201] * 5 + [429]
+    limited = httpx.post(
+        f"{server.url}/register",
+        json={"redirect_uris": ["https://flood.example/cb"], "token_endpoint_auth_method": "none"},
+        headers={"x-forwarded-for": ip},
+    )
+    assert limited.json()["error"] == "too_many_requests" and limited.headers["retry-after"] == "3600"
+    assert register_status(server, ip, "https://claude.ai/api/mcp/auth_callback") == 201  # another host
+    assert register_status(server, fresh_ip(), "https://flood.example/cb") == 201  # another address
+
+
+def test_rfc7591_an_address_naming_a_new_host_each_time_still_ends_at_ten_times_the_limit(start_server):
+    server, ip = start_server(**LIMITED), fresh_ip()
+    statuses = [register_status(server, ip, f"https://h{n}.flood.example/cb") for n in range(51)]
+    assert statuses == [201] * 50 + [429]
+    assert register_status(server, fresh_ip(), "https://h0.flood.example/cb") == 201
