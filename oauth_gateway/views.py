@@ -15,6 +15,7 @@ from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.views import AuthorizationView
 from oauth2_provider.views.mixins import OAuthLibMixin
 
+from oauth_gateway.denials import denial_redirect
 from oauth_gateway.device_flow import authorize_as_json
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
 from oauth_gateway.models import Application, PendingSignIn
@@ -174,7 +175,8 @@ class CallbackView(View):
                 request=request, state=state, code=request.GET.get("code", ""), error=request.GET.get("error", "")
             )
         except SignInError as exc:
-            return error_page(request, str(exc))
+            # Denied or expired at GitLab: the MCP client hears it on its redirect URI (RFC 6749 §4.1.2.1).
+            return denial_redirect(exc.pending) or error_page(request, str(exc))
         # On to consent for an MCP client; a browser sign-in goes back to its (local) page.
         return HttpResponseRedirect(signin_next(pending))
 

@@ -71,6 +71,7 @@ class Browser:
         self.stop_at = stop_at  # the client's redirect URI (a prefix): handed to the client, never fetched
         self.pages: list[str] = []
         self.polls: list[dict[str, Any]] = []
+        self.redirected: list[dict[str, str]] = []  # the query of each answer on the client's redirect URI
 
     def authorize(self, url: str) -> dict[str, str]:
         """Walk from the client's /authorize URL to the client's redirect URI; its query params."""
@@ -80,7 +81,8 @@ class Browser:
             if location:
                 target = urljoin(str(response.url), location)
                 if target.startswith(self.stop_at):
-                    return {k: v[0] for k, v in parse_qs(urlsplit(target).query).items()}
+                    self.redirected.append({k: v[0] for k, v in parse_qs(urlsplit(target).query).items()})
+                    return self.redirected[-1]
                 response = self.http.get(target)
                 continue
             self.pages.append(response.text)
@@ -109,6 +111,8 @@ class Browser:
             self.polls.append(status)
             if status["status"] == "complete":
                 return self.http.get(urljoin(str(page.url), status["next"]))
+            if status["status"] == "failed" and status.get("next"):  # the page's script follows it
+                return httpx.Response(302, headers={"location": status["next"]}, request=page.request)
             if status["status"] == "failed":
                 raise DeviceSignInFailed(status["error"])
             time.sleep(0.25)

@@ -76,18 +76,6 @@ async def test_the_device_leg_signs_in_with_a_code(start_server, sim: Sim):
     assert set(grants) == {"urn:ietf:params:oauth:grant-type:device_code"}
 
 
-async def test_a_denied_device_code_ends_the_sign_in(start_server, sim: Sim):
-    import pytest
-
-    from tests.oauth_client import DeviceSignInFailed
-
-    httpx.post(f"{sim.url}/_sim/oauth/config", json={"device_interval": 1}).raise_for_status()
-    server = oauth_server(start_server)
-    browser = Browser("bob", leg="device", allow=False, sim_url=sim.url)
-    with pytest.raises(DeviceSignInFailed, match="denied in GitLab"):
-        browser.authorize(await _authorize_url(server))
-
-
 async def test_a_confidential_client_signs_in_with_its_secret(start_server, sim: Sim):
     server = oauth_server(start_server)
     async with oauth_mcp(server.url, Browser("alice"), confidential=True) as client:

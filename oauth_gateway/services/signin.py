@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from oauth_gateway import gitlab_oauth
 from oauth_gateway.crypto import decrypt, encrypt
+from oauth_gateway.denials import DENIED, EXPIRED, denial_url
 from oauth_gateway.gitlab_oauth import GitLabOAuthError, TokenSet
 from oauth_gateway.models import GitLabConnection, GitLabIdentity, PendingSignIn
 from oauth_gateway.services.admins import admin_rights_set
@@ -43,7 +44,10 @@ BROWSER_HOME = "/connections/"
 
 
 class SignInError(Exception):
-    """A sign-in that cannot go on; the message is shown to the user."""
+    """A sign-in that cannot go on; the message is shown to the user. `pending` is the sign-in it
+    ended, when known (its client may have to be told: oauth_gateway.denials)."""
+
+    pending: PendingSignIn | None = None
 
 
 class TooManySignIns(SignInError):
@@ -91,9 +95,11 @@ def signin_finish_code(*, request: HttpRequest, state: str, code: str, error: st
         pending.save(update_fields=["state"])
     _check_browser(request, pending)
     if pending.expires <= timezone.now():
-        raise _fail(pending, "expired", "The sign-in took too long. Start again from your client.")
+        raise _fail(pending, "expired", EXPIRED)
+    if error == "access_denied":
+        raise _fail(pending, error, DENIED)
     if error or not code:
-        raise _fail(pending, error or "no_code", "GitLab did not sign you in (access was denied).")
+        raise _fail(pending, error[:40] or "no_code", f"GitLab did not sign you in ({error[:40] or 'no code'}).")
     try:
         tokens = gitlab_oauth.exchange_code(code, decrypt(pending.code_verifier_enc))
     except GitLabOAuthError as exc:
@@ -128,7 +134,7 @@ def signin_poll_device(*, request: HttpRequest, pending: PendingSignIn) -> dict[
             return poll_status(pending)
         now = timezone.now()
         if pending.expires <= now:
-            _fail(pending, "expired_token", "The code expired before it was approved.")
+            _fail(pending, "expired_token", EXPIRED)
             return poll_status(pending)
         if pending.next_poll and now < pending.next_poll:
             return poll_status(pending)
@@ -146,7 +152,8 @@ def poll_status(pending: PendingSignIn) -> dict[str, Any]:
     if pending.status == PendingSignIn.Status.FAILED:
         again = "Sign in again." if is_browser_signin(pending) else "Start again from your client."
         error = pending.error if pending.error.endswith(again) else f"{pending.error} {again}"
-        return {"status": "failed", "error": error}
+        denial = denial_url(pending)  # the device page's script takes the browser back to the client
+        return {"status": "failed", "error": error, **({"next": denial} if denial else {})}
     return {"status": "pending", "interval": pending.interval}
 
 
@@ -198,7 +205,7 @@ def _device_wait(pending: PendingSignIn, exc: GitLabOAuthError) -> dict[str, Any
         pending.next_poll = timezone.now() + timedelta(seconds=pending.interval)
         pending.save(update_fields=["interval", "next_poll"])
         return poll_status(pending)
-    messages = {"access_denied": "The request was denied in GitLab.", "expired_token": "The code expired."}
+    messages = {"access_denied": DENIED, "expired_token": EXPIRED}
     _fail(pending, exc.error, messages.get(exc.error, "GitLab refused the sign-in."))
     return poll_status(pending)
 
@@ -236,7 +243,9 @@ def _fail(pending: PendingSignIn, error: str, message: str) -> SignInError:
     pending.status, pending.error = PendingSignIn.Status.FAILED, message
     pending.save(update_fields=["status", "error"])
     audit("signin.failed", outcome="error", ip=pending.ip, leg=pending.leg, client_id=pending.client_id, error=error)
-    return SignInError(message)
+    failure = SignInError(message)
+    failure.pending = pending
+    return failure
 
 
 def _signed_in(request: HttpRequest, pending: PendingSignIn, tokens: TokenSet) -> PendingSignIn:
