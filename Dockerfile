@@ -1,8 +1,12 @@
 # gitlab-mcp: two stages; the runtime image has no compiler and runs as a non-root user.
 #
 #   docker build -t gitlab-mcp .
-#   docker run --stop-timeout 40 -p 3000:3000 -e GITLAB_TOKEN=… -v gitlab-mcp:/data gitlab-mcp
+#   docker run --stop-timeout 40 -p 3000:3000 -e GITLAB_TOKEN=… -e GITLAB_API_URL=… \
+#     -e PUBLIC_URL=http://localhost:3000 -e MCP_AUTH_TOKEN=… -v gitlab-mcp:/data gitlab-mcp
 #
+# It listens on 0.0.0.0, so it needs PUBLIC_URL (the URL clients use) and, with a static GITLAB_TOKEN,
+# MCP_AUTH_TOKEN (the bearer token clients send; README "Connect a client"). Over stdio neither:
+#   docker run -i --rm -e GITLAB_TOKEN=… -e GITLAB_API_URL=… gitlab-mcp python manage.py mcp_stdio
 # One container migrates, then serves (the default command). Several replicas on one database run
 # `python manage.py serve --no-migrate` after a single `python manage.py migrate --noinput`, as
 # deploy/docker-compose.yml does (README: "Deploying for a team").

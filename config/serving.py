@@ -34,10 +34,25 @@ class GracefulServer(Server):
     def __init__(self, *args: Any, shutdown_timeout: float, **kwargs: Any) -> None:
         super().__init__(*args, signal_handlers=False, **kwargs)
         self.shutdown_timeout = shutdown_timeout
+        self.listen_failed = False
         self.ports: list[Any] = []
         self.channels: weakref.WeakSet[Any] = weakref.WeakSet()  # every HTTP connection accepted
         # Connections accepted whose request has not arrived yet, with when they were accepted.
         self.waiting: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+    def listen_error(self, failure: Any) -> None:
+        """Daphne logs the failure and stops with exit status 0; say which variable to change, and fail."""
+        from django.conf import settings
+
+        self.listen_failed = True
+        log.critical(
+            "cannot listen on %s:%s: %s. Is another server (or another copy of this one) using the port? "
+            "Stop it, or set PORT to a free port (and HOST to the address to listen on).",
+            settings.HOST,
+            settings.PORT,
+            _in_use(failure.getErrorMessage()),
+        )
+        self.stop()
 
     def listen_success(self, port: Any) -> None:
         super().listen_success(port)
@@ -138,6 +153,10 @@ def _open(channel: Any) -> bool:
     return not getattr(getattr(channel, "transport", None), "disconnected", True)
 
 
+def _in_use(message: str) -> str:
+    return "address already in use" if "in use" in message.lower() else message
+
+
 def _reactor() -> Any:
     from twisted.internet import reactor  # the asyncio reactor Daphne installed
 
@@ -173,6 +192,8 @@ def main(host: str, port: int) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     server.run()
+    if server.listen_failed:
+        sys.exit(1)
     log.info("stopped")
 
 

@@ -1,4 +1,5 @@
-"""Every setting of gitlab-mcp, read from the environment (DESIGN.md §6).
+"""Every setting of gitlab-mcp, read from the environment (DESIGN.md §6), and from an env file: ./.env,
+or the file ENV_FILE names. Real environment variables win over the file.
 
 Values are parsed leniently here: a malformed variable falls back to its default and is recorded
 in CONFIG_ERRORS, which `oauth_gateway.checks` turns into a system-check error naming the variable.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import os
 import secrets
 import warnings
 from pathlib import Path
@@ -19,6 +21,26 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 CONFIG_ERRORS: list[tuple[str, str]] = []  # (variable, what is wrong and how to fix it)
+
+
+def _read_env_file() -> str:
+    """One configuration source for the server and every manage.py command: the env file (KEY=value
+    lines) named by ENV_FILE, else ./.env when there is one. Returns the file read, or ""."""
+    named = os.environ.get("ENV_FILE", "").strip()
+    path = Path(named or ".env")
+    if not named and not path.is_file():
+        return ""
+    try:
+        with path.open(encoding="utf-8") as file:
+            environ.Env.read_env(file)  # never overwrites a variable already set
+    except OSError as exc:
+        reason = "does not exist" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc.strerror})"
+        CONFIG_ERRORS.append(("ENV_FILE", f"names {named!r}, which {reason}") if named else (".env", reason))
+        return ""
+    return str(path.resolve())
+
+
+ENV_FILE_READ = _read_env_file()  # logged at start (config.startup)
 
 
 def _int(name: str, default: int, minimum: int = 0) -> int:
@@ -131,6 +153,14 @@ PUBLIC_URL_SET = bool(env.str("PUBLIC_URL", default="").strip())
 PUBLIC_URL = _http_url("PUBLIC_URL", _public_default)
 HOST_IS_LOOPBACK = _is_loopback(HOST)
 PUBLIC_HOST = urlsplit(PUBLIC_URL).hostname or "127.0.0.1"
+# Static-token mode: the bearer tokens MCP clients must send (comma-separated: one per team or
+# machine), required off loopback (mcp_bridge.guard, oauth_gateway.checks).
+MCP_AUTH_TOKENS = [t.strip() for t in env.str("MCP_AUTH_TOKEN", default="").split(",") if t.strip()]
+# The Host names /mcp answers (DNS-rebinding guard, mcp_bridge.guard): PUBLIC_URL's and ALLOWED_HOSTS';
+# the machine's own names only when the server listens on loopback.
+MCP_ALLOWED_HOSTS = sorted(
+    {PUBLIC_HOST, *env.list("ALLOWED_HOSTS", default=[]), *(["127.0.0.1", "localhost", "[::1]"] * HOST_IS_LOOPBACK)}
+)
 
 DEBUG = _bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = sorted({PUBLIC_HOST, "127.0.0.1", "localhost", "[::1]", *env.list("ALLOWED_HOSTS", default=[])})

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
+import httpx
+from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+
+log = logging.getLogger("gitlab_mcp.server")
+GITLAB_CHECK_TIMEOUT = 5.0  # seconds: start-up waits at most this long for GitLab
 
 
 def daphne_argv(host: str, port: int) -> list[str]:
@@ -21,3 +27,49 @@ def assert_configured() -> None:
     if errors:
         lines = "\n".join(f"  {m.msg}\n    {m.hint or ''}" for m in errors)
         raise ImproperlyConfigured(f"gitlab-mcp cannot start:\n{lines}")
+
+
+def report_configuration() -> None:
+    """Say at start what an operator would otherwise find out from the first failing call: whose
+    GitLab token the server uses, or what the GitLab OAuth application must be registered with."""
+    if settings.ENV_FILE_READ:
+        log.info("settings read from %s (environment variables win over it)", settings.ENV_FILE_READ)
+    if settings.OAUTH_ENABLED:
+        log.info(
+            "OAuth mode: the GitLab application %s at %s needs redirect URI %s/oauth/callback and scopes %s",
+            settings.GITLAB_OAUTH_CLIENT_ID,
+            settings.GITLAB_URL,
+            settings.PUBLIC_URL,
+            ", ".join(settings.GITLAB_OAUTH_SCOPES),
+        )
+    elif settings.GITLAB_TOKEN:
+        check_gitlab_token()
+
+
+def check_gitlab_token() -> None:
+    """Try GITLAB_TOKEN once (GET /api/v4/user). A failure is a warning, not a refusal to start: GitLab
+    may be down for a minute, and the tools report its state on each call."""
+    url = f"{settings.GITLAB_API_BASE}/user"
+    try:
+        response = httpx.get(url, headers={"PRIVATE-TOKEN": settings.GITLAB_TOKEN}, timeout=GITLAB_CHECK_TIMEOUT)
+        user = response.json() if response.status_code == 200 else {}
+    except httpx.HTTPError as exc:
+        log.warning("could not reach GitLab at %s (%s): check GITLAB_API_URL and the network", url, type(exc).__name__)
+        return
+    except ValueError:
+        user = {}
+    if response.status_code in (401, 403):
+        log.warning(
+            "GitLab refused GITLAB_TOKEN at %s (HTTP %s): the token is wrong, expired or revoked, or lacks "
+            "the api (or read_api) scope; every tool call will fail until GITLAB_TOKEN is fixed",
+            url,
+            response.status_code,
+        )
+    elif not isinstance(user, dict) or not user.get("username"):
+        log.warning(
+            "GitLab did not answer as GitLab at %s (HTTP %s): is GITLAB_API_URL your GitLab's address?",
+            url,
+            response.status_code,
+        )
+    else:
+        log.info("GitLab token OK: acting as %s on %s", user["username"], settings.GITLAB_URL)

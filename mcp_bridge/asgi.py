@@ -20,6 +20,7 @@ from django.db import close_old_connections
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 
+from mcp_bridge import guard
 from mcp_bridge.auth import Caller, Unauthorized, authenticate
 from mcp_bridge.calls import CallRecord, current_caller, current_calls, current_credentials
 from mcp_bridge.cors import origin_allowed, preflight, request_origin, with_cors
@@ -74,6 +75,8 @@ class MCPApp:
             send = with_cors(send, origin)
         if self._ready is None or not self._ready.is_set():
             await self.start()
+        if not await guard.admit(scope, send):  # Host in every mode, MCP_AUTH_TOKEN in static mode
+            return
         caller = None
         note = scope.get("gitlab_mcp.note")  # the access-log line's fields (config.asgi)
         if settings.OAUTH_ENABLED:

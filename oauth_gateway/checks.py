@@ -1,6 +1,7 @@
 """Configuration checks: a bad environment stops start-up with a message naming the variable.
 
-They run before `migrate`, `serve` and `mcp_stdio`, and when config.asgi loads.
+They run before `migrate`, `serve` and `mcp_stdio`, and when config.asgi loads. Those about
+listening on HTTP (tag SERVING) are left out by `mcp_stdio`, which listens on nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
 OAUTH_SECRET_MIN = 32
+MCP_AUTH_TOKEN_MIN = 16
+SERVING = "gitlab_mcp_serving"  # checks about the HTTP listener; mcp_stdio skips them
+RANDOM_VALUE_RECIPE = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
 GITLAB_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # a GitLab username, group path part, or id
 
 
@@ -126,16 +130,61 @@ def _oauth_problems() -> list[Error | Warning]:
         missing.append(f"OAUTH_SESSION_SECRET must be at least {OAUTH_SECRET_MIN} characters")
     if not settings.GITLAB_OAUTH_CLIENT_ID:
         missing.append("GITLAB_OAUTH_CLIENT_ID must be the Application ID of your GitLab OAuth application")
-    if not settings.PUBLIC_URL_SET and not settings.HOST_IS_LOOPBACK:
-        missing.append(f"PUBLIC_URL must be set when HOST ({settings.HOST}) is not a loopback address")
     return [
         Error(
             f"OAuth not configured: {problem}.",
             hint=(
                 "See the README, section OAuth mode. "
-                "Make a secret with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+                "Make a secret with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
             ),
             id="oauth_gateway.E003",
         )
         for problem in missing
     ]
+
+
+@register(SERVING)
+def check_listener(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
+    """Listening beyond this machine needs the URL clients use and, in static-token mode, a bearer:
+    otherwise whoever reaches the port acts with GITLAB_TOKEN."""
+    problems: list[Error | Warning] = []
+    exposed = not settings.HOST_IS_LOOPBACK
+    if exposed and not settings.PUBLIC_URL_SET:
+        problems.append(
+            Error(
+                f"HOST={settings.HOST} listens beyond this machine, but PUBLIC_URL is not set.",
+                hint="Set PUBLIC_URL to the URL clients use, such as https://mcp.example.com "
+                "(or http://localhost:3000 for a container on your machine), or set HOST=127.0.0.1.",
+                id="oauth_gateway.E008",
+            )
+        )
+    tokens = settings.MCP_AUTH_TOKENS
+    if settings.OAUTH_ENABLED:
+        if tokens:
+            problems.append(
+                Warning(
+                    "MCP_AUTH_TOKEN has no effect in OAuth mode: clients sign in with GitLab.",
+                    hint="Unset MCP_AUTH_TOKEN.",
+                    id="oauth_gateway.W004",
+                )
+            )
+        return problems
+    if exposed and not tokens:
+        problems.append(
+            Error(
+                f"Static-token mode with HOST={settings.HOST} needs MCP_AUTH_TOKEN: anyone who reaches the "
+                "port would act in GitLab with GITLAB_TOKEN.",
+                hint=f"Set MCP_AUTH_TOKEN to a random value (make one with: {RANDOM_VALUE_RECIPE}) and give it to "
+                "your clients as 'Authorization: Bearer <token>', or set HOST=127.0.0.1.",
+                id="oauth_gateway.E009",
+            )
+        )
+    if any(len(token) < MCP_AUTH_TOKEN_MIN for token in tokens):
+        problems.append(
+            Error(
+                f"MCP_AUTH_TOKEN: each token must be at least {MCP_AUTH_TOKEN_MIN} characters.",
+                hint=f"Make one with: {RANDOM_VALUE_RECIPE}",
+                id="oauth_gateway.E010",
+            )
+        )
+    return problems

@@ -17,6 +17,10 @@ from mcp_types import CallToolResult, Tool
 from tests.gitlab_sim.seed import TOKENS
 from tests.harness import Server, Sim, migrate, run_server, run_sim, server_database, server_env
 
+# The servers and commands the tests start read no developer's ./.env (config.settings): only what
+# each test gives them.
+os.environ.setdefault("ENV_FILE", os.devnull)
+
 
 @pytest.fixture(scope="session")
 def sim_process() -> Iterator[Sim]:

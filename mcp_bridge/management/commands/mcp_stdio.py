@@ -10,13 +10,19 @@ from typing import Any
 
 import anyio
 from django.conf import settings
+from django.core.checks.registry import registry
 from django.core.management.base import BaseCommand, CommandError
 
 from mcp_bridge.server import build_server
+from oauth_gateway.checks import SERVING
 
 
 class Command(BaseCommand):
     help = "Serve the GitLab tools over stdio (static-token mode, GITLAB_TOKEN)."
+    # Every configuration check but the HTTP listener's (HOST, PUBLIC_URL, MCP_AUTH_TOKEN): a pipe has
+    # no port to expose, e.g. in the image, whose HOST is 0.0.0.0. (Commands load after the apps are
+    # ready, so every check is registered by now.)
+    requires_system_checks = [tag for tag in registry.tags_available() if tag != SERVING]
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.GITLAB_TOKEN:

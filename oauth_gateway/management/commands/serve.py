@@ -1,4 +1,5 @@
-"""`python manage.py serve`: check the configuration, migrate, then run Daphne on HOST:PORT.
+"""`python manage.py serve`: check the configuration, migrate, say whose GitLab token it uses (or what
+the GitLab OAuth application needs), then run Daphne on HOST:PORT.
 
 The Dockerfile and the README start the server with this same command.
 """
@@ -13,7 +14,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from config.startup import daphne_argv
+from config.startup import daphne_argv, report_configuration
 
 
 class Command(BaseCommand):
@@ -25,6 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=max(0, options["verbosity"] - 1))
+        report_configuration()  # whose GitLab token, or what to register in GitLab
         self.stdout.write(
             f"gitlab-mcp listening on http://{settings.HOST}:{settings.PORT}/mcp (public URL {settings.PUBLIC_URL})"
         )
