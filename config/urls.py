@@ -5,8 +5,10 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
 from config.api import api
+from oauth_gateway.landing import landing
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("", landing, name="landing"),  # browsers only; MCP on / never reaches Django (config.asgi)
     path("admin/", admin.site.urls),
     path("", api.urls),
 ]
