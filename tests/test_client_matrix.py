@@ -21,9 +21,6 @@ from tests.harness import Server
 from tests.oauth_client import CLIENT_REDIRECT, OAUTH_ENV, Browser
 
 USER = "bob"
-# Cells that wait for the server side of the same issue (protected-resource metadata for /, resource
-# variants, the Origin check with a valid bearer): recorded as they are, expected to fail until then.
-PENDING = {(row.key, "/") for row in ROWS} | {("claude-ai", "/mcp")}
 
 
 @pytest.fixture(scope="module")
@@ -41,15 +38,13 @@ def oauth_server(start_server: Any, sim: Any) -> Server:
 
 @contextmanager
 def cell(matrix: dict[str, dict[str, str]], key: str, path: str) -> Iterator[None]:
-    """Record how the client did at this path; a failure fails the test unless the cell is PENDING."""
+    """Record how the client did at this path (the README shows it); a failure fails the test."""
     row = next(row for row in ROWS if row.key == key)
     matrix[key] = {"version": row.version, **{p: v for p, v in matrix.get(key, {}).items() if p in PATHS}}
     try:
         yield
     except Exception as error:
         matrix[key][path] = outcome(error)
-        if (key, path) in PENDING:
-            pytest.xfail(f"waits for the server side: {matrix[key][path]}")
         raise
     matrix[key][path] = WORKS
 
