@@ -68,6 +68,12 @@ class Cli:
         )
         return dict(self.oauth.parse_request_body_response(response.text))  # raises the RFC error
 
+    def error(self, device_code: str) -> str:
+        """The RFC 8628 §3.5 error code a poll answers."""
+        with pytest.raises(errors.OAuth2Error) as refused:
+            self.poll(device_code)
+        return str(refused.value.error)
+
 
 async def tools_as(server, access_token: str) -> dict:
     headers = {"Authorization": f"Bearer {access_token}"}
@@ -91,9 +97,7 @@ async def test_rfc8628_sign_in_from_a_terminal_then_tools_as_the_approving_user(
     assert started["verification_uri"].startswith(sim.url)  # GitLab's page, GitLab's code
     assert 0 < started["expires_in"] <= 300 and started["interval"] == 1
     time.sleep(1.1)
-    with pytest.raises(errors.OAuth2Error) as pending:
-        cli.poll(started["device_code"])
-    assert pending.value.error == "authorization_pending"
+    assert cli.error(started["device_code"]) == "authorization_pending"
     approve(sim, started["user_code"], "bob")
     time.sleep(1.1)
     tokens = cli.poll(started["device_code"])
@@ -109,9 +113,7 @@ async def test_rfc8628_sign_in_from_a_terminal_then_tools_as_the_approving_user(
 def test_rfc8628_polling_faster_than_the_interval_is_told_to_slow_down(server, sim: Sim):
     cli = Cli(server, register_cli(server))
     started = cli.start()
-    with pytest.raises(errors.OAuth2Error) as early:
-        cli.poll(started["device_code"])  # at once: before the interval
-    assert early.value.error == "slow_down"
+    assert cli.error(started["device_code"]) == "slow_down"  # at once: before the interval
     assert [r for r in sim.requests() if r["path"] == "/oauth/token"] == []  # GitLab was not asked
 
 
@@ -120,9 +122,7 @@ def test_rfc8628_denied_at_gitlab_is_access_denied(server, sim: Sim):
     started = cli.start()
     approve(sim, started["user_code"], deny=True)
     time.sleep(1.1)
-    with pytest.raises(errors.OAuth2Error) as denied:
-        cli.poll(started["device_code"])
-    assert denied.value.error == "access_denied"
+    assert cli.error(started["device_code"]) == "access_denied"
 
 
 def test_rfc8628_an_expired_device_code_is_expired_token(server, sim: Sim):
@@ -131,9 +131,7 @@ def test_rfc8628_an_expired_device_code_is_expired_token(server, sim: Sim):
     server_rows(
         server.env["DATABASE_URL"], "UPDATE oauth_gateway_pendingsignin SET expires = '2000-01-01 00:00:00+00:00'"
     )
-    with pytest.raises(errors.OAuth2Error) as expired:
-        cli.poll(started["device_code"])
-    assert expired.value.error == "expired_token"
+    assert cli.error(started["device_code"]) == "expired_token"
 
 
 def test_rfc8628_a_device_code_is_redeemed_once(server, sim: Sim):
@@ -142,13 +140,9 @@ def test_rfc8628_a_device_code_is_redeemed_once(server, sim: Sim):
     approve(sim, started["user_code"])
     time.sleep(1.1)
     assert cli.poll(started["device_code"])["access_token"]
-    with pytest.raises(errors.OAuth2Error) as again:
-        cli.poll(started["device_code"])
-    assert again.value.error == "invalid_grant"
+    assert cli.error(started["device_code"]) == "invalid_grant"
     other = Cli(server, register_cli(server))
-    with pytest.raises(errors.OAuth2Error) as foreign:
-        other.poll(cli.start()["device_code"])  # another client's code
-    assert foreign.value.error == "invalid_grant"
+    assert other.error(cli.start()["device_code"]) == "invalid_grant"  # another client's code
 
 
 def test_polls_spread_over_two_replicas_ask_gitlab_no_faster_than_its_interval(start_server, sim: Sim):
@@ -329,8 +323,6 @@ def test_gitlab_failing_while_the_user_approves_keeps_the_sign_in_pending(server
     approve(sim, started["user_code"])
     sim.fault("^/oauth/token$", status=502, times=1)
     time.sleep(1.1)
-    with pytest.raises(errors.OAuth2Error) as pending:
-        cli.poll(started["device_code"])
-    assert pending.value.error == "authorization_pending"  # never a 500, nothing half-made
+    assert cli.error(started["device_code"]) == "authorization_pending"  # never a 500, nothing half-made
     time.sleep(1.1)
     assert cli.poll(started["device_code"])["access_token"]
