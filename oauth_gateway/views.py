@@ -15,7 +15,7 @@ from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.views import AuthorizationView
 from oauth2_provider.views.mixins import OAuthLibMixin
 
-from oauth_gateway.denials import denial_redirect
+from oauth_gateway.denials import denial_redirect, error_url
 from oauth_gateway.device_flow import authorize_as_json
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
 from oauth_gateway.models import Application, PendingSignIn
@@ -195,12 +195,8 @@ class DeviceView(View):
 
 
 def _error_url(credentials: dict[str, Any], error: str, description: str) -> str:
-    """The client's redirect URI carrying an error (RFC 6749 §4.1.2.1, with RFC 9207 `iss`)."""
-    params = {"error": error, "error_description": description, "iss": settings.PUBLIC_URL}
-    if credentials.get("state"):
-        params["state"] = credentials["state"]
-    separator = "&" if "?" in credentials["redirect_uri"] else "?"
-    return f"{credentials['redirect_uri']}{separator}{urlencode(params)}"
+    """The client's (validated) redirect URI carrying an error (RFC 6749 §4.1.2.1)."""
+    return error_url(credentials["redirect_uri"], credentials.get("state"), error, description)
 
 
 def _only_redirect_uri(application: Application) -> str:
