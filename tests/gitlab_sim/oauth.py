@@ -3,10 +3,13 @@
 /oauth/authorize (authorization code with PKCE), /oauth/token (authorization_code, refresh_token with
 rotation, device_code), /oauth/authorize_device, /oauth/revoke and /oauth/token/info.
 
-Who is signed in to the simulated GitLab in a browser comes from the cookie `gitlab_sim_user`
-(a username); `gitlab_sim_deny=1` makes the consent answer "deny". Test hooks under /_sim/oauth/:
-config (device interval, token lifetime), device (approve or deny a user code), expire (age a
-user's access tokens), tokens (what is live).
+A person signs in at /users/sign_in by picking a seeded user (cookie `_gitlab_session`), then
+authorizes or denies on GitLab's authorize page; the device page at /oauth/device takes a user code
+and asks the same question (pages.py draws them). Tests skip the pages: the cookie `gitlab_sim_user`
+(a username) signs the browser in and authorizes at once, as GitLab does for a trusted application,
+and `gitlab_sim_deny=1` makes that answer "deny". Test hooks under /_sim/oauth/: config (device
+interval, token lifetime), device (approve or deny a user code), expire (age a user's access
+tokens), tokens (what is live).
 """
 
 from __future__ import annotations
@@ -22,15 +25,18 @@ from urllib.parse import urlencode, urlsplit
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from tests.gitlab_sim import pages
 from tests.gitlab_sim.http import read_body
 from tests.gitlab_sim.world import Token
 
 # The OAuth applications this GitLab knows. Redirect URIs: loopback /oauth/callback on any port,
 # since each test server listens on a fresh port.
 APPS = {
-    "gitlab-mcp-public": {"secret": None},
-    "gitlab-mcp-confidential": {"secret": "sim-confidential-secret"},
+    "gitlab-mcp-public": {"secret": None, "name": "GitLab MCP"},
+    "gitlab-mcp-confidential": {"secret": "sim-confidential-secret", "name": "GitLab MCP (confidential)"},
 }
+TEST_USER_COOKIE = "gitlab_sim_user"  # tests: signed in, and every application is trusted
+SESSION_COOKIE = "_gitlab_session"  # a person who picked a user on the sign-in page
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 INVALID_GRANT = (
     "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI "
@@ -54,6 +60,13 @@ def oauth_error(error: str, description: str, status: int = 400) -> JSONResponse
 async def handle(sim: Any, request: Request, path: str) -> Response:
     routes = {
         ("GET", "/oauth/authorize"): authorize,
+        ("POST", "/oauth/authorize"): authorize_decision,
+        ("GET", "/oauth/device"): device_page,
+        ("POST", "/oauth/device"): device_enter_code,
+        ("POST", "/oauth/device/confirm"): device_decision,
+        ("GET", "/users/sign_in"): sign_in_page,
+        ("POST", "/users/sign_in"): sign_in,
+        ("GET", "/users/sign_out"): sign_out,
         ("POST", "/oauth/token"): token,
         ("POST", "/oauth/authorize_device"): authorize_device,
         ("POST", "/oauth/revoke"): revoke,
@@ -71,14 +84,36 @@ async def authorize(sim: Any, request: Request) -> Response:
     if client_id not in APPS or not _allowed_redirect(redirect_uri):
         # GitLab shows an error page and does not redirect for an unknown client or redirect URI.
         return HTMLResponse("<h1>An error has occurred</h1><p>Client authentication failed.</p>", 400)
-    user = sim.world.by_username(request.cookies.get("gitlab_sim_user", ""))
-    if user is None:
-        return HTMLResponse("<h1>Sign in to GitLab</h1>", 200)
-    if request.cookies.get("gitlab_sim_deny") == "1":
-        denied = {"error": "access_denied", "error_description": "The resource owner denied the request."}
-        return _back(redirect_uri, {**denied, "state": q.get("state")})
     if q.get("response_type") != "code":
         return _back(redirect_uri, {"error": "unsupported_response_type", "state": q.get("state")})
+    user = sim.world.by_username(request.cookies.get(TEST_USER_COOKIE, ""))
+    if user is not None:  # the tests' shortcut: a trusted application, no question asked
+        if request.cookies.get("gitlab_sim_deny") == "1":
+            return _denied(redirect_uri, q.get("state"))
+        return _grant(sim, user, q)
+    person = signed_in(sim, request)
+    if person is None:
+        return RedirectResponse(f"/users/sign_in?{urlencode({'redirect_to': _here(request)})}", status_code=302)
+    scopes = (q.get("scope") or "api").split()
+    return pages.authorize(person, APPS[client_id]["name"], scopes, q.multi_items())
+
+
+async def authorize_decision(sim: Any, request: Request) -> Response:
+    """The person's answer on the authorize page (GitLab posts Authorize, and Deny, to /oauth/authorize)."""
+    form = await read_body(request)
+    client_id, redirect_uri = str(form.get("client_id", "")), str(form.get("redirect_uri", ""))
+    if client_id not in APPS or not _allowed_redirect(redirect_uri):
+        return HTMLResponse("<h1>An error has occurred</h1><p>Client authentication failed.</p>", 400)
+    person = signed_in(sim, request)
+    if person is None:
+        return RedirectResponse("/users/sign_in", status_code=302)
+    if form.get("decision") != "authorize":
+        return _denied(redirect_uri, form.get("state"))
+    return _grant(sim, person, form)
+
+
+def _grant(sim: Any, user: dict[str, Any], q: Any) -> Response:
+    client_id, redirect_uri = q.get("client_id", ""), q.get("redirect_uri", "")
     code = secrets.token_hex(32)
     sim.oauth.codes[code] = {
         "client_id": client_id,
@@ -90,6 +125,11 @@ async def authorize(sim: Any, request: Request) -> Response:
         "expires": time.time() + 600,
     }
     return _back(redirect_uri, {"code": code, "state": q.get("state")})
+
+
+def _denied(redirect_uri: str, state: Any) -> Response:
+    denied = {"error": "access_denied", "error_description": "The resource owner denied the request."}
+    return _back(redirect_uri, {**denied, "state": state})
 
 
 async def token(sim: Any, request: Request) -> Response:
@@ -167,6 +207,97 @@ async def authorize_device(sim: Any, request: Request) -> Response:
             "interval": sim.oauth.device_interval,
         }
     )
+
+
+def signed_in(sim: Any, request: Request) -> dict[str, Any] | None:
+    """Who this browser is at GitLab: a person's sign-in, or the tests' cookie."""
+    for cookie in (SESSION_COOKIE, TEST_USER_COOKIE):
+        user = sim.world.by_username(request.cookies.get(cookie, ""))
+        if user is not None:
+            return dict(user)
+    return None
+
+
+def _here(request: Request) -> str:
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def _local(path: str) -> str:
+    """A redirect_to that stays on this site (never //elsewhere or /\\elsewhere)."""
+    return path if path.startswith("/") and not path.startswith(("//", "/\\")) else "/"
+
+
+async def sign_in_page(sim: Any, request: Request) -> Response:
+    redirect_to = _local(request.query_params.get("redirect_to", "/"))
+    return pages.sign_in(sim.world.users.values(), redirect_to)
+
+
+async def sign_in(sim: Any, request: Request) -> Response:
+    form = await read_body(request)
+    redirect_to = _local(str(form.get("redirect_to", "/")))
+    user = sim.world.by_username(str(form.get("username", "")))
+    if user is None:
+        return pages.sign_in(sim.world.users.values(), redirect_to, error="Invalid login or password.")
+    response = RedirectResponse(redirect_to, status_code=302)
+    response.set_cookie(SESSION_COOKIE, user["username"], httponly=True, samesite="lax")
+    return response
+
+
+async def sign_out(sim: Any, request: Request) -> Response:
+    redirect_to = _local(request.query_params.get("redirect_to", "/users/sign_in"))
+    response = RedirectResponse(redirect_to, status_code=302)
+    for cookie in (SESSION_COOKIE, TEST_USER_COOKIE):
+        response.delete_cookie(cookie)
+    return response
+
+
+def _pending_device(sim: Any, user_code: str) -> Any:
+    """The unexpired, undecided device request with this code; a person may type it in lower case
+    or with spaces."""
+    wanted = "".join(user_code.split()).upper()
+    for device in sim.oauth.devices.values():
+        undecided = device.get("user_id") is None and not device.get("denied")
+        if device["user_code"] == wanted and device["expires"] > time.time() and undecided:
+            return device  # the stored one, not a copy: the decision is written to it
+    return None
+
+
+async def device_page(sim: Any, request: Request) -> Response:
+    """/oauth/device, GitLab's verification_uri (and, with ?user_code=, verification_uri_complete)."""
+    person = signed_in(sim, request)
+    if person is None:
+        return RedirectResponse(f"/users/sign_in?{urlencode({'redirect_to': _here(request)})}", status_code=302)
+    return pages.device_code_form(person, request.query_params.get("user_code", ""))
+
+
+async def device_enter_code(sim: Any, request: Request) -> Response:
+    person = signed_in(sim, request)
+    if person is None:
+        return RedirectResponse("/users/sign_in?redirect_to=/oauth/device", status_code=302)
+    user_code = str((await read_body(request)).get("user_code", ""))
+    device = _pending_device(sim, user_code)
+    if device is None:
+        return pages.device_code_form(person, user_code, error="The code is incorrect or has expired.")
+    app = APPS[device["client_id"]]
+    return pages.device_confirm(person, device["user_code"], app["name"], device["scopes"])
+
+
+async def device_decision(sim: Any, request: Request) -> Response:
+    person = signed_in(sim, request)
+    if person is None:
+        return RedirectResponse("/users/sign_in?redirect_to=/oauth/device", status_code=302)
+    form = await read_body(request)
+    user_code = str(form.get("user_code", ""))
+    device = _pending_device(sim, user_code)
+    if device is None:
+        return pages.device_code_form(person, user_code, error="The code is incorrect or has expired.")
+    approved = form.get("decision") == "authorize"
+    if approved:
+        device["user_id"] = person["id"]
+    else:
+        device["denied"] = True
+    return pages.device_done(person, approved)
 
 
 async def revoke(sim: Any, request: Request) -> Response:
