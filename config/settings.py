@@ -323,9 +323,18 @@ OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth_gateway.RefreshToken"
 OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth_gateway.IDToken"
 OAUTH2_PROVIDER_GRANT_MODEL = "oauth_gateway.Grant"
 OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "oauth_gateway.DeviceGrant"
-# Custom URI schemes a client may register as redirect URIs (e.g. "cursor"); https and loopback
-# http are always allowed (oauth_gateway.redirects).
-OAUTH_REDIRECT_SCHEMES = [s.strip() for s in env.str("OAUTH_REDIRECT_SCHEMES", default="").split(",") if s.strip()]
+# Custom URI schemes a client may register as redirect URIs; https and loopback http are always
+# allowed (oauth_gateway.redirects). By default the editors' own: Cursor registers
+# cursor://anysphere.cursor-mcp/oauth/callback beside its https and loopback URIs, and a registration
+# with one refused URI fails whole. Any local app can claim such a scheme and catch the code, but a
+# code is useless without the PKCE verifier the genuine app holds, and PKCE (S256) is required of
+# every client below. OAUTH_REDIRECT_SCHEMES="" allows none.
+EDITOR_REDIRECT_SCHEMES = "cursor,vscode,vscode-insiders"
+OAUTH_REDIRECT_SCHEMES = [
+    s.strip().lower()
+    for s in env.str("OAUTH_REDIRECT_SCHEMES", default=EDITOR_REDIRECT_SCHEMES).split(",")
+    if s.strip()
+]
 # When set, the only hosts a client may register redirect URIs on (Django ALLOWED_HOSTS syntax:
 # "claude.ai", ".example.com" for subdomains too); empty allows any host the rules above allow.
 OAUTH_ALLOWED_REDIRECT_HOSTS = _hosts("OAUTH_ALLOWED_REDIRECT_HOSTS")

@@ -16,6 +16,9 @@ OAUTH_SECRET_MIN = 32
 MCP_AUTH_TOKEN_MIN = 16
 SERVING = "gitlab_mcp_serving"  # checks about the HTTP listener; mcp_stdio skips them
 RANDOM_VALUE_RECIPE = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+URI_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
+# Schemes a browser handles itself: never a native app's callback (http and https have rules of their own).
+UNSAFE_SCHEMES = {"javascript", "data", "file", "blob", "about", "vbscript", "filesystem", "ws", "wss"}
 GITLAB_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # a GitLab username, group path part, or id
 
 
@@ -38,6 +41,7 @@ def check_environment(app_configs: Any = None, **kwargs: Any) -> list[Error | Wa
                     id="oauth_gateway.E004",
                 )
             )
+    problems += _redirect_scheme_problems()
     problems += _toolset_problems()
     problems += _admin_problems()
     if settings.SECRET_KEY_EPHEMERAL and not settings.HOST_IS_LOOPBACK:
@@ -49,6 +53,22 @@ def check_environment(app_configs: Any = None, **kwargs: Any) -> list[Error | Wa
             )
         )
     return problems
+
+
+def _redirect_scheme_problems() -> list[Error | Warning]:
+    """A custom redirect scheme must be a scheme (RFC 3986 §3.1), and never one a browser runs or
+    reads locally: a code sent there would be handed to a page, not to an app."""
+    bad = [s for s in settings.OAUTH_REDIRECT_SCHEMES if not URI_SCHEME.fullmatch(s) or s in UNSAFE_SCHEMES]
+    if not bad:
+        return []
+    return [
+        Error(
+            f"OAUTH_REDIRECT_SCHEMES may not contain {', '.join(bad)}.",
+            hint="List only the custom schemes of native apps, such as cursor,vscode (https and loopback http "
+            "are always allowed); set it empty to allow none.",
+            id="oauth_gateway.E011",
+        )
+    ]
 
 
 def _toolset_problems() -> list[Error | Warning]:

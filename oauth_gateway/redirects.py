@@ -34,7 +34,9 @@ def redirect_uri_problem(uri: str) -> str | None:
         return None if _loopback(parts.hostname or "") else "uses http on a non-loopback host; use https"
     if parts.scheme and parts.scheme in settings.OAUTH_REDIRECT_SCHEMES:
         return None
-    return f"uses the scheme {parts.scheme or '(none)'!r}, which this server does not allow"
+    if not parts.scheme:
+        return "has no scheme"
+    return f"uses the scheme {parts.scheme!r}, which this server does not allow (its OAUTH_REDIRECT_SCHEMES)"
 
 
 def _loopback(host: str) -> bool:
