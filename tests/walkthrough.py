@@ -24,6 +24,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
@@ -234,6 +235,49 @@ def admin_audit_csv(run: Run, page: Page) -> None:
     run.said("# Admin → Audit log → Export this view as CSV → audit.csv; its first lines:", "\n".join(rows[:6]))
 
 
+def other_pages(run: Run, browser: Any, alice: BrowserContext) -> None:
+    """Pages the story does not pass, so that a re-run shows every page someone may restyle: this
+    server's code page, an error page, the admin's login, clients and users, the consent page on a phone."""
+    body = {"redirect_uris": ["http://127.0.0.1:59999/callback"], "token_endpoint_auth_method": "none"}
+    client = httpx.post(f"{run.url}/register", json={**body, "client_name": "Claude"}).json()["client_id"]
+    query = {
+        "response_type": "code",
+        "client_id": client,
+        "redirect_uri": body["redirect_uris"][0],
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "code_challenge_method": "S256",
+        "state": "walkthrough",
+    }
+    authorize = f"{run.url}/authorize?{httpx.QueryParams(query)}"
+    stranger = browser.new_context(viewport=VIEWPORT)
+    page = stranger.new_page()
+    page.goto(authorize)
+    page.get_by_role("button", name="Use a code instead").click()
+    expect(page.locator("#user-code")).to_be_visible()
+    run.shot(page, "page-device-code.png")
+    error = page.goto(f"{run.url}/oauth/signin")  # opened by hand, not from a client: an error page
+    assert error is not None and error.status >= 400, error
+    run.shot(page, "page-error.png")
+    page.goto(f"{run.url}/admin/login/?next=/admin/")
+    expect(page.get_by_role("link", name=re.compile("Sign in with GitLab")).first).to_be_visible()
+    run.shot(page, "page-admin-login.png")
+    stranger.close()
+    phone = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    page = phone.new_page()
+    page.goto(authorize)
+    page.get_by_role("button", name="Sign in with GitLab").click()
+    page.get_by_role("button", name="Charlie Day").click()
+    page.get_by_role("button", name="Authorize GitLab MCP").click()
+    expect(page.locator("button[name=allow]")).to_be_visible()
+    run.shot(page, "page-consent-phone.png")
+    phone.close()
+    page = alice.new_page()  # signed in to the admin by admin_audit_csv
+    page.goto(f"{run.url}/admin/oauth_gateway/application/")
+    run.shot(page, "page-admin-clients.png")
+    page.goto(f"{run.url}/admin/auth/user/")
+    run.shot(page, "page-admin-users.png")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -258,6 +302,7 @@ def main() -> None:
                 saved = device_login(run, bob)
                 disconnect_at_connections(run, bob, saved)
                 admin_audit_csv(run, alice.new_page())
+                other_pages(run, browser, alice)
             finally:
                 stop(remote)  # type: ignore[arg-type]
         browser.close()
