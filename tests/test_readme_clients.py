@@ -86,8 +86,10 @@ def oauth_server(start_server: Any, sim: Sim) -> Any:
 
 def test_every_client_the_issue_names_has_a_marked_block():
     assert set(BLOCKS) == CLIENTS
-    for text in ("Settings → Connectors", "reachable from the internet", "HTTPS"):
-        assert text in section("Connect your client").split("### Claude (web)")[1].split("###")[0]
+    for claude in ("### Claude (web)", "### Claude Desktop"):
+        part = CONNECT.split(claude)[1].split("###")[0]
+        for text in ("Settings → Connectors", "reachable from the internet", "HTTPS"):
+            assert text in part, (claude, text)
 
 
 def test_claude_desktop_is_never_given_a_remote_url_in_its_config_file():

@@ -143,6 +143,22 @@ def test_a_wrong_or_used_code_is_refused_on_the_device_page(sim: Sim):
     assert me["username"] == "charlie"
 
 
+def test_sign_out_forgets_the_person_and_the_test_cookie(sim: Sim):
+    with httpx.Client(base_url=sim.url) as http:
+        http.post("/users/sign_in", data={"username": "bob", "redirect_to": "/"})
+        http.cookies.set("gitlab_sim_user", "alice", domain="127.0.0.1")  # as a browser holds it
+        assert http.get("/oauth/device").status_code == 200
+        out = http.get("/users/sign_out")
+        assert out.status_code == 302 and out.headers["location"] == "/users/sign_in"
+        assert not http.cookies.get("_gitlab_session") and not http.cookies.get("gitlab_sim_user")
+        assert http.get("/oauth/device").headers["location"].startswith("/users/sign_in?")
+
+
+def test_names_on_the_pages_are_escaped(sim: Sim):
+    page = httpx.get(f"{sim.url}/users/sign_in", params={"redirect_to": '/"><script>alert(1)</script>'})
+    assert "<script>alert(1)" not in page.text and "&lt;script&gt;" in page.text
+
+
 def test_sign_in_never_redirects_off_the_site(sim: Sim):
     answer = httpx.post(f"{sim.url}/users/sign_in", data={"username": "bob", "redirect_to": "//evil.example/x"})
     assert answer.status_code == 302 and answer.headers["location"] == "/"
