@@ -148,10 +148,15 @@ def test_sign_out_forgets_the_person_and_the_test_cookie(sim: Sim):
         http.post("/users/sign_in", data={"username": "bob", "redirect_to": "/"})
         http.cookies.set("gitlab_sim_user", "alice", domain="127.0.0.1")  # as a browser holds it
         assert http.get("/oauth/device").status_code == 200
-        out = http.get("/users/sign_out")
-        assert out.status_code == 302 and out.headers["location"] == "/users/sign_in"
+        out = http.get("/users/sign_out", headers={"referer": f"{sim.url}/oauth/device?user_code=AB12"})
+        assert out.status_code == 302  # to sign in again, then back to the page the link was on
+        assert out.headers["location"] == "/users/sign_in?redirect_to=%2Foauth%2Fdevice%3Fuser_code%3DAB12"
         assert not http.cookies.get("_gitlab_session") and not http.cookies.get("gitlab_sim_user")
         assert http.get("/oauth/device").headers["location"].startswith("/users/sign_in?")
+        assert http.get("/").headers["location"] == "/users/sign_in"
+        http.post("/users/sign_in", data={"username": "charlie"})  # no destination: GitLab's home
+        home = http.get("/")
+        assert home.status_code == 200 and "Welcome, Charlie Day" in home.text and 'href="/oauth/device"' in home.text
 
 
 def test_names_on_the_pages_are_escaped(sim: Sim):

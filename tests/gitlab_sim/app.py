@@ -50,7 +50,7 @@ class Simulator:
                 headers = {"retry-after": str(fault["retry_after"])} if "retry_after" in fault else {}
                 body = fault.get("body") or {"message": f"{fault['status']} simulated fault"}
                 return JSONResponse(body, status_code=fault["status"], headers=headers)
-        if raw_path.startswith(("/oauth/", "/users/sign_")):
+        if raw_path == "/" or raw_path.startswith(("/oauth/", "/users/sign_")):
             return await oauth.handle(self, request, raw_path)
         found = self.router.match(request.method, raw_path)
         if found is None:

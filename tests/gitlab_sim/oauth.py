@@ -67,6 +67,7 @@ async def handle(sim: Any, request: Request, path: str) -> Response:
         ("GET", "/users/sign_in"): sign_in_page,
         ("POST", "/users/sign_in"): sign_in,
         ("GET", "/users/sign_out"): sign_out,
+        ("GET", "/"): home,
         ("POST", "/oauth/token"): token,
         ("POST", "/oauth/authorize_device"): authorize_device,
         ("POST", "/oauth/revoke"): revoke,
@@ -245,11 +246,23 @@ async def sign_in(sim: Any, request: Request) -> Response:
 
 
 async def sign_out(sim: Any, request: Request) -> Response:
-    redirect_to = _local(request.query_params.get("redirect_to", "/users/sign_in"))
-    response = RedirectResponse(redirect_to, status_code=302)
+    """Forget who is signed in, then sign in again and come back to the page the link was on."""
+    back = request.query_params.get("redirect_to", "")
+    referer = urlsplit(request.headers.get("referer", ""))
+    if not back and referer.netloc == request.url.netloc:
+        back = referer.path + (f"?{referer.query}" if referer.query else "")
+    target = "/users/sign_in" + (f"?{urlencode({'redirect_to': _local(back)})}" if back else "")
+    response = RedirectResponse(target, status_code=302)
     for cookie in (SESSION_COOKIE, TEST_USER_COOKIE):
         response.delete_cookie(cookie)
     return response
+
+
+async def home(sim: Any, request: Request) -> Response:
+    person = signed_in(sim, request)
+    if person is None:
+        return RedirectResponse("/users/sign_in", status_code=302)
+    return pages.home(person)
 
 
 def _pending_device(sim: Any, user_code: str) -> Any:

@@ -165,3 +165,14 @@ def device_done(user: dict[str, Any], approved: bool) -> HTMLResponse:
         text = "Access denied. The device was not authorized."
         alert = f'<div class="alert alert-danger" role="status">{text}</div>'
     return page("Device authorization", f"<h1>Device authorization</h1>{alert}", user=user)
+
+
+def home(user: dict[str, Any]) -> HTMLResponse:
+    """Where a sign-in without a destination lands: what a person can do here."""
+    body = (
+        f'<h1>Welcome, {escape(user["name"])}</h1><div class="card">'
+        "<p>This simulated GitLab answers the REST API under <code>/api/v4</code> and signs people in to "
+        "applications such as gitlab-mcp.</p>"
+        '<p><a class="btn btn-confirm" href="/oauth/device">Enter a device code</a></p></div>'
+    )
+    return page("Home", body, user=user)
