@@ -178,6 +178,11 @@ class GitLab:
     ) -> None:
         await self._request("DELETE", path, what=what, params=params, json=_drop_none(json))
 
+    async def upload(self, path: str, *, what: str, filename: str, content: bytes) -> Any:
+        """POST one file as multipart/form-data field `file` (doc/api/project_markdown_uploads.md)."""
+        response = await self._request("POST", path, what=what, files={"file": (filename, content)})
+        return response.json()
+
     async def raw(self, path: str, *, what: str, params: dict[str, Any] | None = None) -> httpx.Response:
         """The whole response of a GET, for bytes and headers (raw files, artifacts)."""
         return await self._request("GET", path, what=what, params=params)

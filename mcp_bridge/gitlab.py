@@ -222,8 +222,10 @@ class GitLabClient:
         what: str,
         params: dict[str, Any] | None = None,
         json: Any = None,
+        files: dict[str, tuple[str, bytes]] | None = None,
     ) -> httpx.Response:
-        """One API call, retried when safe; raises a GitLabError naming `what` on failure."""
+        """One API call, retried when safe; raises a GitLabError naming `what` on failure.
+        `files` sends a multipart/form-data body instead of JSON (uploads)."""
         for segment in path.split("?", 1)[0].split("/"):
             if climbs(segment):  # defence in depth: path_id() refuses these already
                 raise UnsafePathSegment(unquote(segment))
@@ -232,7 +234,7 @@ class GitLabClient:
         for attempt in range(1, attempts + 1):
             try:
                 response = await self._client().request(
-                    method, url, params=encode_params(params), json=json, headers=creds.headers()
+                    method, url, params=encode_params(params), json=json, files=files, headers=creds.headers()
                 )
             except httpx.TimeoutException as exc:
                 if attempt < attempts:
