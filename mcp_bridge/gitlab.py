@@ -229,7 +229,8 @@ class GitLabClient:
         for segment in path.split("?", 1)[0].split("/"):
             if climbs(segment):  # defence in depth: path_id() refuses these already
                 raise UnsafePathSegment(unquote(segment))
-        url = f"{self.api_base}{path}"
+        # GraphQL lives beside REST: <GitLab>/api/graphql (doc/api/graphql/_index.md).
+        url = f"{self.api_base.removesuffix('/v4')}/graphql" if path == "/graphql" else f"{self.api_base}{path}"
         attempts = 1 + (self.max_retries if method in IDEMPOTENT else 0)
         for attempt in range(1, attempts + 1):
             try:

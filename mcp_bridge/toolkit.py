@@ -57,6 +57,8 @@ TOOLSETS = {
     "environments": "environments and deployments",
     "webhooks": "project and group webhooks",
     "uploads": "attach files to issues and merge requests, and read attached files",
+    "work_items": "work items (issues, tasks, epics, objectives), their notes and links, over GraphQL",
+    "graphql": "raw GraphQL queries and mutations, for what no other tool covers",
 }
 # GITLAB_TOOLSETS=default: what a coding session uses every day, across toolsets, within the
 # context budget (bench/tool_catalog.py: at most 12,000 tokens of tools/list).

@@ -25,7 +25,7 @@ def uploads_sent(sim: Any) -> list[dict[str, Any]]:
 
 
 async def test_upload_text_returns_the_markdown_and_reads_back(mcp, sim):
-    sent = ok(await mcp.call("upload_file", **APP, filename="notes.txt", content_text="line one\nline two\n"))
+    sent = ok(await mcp.call("upload_file", **APP, filename="notes.txt", content="line one\nline two\n"))
     assert sent["markdown"] == f"[notes.txt]({sent['url']})" and sent["size"] == 18
     assert sent["url"].startswith("/uploads/") and sent["full_path"].startswith("/-/project/101/uploads/")
     read = ok(await mcp.call("read_upload", **APP, link=sent["markdown"]))
@@ -35,7 +35,7 @@ async def test_upload_text_returns_the_markdown_and_reads_back(mcp, sim):
 
 async def test_upload_an_image_from_base64_embeds_it(mcp):
     png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(100)).decode()
-    sent = ok(await mcp.call("upload_file", **APP, filename="shot.png", content_base64=png))
+    sent = ok(await mcp.call("upload_file", **APP, filename="shot.png", content=png, encoding="base64"))
     assert sent["markdown"] == f"![shot]({sent['url']})" and sent["size"] == 108
     read = ok(await mcp.call("read_upload", **APP, link=f"http://gitlab.sim/acme/app{sent['url']}"))
     assert (read["binary"], read["size"], read["content_type"]) == (True, 108, "image/png")
@@ -44,26 +44,24 @@ async def test_upload_an_image_from_base64_embeds_it(mcp):
 
 async def test_an_upload_over_the_cap_is_refused_before_anything_is_sent(mcp, sim, text_of):
     sim.requests()  # nothing else matters: the log is reset per test
-    big = await mcp.call("upload_file", **APP, filename="big.txt", content_text="x" * (MAX_UPLOAD_BYTES + 1))
+    big = await mcp.call("upload_file", **APP, filename="big.txt", content="x" * (MAX_UPLOAD_BYTES + 1))
     assert big.is_error and f"this server uploads at most {MAX_UPLOAD_BYTES:,}" in text_of(big)
     huge = base64.b64encode(bytes(MAX_UPLOAD_BYTES + 1)).decode()
-    big64 = await mcp.call("upload_file", **APP, filename="big.bin", content_base64=huge)
+    big64 = await mcp.call("upload_file", **APP, filename="big.bin", content=huge, encoding="base64")
     assert big64.is_error and "Nothing was sent to GitLab" in text_of(big64)
     assert uploads_sent(sim) == []
 
 
 async def test_bad_upload_input_is_refused_readably(mcp, sim, text_of):
-    neither = await mcp.call("upload_file", **APP, filename="a.txt")
-    assert neither.is_error and "exactly one of content_text or content_base64" in text_of(neither)
-    both = await mcp.call("upload_file", **APP, filename="a.txt", content_text="a", content_base64="YQ==")
-    assert both.is_error and "exactly one" in text_of(both)
-    garbage = await mcp.call("upload_file", **APP, filename="a.bin", content_base64="not base64!")
+    empty = await mcp.call("upload_file", **APP, filename="a.txt")
+    assert empty.is_error and "'content' is required" in text_of(empty)
+    garbage = await mcp.call("upload_file", **APP, filename="a.bin", content="not base64!", encoding="base64")
     assert garbage.is_error and "not valid base64" in text_of(garbage)
     assert uploads_sent(sim) == []
 
 
 async def test_upload_to_a_hidden_project_says_not_found(mcp, text_of):
-    hidden = await mcp.call("upload_file", project="bob/secret", filename="a.txt", content_text="a")
+    hidden = await mcp.call("upload_file", project="bob/secret", filename="a.txt", content="a")
     assert hidden.is_error and "Upload to bob/secret not found or you have no access: 404 Project Not Found" in text_of(
         hidden
     )

@@ -7,6 +7,7 @@ from mcp_bridge.tools import (
     commits,
     discussions,
     environments,
+    graphql_query,
     groups,
     issue_discussions,
     issues,
@@ -25,6 +26,7 @@ from mcp_bridge.tools import (
     variables,
     webhooks,
     wiki,
+    work_items,
 )
 
 AREAS = (
@@ -50,4 +52,6 @@ AREAS = (
     reactions,
     time_tracking,
     uploads,
+    work_items,
+    graphql_query,
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
 from pydantic import Field
@@ -34,19 +34,16 @@ class UploadRefused(GitLabRefused):
     """Bad upload input, refused before any request."""
 
 
-def _content(text: str | None, base64_content: str | None) -> bytes:
-    if (text is None) == (base64_content is None):
-        raise UploadRefused("Give exactly one of content_text or content_base64.", refused="bad upload")
-    if text is not None:
-        data = text.encode()
+def _content(content: str, encoding: str) -> bytes:
+    if encoding == "text":
+        data = content.encode()
     else:
-        assert base64_content is not None
-        if len(base64_content) > (MAX_UPLOAD_BYTES + 2) // 3 * 4 + 4:  # refuse before decoding it
-            raise _too_large(len(base64_content) * 3 // 4)
+        if len(content) > (MAX_UPLOAD_BYTES + 2) // 3 * 4 + 4:  # refuse before decoding it
+            raise _too_large(len(content) * 3 // 4)
         try:
-            data = base64.b64decode("".join(base64_content.split()), validate=True)
+            data = base64.b64decode("".join(content.split()), validate=True)
         except (binascii.Error, ValueError):
-            raise UploadRefused("content_base64 is not valid base64. Nothing was sent.", refused="bad upload") from None
+            raise UploadRefused("content is not valid base64. Nothing was sent.", refused="bad upload") from None
     if len(data) > MAX_UPLOAD_BYTES:
         raise _too_large(len(data))
     return data
@@ -74,12 +71,12 @@ def _too_large(size: int) -> UploadRefused:
 async def upload_file(
     project: ProjectRef,
     filename: Annotated[str, Field(description="Name shown for the file, e.g. 'screenshot.png'.", min_length=1)],
-    content_text: Annotated[str | None, Field(description="The file's content as text (UTF-8).")] = None,
-    content_base64: Annotated[str | None, Field(description="The file's bytes, base64 (for images).")] = None,
+    content: Annotated[str, Field(description="The file's content: text, or base64 of its bytes (images).")],
+    encoding: Annotated[Literal["text", "base64"], Field(description="How content is given.")] = "text",
 ) -> dict[str, Any]:
     """Upload a file (at most 2 MB) to a project, to attach it to an issue, merge request or comment.
     Returns 'markdown' to paste into the text (images show inline) and its url."""
-    data = _content(content_text, content_base64)
+    data = _content(content, encoding)
     name = filename.strip().replace("/", "_").replace("\\", "_")
     result = await gitlab().upload(
         f"/projects/{path_id(project)}/uploads", what=f"Upload to {project}", filename=name, content=data

@@ -8,6 +8,7 @@ from tests.gitlab_sim.areas import (
     commits,
     discussions,
     environments,
+    graphql,
     groups,
     issue_discussions,
     issues,
@@ -51,4 +52,5 @@ ALL = (
     reactions,
     time_tracking,
     uploads,
+    graphql,
 )
