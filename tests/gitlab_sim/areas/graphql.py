@@ -30,7 +30,7 @@ Resolver = Callable[[Call, dict[str, Any]], dict[str, Any]]
 # Operation name → (type, the variables it declares as required, resolver).
 OPERATIONS: dict[str, tuple[str, tuple[str, ...], Resolver]] = {
     "WorkItem": ("query", ("fullPath", "iid"), work_items.work_item),
-    "WorkItemId": ("query", ("fullPath", "iid"), work_items.work_item),
+    "WorkItemId": ("query", ("fullPath", "iid"), work_items.work_item_id),
     "WorkItems": ("query", ("fullPath", "first"), work_items.list_work_items),
     "WorkItemTypes": ("query", ("fullPath", "name"), work_items.work_item_types),
     "WorkItemNotes": ("query", ("fullPath", "iid", "first"), work_items.notes),

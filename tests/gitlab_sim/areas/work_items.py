@@ -168,6 +168,13 @@ def work_item(call: Call, variables: dict[str, Any]) -> dict[str, Any]:
     return {"namespace": {"workItem": node(call, row) if row else None}}
 
 
+def work_item_id(call: Call, variables: dict[str, Any]) -> dict[str, Any]:
+    """WorkItemId selects the id only."""
+    found = work_item(call, variables)
+    item = (found["namespace"] or {}).get("workItem")
+    return found if not item else {"namespace": {"workItem": {"id": item["id"]}}}
+
+
 def list_work_items(call: Call, variables: dict[str, Any]) -> dict[str, Any]:
     found = namespace(call, str(variables["fullPath"]))
     if found is None:
