@@ -52,6 +52,19 @@ async def test_an_upload_over_the_cap_is_refused_before_anything_is_sent(mcp, si
     assert uploads_sent(sim) == []
 
 
+async def test_wrapped_base64_is_accepted_and_a_name_cannot_climb_into_a_path(mcp):
+    wrapped = "\n".join(["aGVsbG8g", "d29ybGQ="])  # base64 as tools print it, in lines
+    sent = ok(await mcp.call("upload_file", **APP, filename="../etc/hi.txt", content=wrapped, encoding="base64"))
+    assert sent["size"] == 11 and sent["url"].endswith("/.._etc_hi.txt")
+    assert ok(await mcp.call("read_upload", **APP, link=sent["url"]))["content"] == "hello world"
+
+
+async def test_oversized_base64_is_refused_without_decoding_it(mcp, sim, text_of):
+    result = await mcp.call("upload_file", **APP, filename="x.bin", content="A" * 3_000_000, encoding="base64")
+    assert result.is_error and "The file is 2,250,000 bytes" in text_of(result)
+    assert uploads_sent(sim) == []
+
+
 async def test_bad_upload_input_is_refused_readably(mcp, sim, text_of):
     empty = await mcp.call("upload_file", **APP, filename="a.txt")
     assert empty.is_error and "'content' is required" in text_of(empty)

@@ -77,7 +77,7 @@ async def upload_file(
     """Upload a file (at most 2 MB) to a project, to attach it to an issue, merge request or comment.
     Returns 'markdown' to paste into the text (images show inline) and its url."""
     data = _content(content, encoding)
-    name = filename.strip().replace("/", "_").replace("\\", "_")
+    name = filename.strip().replace("/", "_").replace("\\", "_") or "file"  # one name, never a path
     result = await gitlab().upload(
         f"/projects/{path_id(project)}/uploads", what=f"Upload to {project}", filename=name, content=data
     )
