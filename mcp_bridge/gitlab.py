@@ -8,6 +8,7 @@ of them into a readable tool error in one place::
     │   ├── UnsafePathSegment    a value would be an empty, '.' or '..' URL path segment
     │   └── RouteNotAllowed      not among the tool's declared routes, or a write in read-only mode
     ├── GitLabUnavailable        GitLab could not be reached or did not answer in time
+    ├── GraphQLError             HTTP 200 with GraphQL `errors[]` (defined in mcp_bridge.graphql)
     └── GitLabHTTPError          GitLab answered with a 4xx/5xx status
         ├── GitLabUnauthorized   401: the token is invalid, expired or revoked
         ├── GitLabForbidden      403: no permission, or a token scope is missing

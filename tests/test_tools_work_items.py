@@ -66,6 +66,16 @@ async def test_list_filters_by_type_state_and_text_and_pages_with_a_cursor(mcp):
     assert [(i["type"], i["title"]) for i in epics["items"]] == [("Epic", "Q3 launch")] and epics["next_cursor"] is None
 
 
+async def test_list_of_a_hidden_namespace_says_not_found(mcp, text_of):
+    hidden = await mcp.call("list_work_items", namespace="labs")
+    assert hidden.is_error and "Namespace labs not found or you have no access" in text_of(hidden)
+
+
+async def test_an_epic_needs_a_reporter_of_the_group(mcp_as, text_of):
+    refused = await mcp_as("bob").call("create_work_item", namespace="acme", type="EPIC", title="Bob's epic")
+    assert refused.is_error and "you don't have permission to perform this action" in text_of(refused)
+
+
 async def test_create_a_task_under_an_issue_and_it_shows_in_rest_too(mcp):
     parent = ok(await mcp.call("get_work_item", **APP, iid=2))
     task = ok(
