@@ -42,6 +42,7 @@ async def test_list_gives_threads_and_single_comments_without_system_notes(mcp):
     single = await threads(mcp, 1)
     assert [t["notes"][0]["author"] for t in single] == ["bob", "alice", "alice"]  # the system note is left out
     assert all(t["individual_note"] and "resolved" not in t for t in single)
+    assert [t["notes"][0].get("internal", False) for t in single] == [False, False, True]  # "Customer is Initech."
 
 
 async def test_list_on_a_missing_or_hidden_issue_says_not_found(mcp, text_of):

@@ -19,6 +19,21 @@ Body = Annotated[str, Field(description="The comment, in GitLab Markdown.", min_
 DiscussionId = Annotated[str, Field(description="The thread's id (from list_issue_discussions).", min_length=1)]
 
 
+def _issue_thread(data: dict[str, Any]) -> dict[str, Any]:
+    """A thread as on merge requests, with internal notes (reporters and up only) marked as such, so
+    that nobody quotes them in public."""
+    thread = _thread(data)
+    internal = {n["id"] for n in data.get("notes", []) if n.get("internal")}
+    for note in thread["notes"]:
+        if note["id"] in internal:
+            note["internal"] = True
+    return thread
+
+
+def _issue_note(data: dict[str, Any]) -> dict[str, Any]:
+    return _note(data) | ({"internal": True} if data.get("internal") else {})
+
+
 def _issue(project: str, iid: int) -> tuple[str, str]:
     return f"/projects/{path_id(project)}/issues/{iid}", f"Issue #{iid} in {project}"
 
@@ -31,7 +46,7 @@ async def list_issue_discussions(
     it is resolved, and its notes. Use the id to reply or resolve."""
     path, what = _issue(project, iid)
     items, meta = await gitlab().page(f"{path}/discussions", what=what, page=page, per_page=per_page)
-    threads = [_thread(d) for d in items]
+    threads = [_issue_thread(d) for d in items]
     return {"items": [t for t in threads if t["notes"]], **meta}
 
 
@@ -39,7 +54,7 @@ async def list_issue_discussions(
 async def create_issue_thread(project: ProjectRef, iid: Iid, body: Body) -> dict[str, Any]:
     """Start a resolvable thread on an issue (a plain comment is create_issue_note). Returns the thread."""
     path, what = _issue(project, iid)
-    return _thread(await gitlab().post(f"{path}/discussions", what=what, json={"body": body}))
+    return _issue_thread(await gitlab().post(f"{path}/discussions", what=what, json={"body": body}))
 
 
 @tool(WRITE, "issues", routes=("POST /projects/:id/issues/:issue_iid/discussions/:discussion_id/notes",))
@@ -53,7 +68,7 @@ async def reply_to_issue_discussion(
         what=f"Thread {discussion_id} of {what}",
         json={"body": body},
     )
-    return _note(data)
+    return _issue_note(data)
 
 
 @tool(WRITE, "issues", routes=("PUT /projects/:id/issues/:issue_iid/discussions/:discussion_id",))
@@ -71,7 +86,7 @@ async def resolve_issue_discussion(
         what=f"Thread {discussion_id} of {what}",
         json={"resolved": resolved},
     )
-    return _thread(data)
+    return _issue_thread(data)
 
 
 @tool(DESTRUCTIVE, "issues", routes=("DELETE /projects/:id/issues/:issue_iid/notes/:note_id",))
