@@ -123,7 +123,8 @@ current_tool: ContextVar[ToolScope | None] = ContextVar("current_tool", default=
 def record_call(tool: str, arguments: dict[str, Any], *, writes: bool, routes: Routes) -> Iterator[CallRecord]:
     """Time a tool call and keep its record for the audit log; refuse writes in read-only sessions;
     while it runs, let GitLab send only the `routes` the tool declared."""
-    record = CallRecord(tool=tool, project=str(arguments.get("project") or arguments.get("group") or "")[:255])
+    where = arguments.get("project") or arguments.get("group") or arguments.get("namespace")  # work items: either
+    record = CallRecord(tool=tool, project=str(where or "")[:255])
     calls = current_calls.get()
     if calls is not None:
         calls.append(record)

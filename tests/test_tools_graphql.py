@@ -117,6 +117,14 @@ async def test_the_audit_row_names_the_operation(server, mcp):
     assert why["refused"] == "mutation from a read tool"
 
 
+async def test_a_work_item_call_is_audited_with_its_namespace_and_operation(server, mcp):
+    await mcp.call("get_work_item", namespace="acme", iid=1)
+    sql = "SELECT project, detail FROM oauth_gateway_auditevent WHERE tool = 'get_work_item' ORDER BY id"
+    project, detail = server_rows(server.env["DATABASE_URL"], sql)[-1]
+    detail = json.loads(detail) if isinstance(detail, str) else detail
+    assert (project, detail) == ("acme", {"graphql": "query WorkItem"})
+
+
 async def test_the_graphql_tools_are_off_by_default_and_annotated(mcp):
     from mcp_bridge.toolkit import DEFAULT_TOOLS
 
