@@ -22,6 +22,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from mcp.server.mcpserver.exceptions import ToolError
 
+from mcp_bridge import graphql
 from mcp_bridge.gitlab import (
     Credentials,
     GitLabClient,
@@ -32,6 +33,7 @@ from mcp_bridge.gitlab import (
     GitLabUnavailable,
     RouteNotAllowed,
 )
+from mcp_bridge.graphql import Operation
 from mcp_bridge.routes import SAFE_METHODS, Routes
 
 if TYPE_CHECKING:
@@ -55,7 +57,7 @@ class CallRecord:
     gitlab_status: int | None = None
     duration_ms: int = 0
     started: float = field(default_factory=time.perf_counter)
-    detail: dict[str, Any] = field(default_factory=dict)  # why a call was denied
+    detail: dict[str, Any] = field(default_factory=dict)  # why a call was denied; a GraphQL operation
 
     def failed(self, exc: GitLabError) -> None:
         if isinstance(exc, GitLabRefused):
@@ -73,11 +75,15 @@ class ToolScope:
     routes: Routes
     writes: bool
     read_only: bool
+    record: CallRecord | None = None
 
-    def check(self, method: str, path: str) -> None:
-        """Refuse (RouteNotAllowed) a request this tool may not send; called before each one."""
+    def check(self, method: str, path: str, operation: Operation | None = None) -> None:
+        """Refuse (RouteNotAllowed) a request this tool may not send; called before each one.
+        A GraphQL request is a read or a write by its `operation`, whatever its method."""
         request = f"{method} {path.split('?', 1)[0]}"
-        if self.read_only and self.writes and method not in SAFE_METHODS:
+        if operation is not None:
+            self._check_operation(operation, request)
+        elif self.read_only and self.writes and method not in SAFE_METHODS:
             raise RouteNotAllowed(
                 f"This server or session is read-only, so {self.tool} may not send {request} to GitLab. "
                 "Nothing was sent.",
@@ -92,6 +98,20 @@ class ToolScope:
                 request=request[:200],
             )
 
+    def _check_operation(self, operation: Operation, request: str) -> None:
+        """A query is a read; a mutation is a write, sent only by a write tool in a writable session."""
+        if not operation.writes:
+            return
+        why = "this server or session is read-only" if self.read_only else "it is a read-only tool"
+        if self.read_only or not self.writes:
+            raise RouteNotAllowed(
+                f"{self.tool} may not send the GraphQL {operation} to GitLab: {why}, and a mutation "
+                "changes things. Nothing was sent.",
+                refused="read-only" if self.read_only else "mutation from a read tool",
+                request=request,
+                graphql=str(operation)[:200],
+            )
+
 
 current_caller: ContextVar[Caller | None] = ContextVar("current_caller", default=None)
 current_credentials: ContextVar[Credentials | None] = ContextVar("current_credentials", default=None)
@@ -103,13 +123,14 @@ current_tool: ContextVar[ToolScope | None] = ContextVar("current_tool", default=
 def record_call(tool: str, arguments: dict[str, Any], *, writes: bool, routes: Routes) -> Iterator[CallRecord]:
     """Time a tool call and keep its record for the audit log; refuse writes in read-only sessions;
     while it runs, let GitLab send only the `routes` the tool declared."""
-    record = CallRecord(tool=tool, project=str(arguments.get("project") or arguments.get("group") or "")[:255])
+    where = arguments.get("project") or arguments.get("group") or arguments.get("namespace")  # work items: either
+    record = CallRecord(tool=tool, project=str(where or "")[:255])
     calls = current_calls.get()
     if calls is not None:
         calls.append(record)
     caller = current_caller.get()
     read_only = settings.GITLAB_READ_ONLY_MODE or (caller is not None and caller.read_only)
-    scope = current_tool.set(ToolScope(tool, routes, writes, read_only))
+    scope = current_tool.set(ToolScope(tool, routes, writes, read_only, record))
     try:
         if writes and caller is not None and caller.read_only:
             record.outcome, record.detail = "denied", {"refused": "read-only session"}
@@ -178,14 +199,34 @@ class GitLab:
     ) -> None:
         await self._request("DELETE", path, what=what, params=params, json=_drop_none(json))
 
+    async def upload(self, path: str, *, what: str, filename: str, content: bytes) -> Any:
+        """POST one file as multipart/form-data field `file` (doc/api/project_markdown_uploads.md)."""
+        response = await self._request("POST", path, what=what, files={"file": (filename, content)})
+        return response.json()
+
+    async def graphql(
+        self, document: str, *, what: str, variables: dict[str, Any] | None = None, operation_name: str | None = None
+    ) -> dict[str, Any]:
+        """Run a GraphQL operation (POST /api/graphql); its `data`, or GraphQLError for `errors[]`.
+        The audit row names the operation; read-only mode lets queries through and refuses mutations."""
+        operation = graphql.operation(document, operation_name)
+        scope = current_tool.get()
+        if scope is not None and scope.record is not None:
+            scope.record.detail["graphql"] = str(operation)[:200]
+        body = {"query": document, "variables": variables or {}, "operationName": operation_name}
+        response = await self._request("POST", graphql.PATH, what=what, json=_drop_none(body), operation=operation)
+        return graphql.raise_for_errors(response.json(), what=what)
+
     async def raw(self, path: str, *, what: str, params: dict[str, Any] | None = None) -> httpx.Response:
         """The whole response of a GET, for bytes and headers (raw files, artifacts)."""
         return await self._request("GET", path, what=what, params=params)
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def _request(
+        self, method: str, path: str, *, operation: Operation | None = None, **kwargs: Any
+    ) -> httpx.Response:
         scope = current_tool.get()
         if scope is not None:  # a tool is running (not an OAuth code path, not a test's own client)
-            scope.check(method, path)
+            scope.check(method, path, operation)
         try:
             return await self.client.request(method, path, self.creds, **kwargs)
         except GitLabUnauthorized:

@@ -8,6 +8,7 @@ of them into a readable tool error in one place::
     │   ├── UnsafePathSegment    a value would be an empty, '.' or '..' URL path segment
     │   └── RouteNotAllowed      not among the tool's declared routes, or a write in read-only mode
     ├── GitLabUnavailable        GitLab could not be reached or did not answer in time
+    ├── GraphQLError             HTTP 200 with GraphQL `errors[]` (defined in mcp_bridge.graphql)
     └── GitLabHTTPError          GitLab answered with a 4xx/5xx status
         ├── GitLabUnauthorized   401: the token is invalid, expired or revoked
         ├── GitLabForbidden      403: no permission, or a token scope is missing
@@ -222,17 +223,20 @@ class GitLabClient:
         what: str,
         params: dict[str, Any] | None = None,
         json: Any = None,
+        files: dict[str, tuple[str, bytes]] | None = None,
     ) -> httpx.Response:
-        """One API call, retried when safe; raises a GitLabError naming `what` on failure."""
+        """One API call, retried when safe; raises a GitLabError naming `what` on failure.
+        `files` sends a multipart/form-data body instead of JSON (uploads)."""
         for segment in path.split("?", 1)[0].split("/"):
             if climbs(segment):  # defence in depth: path_id() refuses these already
                 raise UnsafePathSegment(unquote(segment))
-        url = f"{self.api_base}{path}"
+        # GraphQL lives beside REST: <GitLab>/api/graphql (doc/api/graphql/_index.md).
+        url = f"{self.api_base.removesuffix('/v4')}/graphql" if path == "/graphql" else f"{self.api_base}{path}"
         attempts = 1 + (self.max_retries if method in IDEMPOTENT else 0)
         for attempt in range(1, attempts + 1):
             try:
                 response = await self._client().request(
-                    method, url, params=encode_params(params), json=json, headers=creds.headers()
+                    method, url, params=encode_params(params), json=json, files=files, headers=creds.headers()
                 )
             except httpx.TimeoutException as exc:
                 if attempt < attempts:

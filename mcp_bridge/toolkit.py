@@ -56,6 +56,9 @@ TOOLSETS = {
     "groups": "groups, subgroups and their members",
     "environments": "environments and deployments",
     "webhooks": "project and group webhooks",
+    "uploads": "attach files to issues and merge requests, and read attached files",
+    "work_items": "work items (issues, tasks, epics, objectives), their notes and links, over GraphQL",
+    "graphql": "raw GraphQL queries and mutations, for what no other tool covers",
 }
 # GITLAB_TOOLSETS=default: what a coding session uses every day, across toolsets, within the
 # context budget (bench/tool_catalog.py: at most 12,000 tokens of tools/list).
@@ -93,6 +96,8 @@ DEFAULT_TOOLS = frozenset(
         "update_issue",
         "list_issue_notes",
         "create_issue_note",
+        "list_issue_discussions",
+        "reply_to_issue_discussion",
         "list_pipelines",
         "get_pipeline",
         "list_pipeline_jobs",

@@ -42,7 +42,8 @@ def taken(log: httpx.Client) -> list[dict[str, Any]]:
 
 def outside_routes(tool: str, seen: list[dict[str, Any]]) -> list[str]:
     routes = REGISTRY[tool].routes
-    sent = [(r["method"], r["path"].removeprefix("/api/v4")) for r in seen]
+    # REST paths are declared relative to /api/v4; GraphQL's /api/graphql as "POST /graphql".
+    sent = [(r["method"], r["path"].removeprefix("/api/v4").removeprefix("/api")) for r in seen]
     return [f"{method} {path}" for method, path in sent if not routes.allows(method, path)]
 
 

@@ -36,6 +36,15 @@ async def test_list_labels_with_counts_and_group_labels(mcp):
     assert names(found) == ["critical"]
 
 
+async def test_label_search_matches_name_or_description_and_counts_can_be_skipped(mcp, sim):
+    found = await mcp.call("list_labels", project="acme/app", search="BROKEN", with_counts=False)
+    assert names(found) == ["bug"]
+    assert "open_issues_count" not in by_name(found, "bug")  # GitLab sends no counts unless asked
+    assert "with_counts=false" in sim.requests()[-1]["query"]
+    platform = await mcp.call("list_group_labels", group="acme", search="platform team", with_counts=False)
+    assert names(platform) == ["team::platform"]
+
+
 async def test_list_labels_of_a_hidden_project_is_not_found(mcp, text_of):
     result = await mcp.call("list_labels", project="bob/secret")
     assert result.is_error

@@ -7,7 +7,9 @@ from mcp_bridge.tools import (
     commits,
     discussions,
     environments,
+    graphql_query,
     groups,
+    issue_discussions,
     issues,
     labels_milestones,
     merge_requests,
@@ -19,10 +21,12 @@ from mcp_bridge.tools import (
     search,
     snippets,
     time_tracking,
+    uploads,
     users,
     variables,
     webhooks,
     wiki,
+    work_items,
 )
 
 AREAS = (
@@ -35,6 +39,7 @@ AREAS = (
     merge_requests,
     discussions,
     issues,
+    issue_discussions,
     labels_milestones,
     pipelines,
     variables,
@@ -46,4 +51,7 @@ AREAS = (
     webhooks,
     reactions,
     time_tracking,
+    uploads,
+    work_items,
+    graphql_query,
 )

@@ -29,7 +29,9 @@ GroupRef = Annotated[str, Field(description="Group id or full path, e.g. 'my-gro
 LabelRef = Annotated[str, Field(description="Label name or id.", min_length=1)]
 MilestoneId = Annotated[int, Field(description="Milestone id (the 'id' field, not the iid).", ge=1)]
 Color = Annotated[str, Field(description="'#RRGGBB' or a CSS colour name, e.g. 'red'.", min_length=1)]
-Search = Annotated[str | None, Field(description="Text the name must contain.")]
+Search = Annotated[str | None, Field(description="Text in the name or description.")]
+# Counts cost GitLab issue and MR counting for every label of the page; large projects answer faster without.
+Counts = Annotated[bool, Field(description="Issue/MR counts per label; false is faster on large projects.")]
 Date = Annotated[str | None, Field(description="YYYY-MM-DD.", pattern=r"^\d{4}-\d{2}-\d{2}$")]
 
 
@@ -43,16 +45,16 @@ def _milestone(project: str, milestone_id: int) -> str:
 
 @tool(READ, "labels_milestones", routes=("GET /projects/:id/labels",))
 async def list_labels(
-    project: ProjectRef, search: Search = None, page: Page = 1, per_page: PerPage = 50
+    project: ProjectRef, search: Search = None, with_counts: Counts = True, page: Page = 1, per_page: PerPage = 50
 ) -> dict[str, Any]:
-    """List a project's labels (its group's too) by name, with colour, description and counts of open/closed
-    issues and open merge requests."""
+    """List or search a project's labels (its groups' too) by name, with colour, description and counts of
+    open/closed issues and open merge requests."""
     items, meta = await gitlab().page(
         f"/projects/{path_id(project)}/labels",
         what=f"Labels of {project}",
         page=page,
         per_page=per_page,
-        params={"with_counts": True, "search": search},
+        params={"with_counts": with_counts, "search": search},
     )
     return listing(items, meta, LABEL_FIELDS)
 
@@ -100,15 +102,16 @@ async def delete_label(project: ProjectRef, label: LabelRef) -> dict[str, Any]:
 
 @tool(READ, "labels_milestones", routes=("GET /groups/:id/labels",))
 async def list_group_labels(
-    group: GroupRef, search: Search = None, page: Page = 1, per_page: PerPage = 50
+    group: GroupRef, search: Search = None, with_counts: Counts = True, page: Page = 1, per_page: PerPage = 50
 ) -> dict[str, Any]:
-    """List a group's labels (shared by all its projects) with colour, description and issue/MR counts."""
+    """List or search a group's labels (shared by all its projects) with colour, description and issue/MR
+    counts."""
     items, meta = await gitlab().page(
         f"/groups/{path_id(group)}/labels",
         what=f"Labels of group {group}",
         page=page,
         per_page=per_page,
-        params={"with_counts": True, "search": search},
+        params={"with_counts": with_counts, "search": search},
     )
     return listing(items, meta, LABEL_FIELDS)
 

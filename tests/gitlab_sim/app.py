@@ -72,7 +72,8 @@ class Simulator:
                     status_code=401,
                 )
             user_id, scopes = known.user_id, known.scopes
-            if request.method in WRITE_METHODS and "api" not in scopes:
+            # GraphQL is always a POST: its area tells a query (read_api may) from a mutation.
+            if request.method in WRITE_METHODS and "api" not in scopes and raw_path != "/api/graphql":
                 # doc/api/rest/troubleshooting.md: a token without the needed scope gets 403 insufficient_scope.
                 return JSONResponse(
                     {

@@ -60,9 +60,10 @@ class Router:
     def __init__(self) -> None:
         self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
 
-    def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
-        """`pattern` like "/projects/:id/issues/:iid"; each :name matches one raw path segment."""
-        regex = re.compile("^/api/v4" + re.sub(r":(\w+)", r"(?P<\1>[^/]+)", pattern) + "$")
+    def route(self, method: str, pattern: str, *, prefix: str = "/api/v4") -> Callable[[Handler], Handler]:
+        """`pattern` like "/projects/:id/issues/:iid"; each :name matches one raw path segment.
+        `prefix` is /api/v4 for REST; GraphQL is /api/graphql."""
+        regex = re.compile("^" + prefix + re.sub(r":(\w+)", r"(?P<\1>[^/]+)", pattern) + "$")
 
         def add(handler: Handler) -> Handler:
             self.routes.append((method, regex, handler))

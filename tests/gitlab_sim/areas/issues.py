@@ -233,7 +233,7 @@ async def list_notes(call: Call) -> Response:
     if call.world.access_level(call.user_id, project["id"]) < REPORTER:
         notes = [n for n in notes if not n["internal"]]  # internal notes: reporters and up
     notes.sort(key=lambda n: (n[order], n["id"]), reverse=sort == "desc")
-    return paginate(call, notes)
+    return paginate(call, [shown_note(n) for n in notes])
 
 
 async def create_note(call: Call) -> Response:
@@ -656,7 +656,7 @@ async def update_note(call: Call) -> Response:
         return forbidden()
     if body is not None:
         note |= {"body": str(body), "updated_at": now()}
-    return JSONResponse(note)
+    return JSONResponse(shown_note(note))
 
 
 # --- rows --------------------------------------------------------------------------------------
@@ -720,6 +720,11 @@ def add_issue(
     rows.append(issue)
     project["open_issues_count"] = sum(1 for i in rows if i["project_id"] == project["id"] and i["state"] == "opened")
     return issue
+
+
+def shown_note(note: dict[str, Any]) -> dict[str, Any]:
+    """A note as the API shows it: private keys ("_discussion_id" of a thread note) stay inside."""
+    return {k: v for k, v in note.items() if not k.startswith("_")}
 
 
 def add_note(

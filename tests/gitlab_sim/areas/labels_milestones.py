@@ -135,13 +135,19 @@ def _validation(**errors: list[str]) -> Response:
     return bad_request(errors)  # render_validation_error!: 400 {"message": {"field": ["..."]}}
 
 
+def matches(label: Row, search: str) -> bool:
+    """Label.search: a case-insensitive substring of the title or the description (fuzzy_search, ILIKE)."""
+    term = search.lower()
+    return term in label["name"].lower() or term in (label["description"] or "").lower()
+
+
 async def list_labels(call: Call) -> Response:
     project = _label_project(call)
     if isinstance(project, Response):
         return project
     labels = available_labels(call.world, project, ancestors=call.flag("include_ancestor_groups") is not False)
     if search := call.arg("search"):
-        labels = [r for r in labels if search.lower() in r["name"].lower()]
+        labels = [r for r in labels if matches(r, search)]
     counts = bool(call.flag("with_counts"))
     return paginate(call, [label_entity(call, r, project, counts=counts) for r in labels])
 
@@ -242,7 +248,7 @@ async def list_group_labels(call: Call) -> Response:
         (r for r in call.world.table("labels") if r.get("group_id") == group["id"]), key=lambda r: r["name"]
     )
     if search := call.arg("search"):
-        labels = [r for r in labels if search.lower() in r["name"].lower()]
+        labels = [r for r in labels if matches(r, search)]
     counts = bool(call.flag("with_counts"))
     return paginate(call, [label_entity(call, r, None, counts=counts) for r in labels])
 
