@@ -95,6 +95,10 @@ def admin_login(request: HttpRequest) -> HttpResponseBase:
     added: GitLab users named by ADMIN_GITLAB_USERS / ADMIN_GITLAB_GROUP come back as admins."""
     if request.method == "GET" and admin.site.has_permission(request):
         return HttpResponseRedirect(reverse("admin:index"))
+    if request.method == "GET" and request.user.is_authenticated:
+        # Signed in (with GitLab, most likely) but not an admin: what they may look for is theirs.
+        pointer = {"username": _gitlab_username(request), "switch_next": reverse("admin:login")}
+        return render(request, "oauth_gateway/not_admin.html", pointer, status=403)
     next_path = request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index")
     context: dict[str, Any] = {
         **admin.site.each_context(request),
