@@ -49,6 +49,7 @@ if settings.OAUTH_ENABLED:
     urlpatterns += [
         path("", include((oauth_patterns, "oauth2_provider"))),
         path("oauth/signin", views.SignInView.as_view(), name="oauth-signin"),
+        path("oauth/switch-account", views.SwitchAccountView.as_view(), name="oauth-switch-account"),
         path("oauth/callback", views.CallbackView.as_view(), name="oauth-callback"),
         path("oauth/device/<uuid:pending_id>", views.DeviceView.as_view(), name="oauth-device"),
         path("connections/", selfservice.ConnectionsView.as_view(), name="connections"),

@@ -112,7 +112,9 @@ def test_every_time_the_admin_shows_carries_its_zone(admin_client, admin_user, c
         page = admin_client.get(url).content.decode()
         assert zoned.search(page), url
     assert "3 Dec 2026, 08:00 UTC" in admin_client.get(f"{USERS}{admin_user.pk}/change/").content.decode()
-    exported = b"".join(admin_client.get(f"{AUDIT}export.csv").streaming_content).decode()
+    response = admin_client.get(f"{AUDIT}export.csv")
+    assert re.search(r'filename="audit-\d{8}-\d{6}Z\.csv"', response["content-disposition"])  # UTC, said
+    exported = b"".join(response.streaming_content).decode()
     [row] = list(csv.DictReader(io.StringIO(exported)))
     assert datetime.fromisoformat(row["time"]).utcoffset() is not None and row["time"].endswith("+00:00")
 

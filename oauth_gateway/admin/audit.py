@@ -138,7 +138,8 @@ class AuditEventAdmin(admin.ModelAdmin):
             _async_chunks(lines) if isinstance(request, ASGIRequest) else lines
         )
         response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="audit-{timezone.now():%Y%m%d-%H%M%S}.csv"'
+        # UTC, said in the name (Z) as in every row's time (ISO 8601 with its offset).
+        response["Content-Disposition"] = f'attachment; filename="audit-{timezone.now():%Y%m%d-%H%M%S}Z.csv"'
         return response
 
 
