@@ -54,6 +54,7 @@ if settings.OAUTH_ENABLED:
         path("oauth/device/<uuid:pending_id>", views.DeviceView.as_view(), name="oauth-device"),
         path("connections/", selfservice.ConnectionsView.as_view(), name="connections"),
         path("connections/signin", selfservice.SignInView.as_view(), name="connections-signin"),
+        path("connections/signout", selfservice.SignOutView.as_view(), name="connections-signout"),
         path(
             "connections/<int:connection_id>/disconnect",
             selfservice.DisconnectView.as_view(),

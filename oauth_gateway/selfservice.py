@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth import REDIRECT_FIELD_NAME, logout
 from django.contrib.auth.views import LoginView
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
@@ -23,6 +23,7 @@ from django.views import View
 from oauth_gateway.errors import browser_signin_url, error_page, no_device_code
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
 from oauth_gateway.models import GitLabConnection
+from oauth_gateway.services.audit import audit, client_ip
 from oauth_gateway.services.connections import connection_revoke
 from oauth_gateway.services.signin import (
     BROWSER_HOME,
@@ -66,6 +67,18 @@ class DisconnectView(View):
         return HttpResponseRedirect(reverse("connections"))
 
 
+class SignOutView(View):
+    """POST (CSRF-checked): sign this browser out of this server's pages, anyone signed in (the
+    admin's own logout does nothing for someone who is not an admin), then go to `next`, one of
+    this server's pages. The MCP clients' sessions are not touched."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            audit("browser.signout", user_id=request.user.pk, ip=client_ip(request))
+        logout(request)
+        return HttpResponseRedirect(safe_next(request.POST.get("next", "")))
+
+
 class SignInView(View):
     """Sign in with GitLab for a page of this server; `next` must be one of them (no open redirect)."""
 
@@ -93,8 +106,7 @@ def admin_login(request: HttpRequest) -> HttpResponseBase:
         return HttpResponseRedirect(reverse("admin:index"))
     if request.method == "GET" and request.user.is_authenticated:
         # Signed in (with GitLab, most likely) but not an admin: what they may look for is theirs.
-        pointer = {"username": _gitlab_username(request), "switch_next": reverse("admin:login")}
-        return render(request, "oauth_gateway/not_admin.html", pointer, status=403)
+        return render(request, "oauth_gateway/not_admin.html", {"username": _gitlab_username(request)}, status=403)
     next_path = request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index")
     context: dict[str, Any] = {
         **admin.site.each_context(request),

@@ -127,7 +127,7 @@ def test_a_signed_in_non_admin_at_admin_is_pointed_to_connections(client, cast):
     assert response.status_code == 403 and "This page is for administrators" in page
     assert 'href="/connections/"' in page and "alice" in page
     assert "not authorized to access this page" not in page  # Django's stock refusal
-    assert 'action="/admin/logout/"' in page  # "Sign in as someone else"
+    assert 'action="/connections/signout"' in page  # "Sign in as someone else"
 
 
 @pytest.mark.urls("tests.oauth_urls")
@@ -135,3 +135,22 @@ def test_staff_and_anonymous_visitors_still_get_the_admin_and_its_login(client, 
     assert "Sign in with GitLab" in client.get("/admin/login/").content.decode()
     client.force_login(admin_user)
     assert client.get("/admin/login/")["location"] == "/admin/"
+
+
+@pytest.mark.urls("tests.oauth_urls")
+def test_sign_in_as_someone_else_signs_out_and_opens_the_admin_login(client, cast):
+    client.force_login(cast["alice"])
+    response = client.post("/connections/signout", {"next": "/admin/"}, follow=True)  # the pointer's button
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0].startswith("/admin/login/")
+    assert 'id="login-form"' in page and "Sign in with GitLab" in page and "This page is for administrators" not in page
+    assert AuditEvent.objects.filter(kind="browser.signout", user=cast["alice"]).count() == 1
+
+
+@pytest.mark.urls("tests.oauth_urls")
+def test_sign_out_at_connections_ends_the_browser_session_and_stays_on_this_server(client, cast):
+    client.force_login(cast["alice"])
+    response = client.post("/connections/signout", {"next": "https://evil.example/"})
+    assert response.status_code == 302 and response["location"] == "/connections/"  # never elsewhere
+    assert "_auth_user_id" not in client.session
+    assert GitLabConnection.objects.filter(user=cast["alice"], revoked__isnull=True).count() == 2  # clients stay
