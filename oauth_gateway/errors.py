@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
 from oauth_gateway.models import Application
-from oauth_gateway.services.signin import SignInError, is_browser_signin, safe_next
+from oauth_gateway.services.signin import SignInError, is_browser_signin, safe_next, signin_next
 
 START_FROM_CLIENT = (
     "This page is part of connecting an MCP client to GitLab. Start from your client: add this server "
@@ -61,12 +61,16 @@ def client_refused(request: HttpRequest, application: Application | None) -> Htt
 
 
 def signin_failed(request: HttpRequest, exc: SignInError, status: int = 400) -> HttpResponse:
-    """A sign-in that ended (denied, expired, replayed...): a browser sign-in offers to try again;
-    an MCP client's sends the person back to the client, which alone can start one."""
+    """A sign-in that ended without telling the client (GitLab refused, the user lookup failed...):
+    try the same request again, or (not knowing which) start again from the client."""
     pending = exc.pending
-    browser = pending is not None and is_browser_signin(pending)
-    retry = browser_signin_url(safe_next(pending.authorize_query)) if browser and pending is not None else ""
-    return error_page(request, str(exc), status, code=exc.code, retry=retry, from_client=not browser)
+    if pending is None:
+        return error_page(request, str(exc), status, code=exc.code)
+    if is_browser_signin(pending):
+        retry = browser_signin_url(safe_next(pending.authorize_query))
+        return error_page(request, str(exc), status, code=exc.code, retry=retry, from_client=False)
+    # The client still waits on its redirect URI: the same request, from the start, can still answer it.
+    return error_page(request, str(exc), status, code=exc.code, retry=signin_next(pending))
 
 
 def no_device_code(

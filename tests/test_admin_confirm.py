@@ -154,3 +154,17 @@ def test_sign_out_at_connections_ends_the_browser_session_and_stays_on_this_serv
     assert response.status_code == 302 and response["location"] == "/connections/"  # never elsewhere
     assert "_auth_user_id" not in client.session
     assert GitLabConnection.objects.filter(user=cast["alice"], revoked__isnull=True).count() == 2  # clients stay
+
+
+def test_select_all_across_pages_asks_for_the_concrete_rows_it_will_act_on(admin_client, cast):
+    form = {
+        "action": "revoke_sessions",
+        "select_across": "1",
+        "index": "0",
+        "_selected_action": [cast["bob_claude"].pk],
+    }
+    page = admin_client.post(SESSIONS, form).content.decode()
+    assert "<h1>Revoke 3 sessions of 2 users?</h1>" in page  # every active one, not only the ticked row
+    posted = re.findall(r'name="_selected_action" value="(\d+)"', page)
+    assert sorted(posted) == sorted(str(cast[name].pk) for name in ("alice_claude", "alice_cursor", "bob_claude"))
+    assert 'name="select_across"' not in page  # a session made meanwhile is not swept in by the answer
