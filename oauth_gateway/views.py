@@ -140,7 +140,7 @@ class AuthorizeView(AuthorizationView):
             credentials = {**credentials, "gitlab_connection_id": connection.pk}
         else:
             audit("consent.denied", user_id=request.user.pk, application_id=application.pk, ip=client_ip(request))
-            pending.delete()
+            signin_abandon(pending)  # its GitLab tokens, never to be used, are revoked at GitLab
         return super().create_authorization_response(request, scopes, credentials, allow)
 
     def form_valid(self, form: Any) -> HttpResponse:

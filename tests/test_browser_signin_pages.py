@@ -202,3 +202,12 @@ def test_without_javascript_the_code_is_plain_text_and_the_pages_name_both_hosts
     assert f'id="gitlab-host">{urlsplit(sim.url).netloc}<' in consent
     switch = re.search(r'<input type="hidden" name="next" value="([^"]+)">', consent)
     assert switch and "state=plain-state" in html.unescape(switch.group(1))
+
+
+def test_deny_on_the_consent_page_revokes_the_gitlab_tokens_the_sign_in_got(server, sim: Sim):
+    browser = Browser("alice", allow=False)
+    answered = browser.authorize(authorize_url(server, register(server), "deny-state"))
+    assert answered["error"] == "access_denied" and answered["state"] == "deny-state"
+    alice_id = 1
+    live = [t for t in httpx.get(f"{sim.url}/_sim/oauth/tokens").json() if t["user_id"] == alice_id]
+    assert not [t for t in live if not t["expired"]]  # nothing of this sign-in stays usable at GitLab
