@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from django.test import Client
 
+from oauth_gateway.admin import confirm
 from oauth_gateway.models import Application, AuditEvent, GitLabConnection
 from tests.test_admin import AUDIT, CLIENTS, SESSIONS, USERS, cast, gateway
 
@@ -168,3 +169,22 @@ def test_select_all_across_pages_asks_for_the_concrete_rows_it_will_act_on(admin
     posted = re.findall(r'name="_selected_action" value="(\d+)"', page)
     assert sorted(posted) == sorted(str(cast[name].pk) for name in ("alice_claude", "alice_cursor", "bob_claude"))
     assert 'name="select_across"' not in page  # a session made meanwhile is not swept in by the answer
+
+
+def test_a_selection_too_big_to_post_back_is_confirmed_as_the_same_filtered_list(admin_client, cast, monkeypatch):
+    monkeypatch.setattr(confirm, "MAX_POSTED_IDS", 2)
+    monkeypatch.setattr(confirm, "SHOWN", 1)
+    form = {
+        "action": "revoke_sessions",
+        "select_across": "1",
+        "index": "0",
+        "_selected_action": [cast["bob_claude"].pk],
+    }
+    page = admin_client.post(f"{SESSIONS}?state=active", form).content.decode()
+    assert "<h2>3 affected</h2>" in page and "… and 2 more." in page
+    assert 'name="select_across" value="1"' in page and page.count('name="_selected_action"') == 1
+    posted = re.findall(r'name="_selected_action" value="(\d+)"', page)
+    confirmed = {"action": "revoke_sessions", "select_across": "1", "_selected_action": posted, "confirmed": "yes"}
+    assert admin_client.post(f"{SESSIONS}?state=active", confirmed).status_code == 302
+    assert not GitLabConnection.objects.filter(revoked__isnull=True).exists()
+    assert AuditEvent.objects.filter(kind="connection.revoked").count() == 3

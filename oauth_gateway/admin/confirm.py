@@ -17,6 +17,10 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
 CONFIRMED = "confirmed"
+SHOWN = 50  # rows named on the page; the rest are counted
+# Ids posted back stay under Django's DATA_UPLOAD_MAX_NUMBER_FIELDS (1000) with the form's own
+# fields; a bigger "select all" is posted back as "select all" of the same filtered list.
+MAX_POSTED_IDS = 900
 
 
 def confirmed(request: HttpRequest) -> bool:
@@ -43,15 +47,22 @@ def confirmation(
     `back` the page Cancel returns to."""
     opts = model_admin.opts
     action = request.POST.get("action", "")
+    listed = [str(obj) for obj in objects]
+    ids = [str(pk) for pk in selected]
+    across = len(ids) > MAX_POSTED_IDS
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": opts,
         "title": question,
         "question": question,
         "consequences": list(consequences),
-        "objects": [str(obj) for obj in objects],
+        "objects": listed[:SHOWN],
+        "total": len(listed),
+        "more": max(0, len(listed) - SHOWN),
         "action": action,
-        "selected": [str(pk) for pk in selected],
+        # Django runs a posted-back action only with a row ticked, select-all or not.
+        "selected": ids[:1] if across else ids,
+        "select_across": across,
         "checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         "confirmed_field": CONFIRMED,
         "button": button,
