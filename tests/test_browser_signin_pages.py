@@ -23,6 +23,7 @@ from playwright.sync_api import BrowserContext, Page, Route, expect
 from tests.browser import screenshot
 from tests.harness import Sim
 from tests.oauth_client import CLIENT_REDIRECT, OAUTH_ENV, Browser
+from tests.test_oauth_client_trust import LONG_HOST
 
 PHONE = {"width": 375, "height": 740}
 LONG_NAME = "A client with a rather long name for a small screen"
@@ -40,13 +41,13 @@ def register(server: Any) -> str:
     return str(response.json()["client_id"])
 
 
-def authorize_url(server: Any, client_id: str, state: str) -> str:
+def authorize_url(server: Any, client_id: str, state: str, redirect_uri: str = CLIENT_REDIRECT) -> str:
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     query = {
         "response_type": "code",
         "client_id": client_id,
-        "redirect_uri": CLIENT_REDIRECT,
+        "redirect_uri": redirect_uri,
         "code_challenge": challenge,
         "code_challenge_method": "S256",
         "state": state,
@@ -211,3 +212,24 @@ def test_deny_on_the_consent_page_revokes_the_gitlab_tokens_the_sign_in_got(serv
     alice_id = 1
     live = [t for t in httpx.get(f"{sim.url}/_sim/oauth/tokens").json() if t["user_id"] == alice_id]
     assert not [t for t in live if not t["expired"]]  # nothing of this sign-in stays usable at GitLab
+
+
+def consent_overflow(context: BrowserContext, start: str, sim_url: str) -> dict[str, Any]:
+    as_user(context, sim_url, "alice")
+    page = context.new_page()
+    page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+    page.goto(start)
+    page.get_by_role("button", name="Sign in with GitLab").click()
+    expect(page.locator("h1")).to_have_text("Allow access to GitLab as alice?")
+    widest = page.evaluate(
+        "Math.max(...[...document.querySelectorAll('body *')].map(e => e.getBoundingClientRect().right))"
+    )
+    return {"overflow": overflow(page), "widest": widest}
+
+
+async def test_consent_with_a_long_redirect_host_and_client_id_still_fits_a_phone(server, sim: Sim, chromium):
+    body = {"redirect_uris": [f"https://{LONG_HOST}/oauth/callback/{'x' * 80}"], "token_endpoint_auth_method": "none"}
+    client = httpx.post(f"{server.url}/register", json={**body, "client_name": "x" * 60}).json()
+    start = authorize_url(server, client["client_id"], "long-state", client["redirect_uris"][0])
+    seen = await chromium.run(consent_overflow, start, sim.url)
+    assert seen["overflow"] == 0 and seen["widest"] <= PHONE["width"], seen
