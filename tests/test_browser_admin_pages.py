@@ -12,6 +12,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
@@ -25,6 +26,7 @@ __all__ = ["gateway"]  # autouse: GitLab unreachable, a session secret
 
 pytestmark = [pytest.mark.filterwarnings("ignore:No directory at"), pytest.mark.urls("tests.oauth_urls")]
 LAPTOP = {"width": 1280, "height": 800}
+AXES = ("/admin/axes/accessattempt/", "/admin/axes/accesslog/", "/admin/axes/accessfailurelog/")  # lock-outs
 PASSWORD = "a long admin password 0123"
 
 
@@ -50,6 +52,11 @@ def cast(transactional_db: Any) -> dict[str, Any]:
             ip="2001:db8:ffff:ffff:ffff:ffff:ffff:fffe",
             detail={"by": "admin", "actor_id": 1, "sessions": 2, "arguments": ["project_id", "merge_request_iid"]},
         )
+    agent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+    where = {"ip_address": "2001:db8:ffff:ffff:ffff:ffff:ffff:fffe", "user_agent": agent, "path_info": "/admin/login/"}
+    AccessAttempt.objects.create(username="root", failures_since_start=3, get_data="", post_data="", **where)
+    AccessFailureLog.objects.create(username="root", **where)
+    AccessLog.objects.create(username="root", http_accept="text/html," * 20, **where)
     return {"alice": alice, "bob": bob, "claude": claude, "cursor": cursor, **sessions}
 
 
@@ -79,7 +86,7 @@ def lists_at_1280(context: BrowserContext, url: str) -> dict[str, Any]:
     page = log_in(context, url)
     expect(page).to_have_url(f"{url}/admin/")
     measured = {}
-    for path in (SESSIONS, USERS, CLIENTS, AUDIT):
+    for path in (SESSIONS, USERS, CLIENTS, AUDIT, *AXES):
         page.goto(f"{url}{path}")
         expect(page.locator("#result_list")).to_be_visible()
         last = page.locator("#result_list thead th").last.bounding_box()
