@@ -151,7 +151,7 @@ class AuthorizeView(AuthorizationView):
 
 
 class SwitchAccountView(View):
-    """ "Not you? Sign in as someone else" on the consent page (POST, CSRF-checked): sign this browser
+    """The consent page's "Not you? Sign in as someone else" (POST, CSRF-checked): sign this browser
     out here, drop the sign-in waiting for consent (its GitLab tokens are revoked at GitLab), and
     start the same /authorize request again, every parameter kept, so the client still gets its
     answer on its redirect URI with its own state."""
@@ -162,7 +162,8 @@ class SwitchAccountView(View):
         if authorize is None:
             return error_page(request, START_FROM_CLIENT, headline="Nothing to sign in to", code="no_request")
         pending = fresh_signin(request, authorize.get("client_id", ""))
-        who = request.user.get_username() if request.user.is_authenticated else ""
+        identity = getattr(request.user, "gitlab", None)
+        who = identity.username if identity else request.user.get_username()
         if pending is not None:
             signin_abandon(pending)
         audit("signin.switched", user_id=request.user.pk, ip=client_ip(request))
