@@ -233,3 +233,25 @@ async def test_consent_with_a_long_redirect_host_and_client_id_still_fits_a_phon
     start = authorize_url(server, client["client_id"], "long-state", client["redirect_uris"][0])
     seen = await chromium.run(consent_overflow, start, sim.url)
     assert seen["overflow"] == 0 and seen["widest"] <= PHONE["width"], seen
+
+
+def device_countdown(context: BrowserContext, start: str) -> list[str]:
+    context.clock.install()  # the page's timers and Date run on a clock the test moves
+    page = context.new_page()
+    page.goto(start)
+    page.get_by_role("button", name="Use a code instead").click()
+    expect(page.locator("h1")).to_have_text("Enter this code at GitLab")
+    shown = [page.locator("#expiry").inner_text()]
+    page.clock.run_for("04:00")
+    shown.append(page.locator("#expiry").inner_text())
+    page.clock.run_for("02:00")
+    shown.append(page.locator("#expiry").inner_text())
+    return shown
+
+
+async def test_the_device_page_counts_down_to_the_codes_expiry_and_says_when_it_expired(server, sim: Sim, chromium):
+    start = authorize_url(server, register(server), "countdown-state")
+    first, later, last = await chromium.run(device_countdown, start)
+    assert re.search(r"\(in [45] minutes\)\.$", first)  # the simulator's codes live 300 s
+    assert re.search(r"\(in (\d+ min )?\d+ s\)\.$", later), later  # under two minutes: to the second
+    assert last == "This code has expired. Start again from your client."
