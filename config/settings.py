@@ -288,6 +288,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
+FORMAT_MODULE_PATH = "oauth_gateway.formats"  # times shown with their zone
 
 # --- db -----------------------------------------------------------------------------------------
 _DB_DEFAULT = f"sqlite:///{BASE_DIR / 'db.sqlite3'}"

@@ -49,10 +49,12 @@ if settings.OAUTH_ENABLED:
     urlpatterns += [
         path("", include((oauth_patterns, "oauth2_provider"))),
         path("oauth/signin", views.SignInView.as_view(), name="oauth-signin"),
+        path("oauth/switch-account", views.SwitchAccountView.as_view(), name="oauth-switch-account"),
         path("oauth/callback", views.CallbackView.as_view(), name="oauth-callback"),
         path("oauth/device/<uuid:pending_id>", views.DeviceView.as_view(), name="oauth-device"),
         path("connections/", selfservice.ConnectionsView.as_view(), name="connections"),
         path("connections/signin", selfservice.SignInView.as_view(), name="connections-signin"),
+        path("connections/signout", selfservice.SignOutView.as_view(), name="connections-signout"),
         path(
             "connections/<int:connection_id>/disconnect",
             selfservice.DisconnectView.as_view(),

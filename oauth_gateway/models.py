@@ -11,6 +11,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import dateformat, timezone
 from oauth2_provider import models as dot
 
 from oauth_gateway.crypto import decrypt, encrypt
@@ -92,7 +93,12 @@ class GitLabConnection(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"session #{self.pk} of user #{self.user_id} via client #{self.application_id}"
+        """Names, as people say it: "alice via Claude Code, since 3 Dec 2026" (ended ones say so)."""
+        identity = getattr(self.user, "gitlab", None)
+        who = identity.username if identity else self.user.get_username()
+        since = dateformat.format(timezone.localtime(self.created), "j M Y") if self.created else "now"
+        ended = "" if self.revoked is None else " (revoked)"
+        return f"{who} via {self.application.name or 'an unnamed client'}, since {since}{ended}"
 
     def is_active(self) -> bool:
         return self.revoked is None
@@ -226,4 +232,5 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.outcome} at {self.created:%Y-%m-%d %H:%M:%S}"
+        when = dateformat.format(timezone.localtime(self.created), "j M Y, H:i:s T")
+        return f"{self.kind} ({self.outcome}) at {when}"

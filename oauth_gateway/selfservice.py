@@ -9,20 +9,21 @@ like one that does not exist, so ids cannot be probed.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth import REDIRECT_FIELD_NAME, logout
 from django.contrib.auth.views import LoginView
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views import View
 
+from oauth_gateway.errors import browser_signin_url, error_page, no_device_code
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
 from oauth_gateway.models import GitLabConnection
+from oauth_gateway.services.audit import audit, client_ip
 from oauth_gateway.services.connections import connection_revoke
 from oauth_gateway.services.signin import (
     BROWSER_HOME,
@@ -31,14 +32,8 @@ from oauth_gateway.services.signin import (
     safe_next,
     signin_begin_browser,
 )
-from oauth_gateway.views import error_page
 
 SHOWN_ENDED = 20  # ended sessions listed under the active ones, newest first
-
-
-def signin_url(next_path: str, leg: str = "") -> str:
-    query = {"next": next_path, **({"leg": leg} if leg else {})}
-    return f"{reverse('connections-signin')}?{urlencode(query)}"
 
 
 class ConnectionsView(View):
@@ -46,7 +41,7 @@ class ConnectionsView(View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         if not request.user.is_authenticated:
-            return HttpResponseRedirect(signin_url(BROWSER_HOME))
+            return HttpResponseRedirect(browser_signin_url(BROWSER_HOME))
         mine = GitLabConnection.objects.filter(user=request.user).select_related("application").order_by("-created")
         context = {
             "active": list(mine.filter(revoked__isnull=True)),
@@ -61,7 +56,7 @@ class DisconnectView(View):
 
     def post(self, request: HttpRequest, connection_id: int) -> HttpResponse:
         if not request.user.is_authenticated:
-            return HttpResponseRedirect(signin_url(BROWSER_HOME))
+            return HttpResponseRedirect(browser_signin_url(BROWSER_HOME))
         connection = GitLabConnection.objects.filter(pk=connection_id, user=request.user).first()
         if connection is None:
             raise Http404("No such session.")
@@ -70,6 +65,18 @@ class DisconnectView(View):
         else:
             messages.info(request, "That session had already ended.")
         return HttpResponseRedirect(reverse("connections"))
+
+
+class SignOutView(View):
+    """POST (CSRF-checked): sign this browser out of this server's pages, anyone signed in (the
+    admin's own logout does nothing for someone who is not an admin), then go to `next`, one of
+    this server's pages. The MCP clients' sessions are not touched."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            audit("browser.signout", user_id=request.user.pk, ip=client_ip(request))
+        logout(request)
+        return HttpResponseRedirect(safe_next(request.POST.get("next", "")))
 
 
 class SignInView(View):
@@ -82,11 +89,13 @@ class SignInView(View):
         try:
             url = signin_begin_browser(request=request, next_path=next_path, leg=leg)
         except TooManySignIns as exc:
-            return error_page(request, str(exc), 429)
-        except SignInError as exc:
-            return error_page(request, str(exc), 403)
-        except GitLabOAuthError:
-            return error_page(request, "GitLab did not give a sign-in code. Is the device flow enabled?", 502)
+            headline = "Too many sign-ins at once"
+            return error_page(request, str(exc), 429, headline=headline, code="too_many_signins", from_client=False)
+        except SignInError as exc:  # a code asked for where only GitLab's redirect is allowed
+            retry = browser_signin_url(next_path)
+            return error_page(request, str(exc), 403, code="device_login_off", retry=retry, from_client=False)
+        except GitLabOAuthError as exc:
+            return no_device_code(request, exc, retry=browser_signin_url(next_path), from_client=False)
         return HttpResponseRedirect(url)
 
 
@@ -95,6 +104,9 @@ def admin_login(request: HttpRequest) -> HttpResponseBase:
     added: GitLab users named by ADMIN_GITLAB_USERS / ADMIN_GITLAB_GROUP come back as admins."""
     if request.method == "GET" and admin.site.has_permission(request):
         return HttpResponseRedirect(reverse("admin:index"))
+    if request.method == "GET" and request.user.is_authenticated:
+        # Signed in (with GitLab, most likely) but not an admin: what they may look for is theirs.
+        return render(request, "oauth_gateway/not_admin.html", {"username": _gitlab_username(request)}, status=403)
     next_path = request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index")
     context: dict[str, Any] = {
         **admin.site.each_context(request),
@@ -103,8 +115,8 @@ def admin_login(request: HttpRequest) -> HttpResponseBase:
         "app_path": request.get_full_path(),
         "username": request.user.get_username(),
         # The device leg only with ADMIN_DEVICE_LOGIN: a code is easily phished (signin_begin_browser).
-        "gitlab_signin_url": "" if settings.GITLAB_OAUTH_FLOW == "device" else signin_url(next_path),
-        "gitlab_device_url": signin_url(next_path, "device") if settings.ADMIN_DEVICE_LOGIN else "",
+        "gitlab_signin_url": "" if settings.GITLAB_OAUTH_FLOW == "device" else browser_signin_url(next_path),
+        "gitlab_device_url": browser_signin_url(next_path, "device") if settings.ADMIN_DEVICE_LOGIN else "",
     }
     if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
         context[REDIRECT_FIELD_NAME] = reverse("admin:index")

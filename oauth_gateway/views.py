@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views import View
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.views import AuthorizationView
@@ -17,6 +20,7 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 
 from oauth_gateway.denials import denial_redirect, error_url
 from oauth_gateway.device_flow import authorize_as_json
+from oauth_gateway.errors import RE_ADD, START_FROM_CLIENT, client_refused, error_page, no_device_code, signin_failed
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
 from oauth_gateway.models import Application, PendingSignIn
 from oauth_gateway.redirects import redirect_target
@@ -27,15 +31,14 @@ from oauth_gateway.services.signin import (
     SESSION_KEY,
     SignInError,
     fresh_signin,
+    signin_abandon,
     signin_begin_code,
     signin_begin_device,
     signin_finish_code,
     signin_next,
 )
 
-
-def error_page(request: HttpRequest, message: str, status: int = 400) -> HttpResponse:
-    return render(request, "oauth_gateway/error.html", {"message": message}, status=status)
+SWITCHED_FROM = "gitlab_mcp_switched_from"
 
 
 class AuthorizeView(AuthorizationView):
@@ -72,7 +75,13 @@ class AuthorizeView(AuthorizationView):
         application = Application.objects.filter(client_id=client_id or "").first()
         if foreign_resource:
             if not credentials:  # no verified redirect URI to send the error to
-                return error_page(request, f"This server only issues tokens for {settings.PUBLIC_URL}.")
+                message = (
+                    "Your MCP client asked to sign in for another server than this one. Check the server "
+                    f"address in your client: it should be {settings.PUBLIC_URL}{settings.MCP_PATH}."
+                )
+                return error_page(
+                    request, message, headline="This sign-in is for another server", code="invalid_target"
+                )
             # RFC 8707 §2: invalid_target, on the client's (validated) redirect URI.
             url = _error_url(credentials, "invalid_target", f"The resource must be {settings.PUBLIC_URL}.")
             return self.redirect(url, application)
@@ -81,10 +90,13 @@ class AuthorizeView(AuthorizationView):
             url = _error_url(credentials, "invalid_request", "code_challenge_method must be S256.")
             return self.redirect(url, application)
         if application is None or application.disabled:
-            return error_page(request, "This client is unknown or has been disabled by the administrator.")
+            return client_refused(request, application)
         if fresh_signin(request, application.client_id) is None:
             if request.method != "GET":
-                return error_page(request, "Your sign-in expired. Start again from your client.", 403)
+                message = (
+                    "For your safety a sign-in lasts a few minutes only. Go back to your MCP client and connect again."
+                )
+                return error_page(request, message, 403, headline="This sign-in has expired", code="signin_expired")
             next_url = f"{reverse('oauth2_provider:authorize')}?{query.urlencode()}"
             return HttpResponseRedirect(f"{reverse('oauth-signin')}?{urlencode({'next': next_url})}")
         return super().dispatch(request, *args, **kwargs)
@@ -95,14 +107,27 @@ class AuthorizeView(AuthorizationView):
         redirect, response = OAuthLibMixin.error_response(self, error, **kwargs)
         if redirect:
             return self.redirect(_with_iss(response["url"]), application)
+        if not Application.objects.filter(client_id=self.request.GET.get("client_id") or "").exists():
+            return client_refused(self.request, None)
         description = getattr(response["error"], "description", "") or "The authorization request is invalid."
-        return error_page(self.request, f"The client sent an invalid request: {description}")
+        message = (
+            "The app that sent you here asked in a way this server cannot accept; usually its saved "
+            f"registration no longer matches (its return address changed, say). {RE_ADD}"
+        )
+        code = getattr(response["error"], "error", "") or "invalid_request"
+        return error_page(
+            self.request, message, headline="Your app's sign-in request isn't valid", code=code, detail=description
+        )
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         identity = getattr(self.request.user, "gitlab", None)
         context["gitlab_username"] = identity.username if identity else self.request.user.get_username()
         context["target"] = redirect_target(context.get("redirect_uri") or "")
+        context["server_host"] = urlsplit(settings.PUBLIC_URL).netloc
+        context["gitlab_host"] = urlsplit(settings.GITLAB_URL).netloc
+        # "Not you?": the same request again, after signing out here (SwitchAccountView).
+        context["this_request"] = f"{reverse('oauth2_provider:authorize')}?{self.request.GET.urlencode()}"
         return context
 
     def create_authorization_response(self, request: HttpRequest, scopes: Any, credentials: Any, allow: Any) -> Any:
@@ -115,14 +140,36 @@ class AuthorizeView(AuthorizationView):
             credentials = {**credentials, "gitlab_connection_id": connection.pk}
         else:
             audit("consent.denied", user_id=request.user.pk, application_id=application.pk, ip=client_ip(request))
-            pending.delete()
+            signin_abandon(pending)  # its GitLab tokens, never to be used, are revoked at GitLab
         return super().create_authorization_response(request, scopes, credentials, allow)
 
     def form_valid(self, form: Any) -> HttpResponse:
         try:
             return super().form_valid(form)
         except SignInError as exc:
-            return error_page(self.request, str(exc), 403)
+            return signin_failed(self.request, exc, 403)
+
+
+class SwitchAccountView(View):
+    """The consent page's "Not you? Sign in as someone else" (POST, CSRF-checked): sign this browser
+    out here, drop the sign-in waiting for consent (its GitLab tokens are revoked at GitLab), and
+    start the same /authorize request again, every parameter kept, so the client still gets its
+    answer on its redirect URI with its own state."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        next_url = request.POST.get("next", "")
+        authorize = _authorize_query(next_url)
+        if authorize is None:
+            return error_page(request, START_FROM_CLIENT, headline="Nothing to sign in to", code="no_request")
+        pending = fresh_signin(request, authorize.get("client_id", ""))
+        identity = getattr(request.user, "gitlab", None)
+        who = identity.username if identity else request.user.get_username()
+        if pending is not None:
+            signin_abandon(pending)
+        audit("signin.switched", user_id=request.user.pk, ip=client_ip(request))
+        logout(request)  # a new, empty session: nothing of the last person stays in this browser
+        request.session[SWITCHED_FROM] = who
+        return HttpResponseRedirect(f"{reverse('oauth2_provider:authorize')}?{authorize.urlencode()}")
 
 
 class SignInView(View):
@@ -131,10 +178,10 @@ class SignInView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
         authorize = _authorize_query(request.GET.get("next", ""))
         if authorize is None:
-            return error_page(request, "Start signing in from your MCP client.")
+            return error_page(request, START_FROM_CLIENT, headline="Nothing to sign in to", code="no_request")
         application = Application.objects.filter(client_id=authorize.get("client_id", "")).first()
-        if application is None:
-            return error_page(request, "This client is unknown.")
+        if application is None or application.disabled:
+            return client_refused(request, application)
         flow = settings.GITLAB_OAUTH_FLOW
         # No redirect_uri (only valid with one registered URI): the user may be on another device.
         device_only = flow == "device" or (flow == "auto" and "redirect_uri" not in authorize)
@@ -144,20 +191,26 @@ class SignInView(View):
             "target": redirect_target(authorize.get("redirect_uri") or _only_redirect_uri(application)),
             "next": request.GET["next"],
             "show_redirect": not device_only,
+            # After "not you?": GitLab may still know the last person (its own session).
+            "switched_from": request.session.get(SWITCHED_FROM, ""),
+            "gitlab_host": urlsplit(settings.GITLAB_URL).netloc,
         }
         return render(request, "oauth_gateway/signin.html", context)
 
     def post(self, request: HttpRequest) -> HttpResponse:
         authorize = _authorize_query(request.POST.get("next", ""))
         if authorize is None:
-            return error_page(request, "Start signing in from your MCP client.")
+            return error_page(request, START_FROM_CLIENT, headline="Nothing to sign in to", code="no_request")
         query, client_id = authorize.urlencode(), authorize.get("client_id", "")
+        request.session.pop(SWITCHED_FROM, None)  # said once, on the page before this one
         leg = request.POST.get("leg")
         if settings.GITLAB_OAUTH_FLOW == "device" or leg == "device":
             try:
                 pending = signin_begin_device(request=request, authorize_query=query, client_id=client_id)
-            except GitLabOAuthError:
-                return error_page(request, "GitLab did not give a sign-in code. Is the device flow enabled?", 502)
+            except GitLabOAuthError as exc:
+                return no_device_code(
+                    request, exc, retry=f"{reverse('oauth-signin')}?{urlencode({'next': request.POST['next']})}"
+                )
             return HttpResponseRedirect(reverse("oauth-device", args=[pending.pk]))
         return HttpResponseRedirect(signin_begin_code(request=request, authorize_query=query, client_id=client_id))
 
@@ -169,14 +222,18 @@ class CallbackView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
         state = request.GET.get("state", "")
         if not state:
-            return error_page(request, "The answer from GitLab has no state. Start again from your client.")
+            message = (
+                "GitLab sent you back here without the details this server needs to finish. "
+                "Start again from your MCP client."
+            )
+            return error_page(request, message, headline="This sign-in link is incomplete", code="missing_state")
         try:
             pending = signin_finish_code(
                 request=request, state=state, code=request.GET.get("code", ""), error=request.GET.get("error", "")
             )
         except SignInError as exc:
             # Denied or expired at GitLab: the MCP client hears it on its redirect URI (RFC 6749 §4.1.2.1).
-            return denial_redirect(exc.pending) or error_page(request, str(exc))
+            return denial_redirect(exc.pending) or signin_failed(request, exc)
         # On to consent for an MCP client; a browser sign-in goes back to its (local) page.
         return HttpResponseRedirect(signin_next(pending))
 
@@ -188,10 +245,16 @@ class DeviceView(View):
         pending = PendingSignIn.objects.filter(pk=pending_id).first()
         bound = request.session.get(SESSION_KEY) or {}
         if pending is None or bound.get("id") != str(pending.pk):
-            return error_page(request, "This sign-in is unknown or belongs to another browser.", 404)
+            message = (
+                "This sign-in is over, or it was started in another browser than this one. Start again from "
+                "your MCP client, in the browser it opens."
+            )
+            return error_page(request, message, 404, headline="This sign-in page has expired", code="unknown_signin")
         # Named on the page, beside a warning: a code someone else sent you is how device codes are phished.
         application = Application.objects.filter(client_id=pending.client_id).first() if pending.client_id else None
-        return render(request, "oauth_gateway/device.html", {"pending": pending, "application": application})
+        minutes_left = max(0, math.ceil((pending.expires - timezone.now()).total_seconds() / 60))
+        context = {"pending": pending, "application": application, "minutes_left": minutes_left}
+        return render(request, "oauth_gateway/device.html", context)
 
 
 def _error_url(credentials: dict[str, Any], error: str, description: str) -> str:

@@ -108,9 +108,22 @@ def rows(response) -> list:
     return list(response.context["cl"].result_list)
 
 
-def act(client: Client, url: str, action: str, objects) -> None:
-    response = client.post(url, {"action": action, "_selected_action": [o.pk for o in objects]})
+def act(client: Client, url: str, action: str, objects) -> str:
+    """Run a list action as the admin does: ask, then confirm; returns the question it asked."""
+    form = {"action": action, "_selected_action": [o.pk for o in objects]}
+    asked = client.post(url, form)
+    assert asked.status_code == 200 and "confirm-yes" in asked.content.decode(), asked.content[:500]
+    response = client.post(url, {**form, "confirmed": "yes"})
     assert response.status_code == 302, response.content[:500]
+    return asked.context["question"]
+
+
+def press(client: Client, url: str) -> str:
+    """An object page's action button, then "Yes" on the page that asks; returns the question."""
+    asked = client.post(url)
+    assert asked.status_code == 200 and "confirm-yes" in asked.content.decode(), asked.content[:500]
+    assert client.post(url, {"confirmed": "yes"}).status_code == 302
+    return asked.context["question"]
 
 
 def test_the_sessions_list_shows_who_which_client_how_and_when(admin_client, cast):
@@ -121,9 +134,11 @@ def test_the_sessions_list_shows_who_which_client_how_and_when(admin_client, cas
         assert text in page
     for text in ("Client ID Metadata Document", "GitLab redirect", "GitLab device code", "198.51.100.7"):
         assert text in page
-    assert "claude-code/1.0 (Linux x86_64) a long us…" in page  # truncated, the full text in a title
     assert page.count('class="field-state">active<') == 3 and page.count('class="field-state">revoked<') == 1
     assert f'href="{AUDIT}?user__id__exact={cast["alice"].pk}"' in page  # the user's audit trail
+    assert "claude-code/1.0" not in page  # the user agent is on the session's own page
+    session_page = admin_client.get(f"{SESSIONS}{cast['alice_claude'].pk}/change/").content.decode()
+    assert "claude-code/1.0 (Linux x86_64) a long user agent string that goes on" in session_page
 
 
 def test_the_sessions_list_filters_by_user_client_state_and_leg_and_searches(admin_client, cast):
@@ -176,7 +191,7 @@ def test_a_session_page_is_read_only_with_a_revoke_button_that_only_posts(admin_
     assert "1 access token(s), 1 live refresh token(s)" in page
     url = f"{SESSIONS}{session.pk}/do/revoke_sessions/"
     assert admin_client.get(url).status_code == 405
-    assert admin_client.post(url).status_code == 302
+    assert press(admin_client, url) == "Revoke 1 session of 1 user?"
     assert GitLabConnection.objects.get(pk=session.pk).revoked is not None
     page = admin_client.get(f"{SESSIONS}{session.pk}/change/").content.decode()
     assert "Revoke this session" not in page and "Revoke every session of this user" in page  # ended already
@@ -194,7 +209,9 @@ def test_the_users_list_shows_gitlab_identity_active_sessions_and_last_activity(
     assert users["alice"].active_sessions == 2 and users["bob"].active_sessions == 1  # bob's old one is revoked
     assert users["alice"].last_activity is not None and users["bob"].last_activity is None
     page = response.content.decode()
-    assert 'href="https://gitlab.example.com/uploads/alice.png"' in page and "Alice Example" in page
+    assert "Alice Example" in page
+    user_page = admin_client.get(f"{USERS}{cast['alice'].pk}/change/").content.decode()
+    assert 'href="https://gitlab.example.com/uploads/alice.png"' in user_page
     assert f'href="{SESSIONS}?user__id__exact={cast["bob"].pk}"' in page
     assert len(rows(admin_client.get(USERS, {"q": "alice"}))) == 1
 
@@ -205,7 +222,7 @@ def test_the_user_page_revokes_everything_of_that_user(admin_client, cast):
     assert "Revoke everything of this user" in page and "GitLab id" in page
     assert f'href="{AUDIT}?user__id__exact={alice.pk}"' in page
     assert "Change password" in page or "password/" in page  # Django's own user admin is still there
-    assert admin_client.post(f"{USERS}{alice.pk}/do/revoke_everything/").status_code == 302
+    assert press(admin_client, f"{USERS}{alice.pk}/do/revoke_everything/") == "Revoke all 2 sessions of 1 user?"
     assert not GitLabConnection.objects.filter(user=alice, revoked__isnull=True).exists()
     assert GitLabConnection.objects.filter(user=cast["bob"], revoked__isnull=True).count() == 1
     act(admin_client, USERS, "revoke_everything", [cast["bob"]])

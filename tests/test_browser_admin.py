@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, ViewportSize, expect
 
 from tests.browser import McpSession, mcp_session, screenshot, without_secrets
 from tests.harness import ROOT, Sim
 from tests.oauth_client import OAUTH_ENV, mcp_status
 
 ADMIN, PASSWORD = "admin", "correct horse battery staple"
+LAPTOP: ViewportSize = {"width": 1280, "height": 800}
 
 
 @pytest.fixture
@@ -56,6 +57,7 @@ def log_in(page: Page, server_url: str) -> None:
 
 def revoke_in_admin(context: BrowserContext, server_url: str, alice: McpSession, bob: McpSession) -> None:
     page = context.new_page()
+    page.set_viewport_size(LAPTOP)  # the lists fit a laptop's window (tests/test_browser_admin_pages.py)
     log_in(page, server_url)
     revoke_alices_session(page, alice, bob)
     follow_her_audit_trail(page, alice, bob)
@@ -68,8 +70,6 @@ def revoke_in_admin(context: BrowserContext, server_url: str, alice: McpSession,
 
 def revoke_alices_session(page: Page, alice: McpSession, bob: McpSession) -> None:
     page.get_by_role("link", name="Sessions", exact=True).click()
-    page.click("#toggle-nav-sidebar")  # the lists need the width; the admin remembers it (localStorage)
-    expect(page.locator("#nav-sidebar")).to_be_hidden()
     alice_row = page.locator(f"#result_list tr:has(input.action-select[value='{alice.connection_id}'])")
     bob_row = page.locator(f"#result_list tr:has(input.action-select[value='{bob.connection_id}'])")
     expect(alice_row.locator("td.field-state")).to_have_text("active")
@@ -81,20 +81,23 @@ def revoke_alices_session(page: Page, alice: McpSession, bob: McpSession) -> Non
     page.press("#searchbar", "Enter")
     expect(page).to_have_url(re.compile(r"[?&]q=alice"))
     expect(bob_row).to_have_count(0)
-    expect(alice_row.locator("td.field-user_name")).to_have_text("alice")
+    expect(alice_row.locator("td.field-user_name")).to_contain_text("alice")
     alice_row.locator("input.action-select").check()
     page.select_option("select[name=action]", "revoke_sessions")
     page.click("#changelist-form button[name=index]")
-    expect(page.locator("ul.messagelist li")).to_have_text("Revoked 1 session(s).")
+    expect(page.locator("#content h1")).to_have_text("Revoke 1 session of 1 user?")  # asked first
+    expect(page.locator(".confirm-objects li")).to_have_text(re.compile(r"^alice via Test client, since "))
+    page.click("#confirm-yes")
+    expect(page.locator("ul.messagelist li")).to_have_text("Revoked 1 session.")
     expect(alice_row.locator("td.field-state")).to_have_text("revoked")
     screenshot(page, "admin-sessions-revoked.png")
-    alice_row.locator("td.field-trail a").click()  # her audit trail: one click from her session
+    alice_row.locator("td.field-user_name a.trail").click()  # her audit trail: one click from her session
 
 
 def follow_her_audit_trail(page: Page, alice: McpSession, bob: McpSession) -> None:
     expect(page).to_have_url(re.compile(r"/admin/oauth_gateway/auditevent/\?user__id__exact=\d+$"))
     rows = page.locator("#result_list tbody tr")
-    revoked = rows.filter(has=page.locator("td.field-kind", has_text="connection.revoked"))
+    revoked = rows.filter(has=page.locator("td.field-event", has_text="connection.revoked"))
     expect(revoked.first.locator("td.field-detail_json")).to_contain_text('"by":"admin"')
     without_secrets(page, alice.secrets() + bob.secrets())
     screenshot(page, "admin-audit.png", readme=True)

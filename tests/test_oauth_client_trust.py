@@ -193,7 +193,11 @@ def test_admin_marks_a_client_verified_and_it_is_audited(admin_client, db):
     app = Application.objects.create(client_id="c1", name="Claude", registration_source="dcr")
     assert app.is_unverified()
     url = "/admin/oauth_gateway/application/"
-    admin_client.post(url, {"action": "verify_clients", "_selected_action": [app.pk]})
+    form = {"action": "verify_clients", "_selected_action": [app.pk]}
+    asked = admin_client.post(url, form)  # the admin is asked first, and nothing changes yet
+    assert asked.context["question"] == "Mark 1 client verified?"
+    assert Application.objects.get(pk=app.pk).verified is None
+    admin_client.post(url, {**form, "confirmed": "yes"})
     app.refresh_from_db()
     assert app.verified is not None and not app.is_unverified()
     assert AuditEvent.objects.filter(kind="client.verified", application=app).exists()

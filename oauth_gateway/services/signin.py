@@ -45,9 +45,11 @@ BROWSER_HOME = "/connections/"
 
 class SignInError(Exception):
     """A sign-in that cannot go on; the message is shown to the user. `pending` is the sign-in it
-    ended, when known (its client may have to be told: oauth_gateway.denials)."""
+    ended, when known (its client may have to be told: oauth_gateway.denials); `code` names what
+    happened, small on the error page for support."""
 
     pending: PendingSignIn | None = None
+    code = "signin_failed"
 
 
 class TooManySignIns(SignInError):
@@ -244,8 +246,20 @@ def _fail(pending: PendingSignIn, error: str, message: str) -> SignInError:
     pending.save(update_fields=["status", "error"])
     audit("signin.failed", outcome="error", ip=pending.ip, leg=pending.leg, client_id=pending.client_id, error=error)
     failure = SignInError(message)
-    failure.pending = pending
+    failure.pending, failure.code = pending, error
     return failure
+
+
+def signin_abandon(pending: PendingSignIn) -> None:
+    """A sign-in waiting for consent that will never get it ("not you?" on the consent page): the
+    GitLab tokens it holds are revoked at GitLab, and it goes."""
+    if pending.gitlab_tokens_enc:
+        tokens = pending_tokens(pending)
+        for token in (tokens.refresh_token, tokens.access_token):
+            if token:
+                gitlab_oauth.revoke(token)
+    audit("signin.abandoned", user_id=pending.user_id, ip=pending.ip, leg=pending.leg, client_id=pending.client_id)
+    pending.delete()
 
 
 def _signed_in(request: HttpRequest, pending: PendingSignIn, tokens: TokenSet) -> PendingSignIn:
