@@ -22,6 +22,8 @@ def test_a_browser_gets_the_mcp_url_to_paste(server: Server):
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert f"{server.url}/mcp" in page.text
     assert f"claude mcp add --transport http gitlab {server.url}/mcp" in page.text
+    # Claude Desktop reads no URL from its config file: Connectors, or the mcp-remote bridge.
+    assert f"npx -y mcp-remote {server.url}/mcp" in page.text
     assert "/connections/" not in page.text  # static-token mode: nobody signs in
 
 
