@@ -365,31 +365,40 @@ MERGED_FIELDS = (
     "iid", "state", "merge_when_pipeline_succeeds", "merge_user", "merged_at", "merge_commit_sha",
     "squash_commit_sha", "detailed_merge_status", "web_url",
 )  # fmt: skip
-# Why GitLab refuses a merge, by detailed_merge_status (doc/api/merge_requests.md#merge-status), and what to do.
+# Why GitLab refuses a merge, by REST detailed_merge_status (doc/api/merge_requests.md#merge-status; the
+# GraphQL enum names differ), and what to do. Transient states (checking...) are not refusals: GitLab is asked.
 BLOCKERS = {
     "draft_status": "it is a draft. Mark it ready with update_merge_request(draft=false), then merge.",
-    "conflict": "it has merge conflicts with {target}. Resolve them (rebase or merge {target} locally, fix, push), "
-    "then merge.",
+    "conflict": "it has merge conflicts with {target}. See them with get_merge_request_conflicts; resolve them "
+    "(rebase or merge {target} locally, fix, push), then merge.",
     "discussions_not_resolved": "unresolved threads block it. Resolve them (or pass auto_merge=true to merge "
     "once they are).",
     "not_approved": "it lacks required approvals (see get_merge_request_approvals), or pass auto_merge=true.",
     "ci_must_pass": "its pipeline must succeed first (latest: {pipeline}). Fix it or rerun it, then merge.",
-    "ci_still_running": "its pipeline is still running (latest: {pipeline}). Wait, or pass auto_merge=true to "
-    "merge when it succeeds.",
+    "ci_still_running": "its pipeline is still running (latest: {pipeline}). Wait (wait_for_pipeline), or pass "
+    "auto_merge=true to merge when it succeeds.",
     "need_rebase": "the project merges only fast-forward: rebase it with rebase_merge_request, then merge.",
-    "broken_status": "its source branch is missing or has no commits.",
     "commits_status": "its source branch is missing or has no commits.",
-    "blocked_status": "it is blocked by another merge request that must merge first.",
-    "merge_request_blocked": "it is blocked by another merge request that must merge first.",
-    "requested_changes": "a reviewer requested changes; address them and ask for a new review.",
+    "merge_request_blocked": "it is blocked by another merge request that must merge first (or pass auto_merge=true).",
+    "requested_changes": "a reviewer requested changes (see list_merge_request_reviewers); address them and ask "
+    "for a new review.",
     "jira_association_missing": "its title or description must mention a Jira issue.",
     "title_regex": "its title does not match the project's required pattern.",
     "locked_paths": "it changes paths locked by another user.",
     "locked_lfs_files": "it changes LFS files locked by another user.",
-    "external_status_checks": "external status checks have not passed.",
+    "status_checks_must_pass": "external status checks have not passed yet (or pass auto_merge=true).",
     "security_policy_violations": "security policies block it.",
+    "security_policy_pipeline_check": "the pipelines that security policies require for its latest commit have "
+    "not all succeeded (or pass auto_merge=true).",
+    "merge_time": "it may not merge before its merge_after time. Pass auto_merge=true to merge then.",
+    "not_open": "it is not open.",
 }
-WAITS_FOR = frozenset({"mergeable", "ci_still_running", "not_approved", "discussions_not_resolved"})
+TRANSIENT = frozenset({"mergeable", "checking", "unchecked", "preparing", "approvals_syncing"})
+# What auto-merge waits for (lib/gitlab auto-merge: the skippable mergeability checks).
+WAITS_FOR = frozenset({
+    "ci_still_running", "not_approved", "discussions_not_resolved", "merge_request_blocked",
+    "status_checks_must_pass", "merge_time", "security_policy_pipeline_check",
+})  # fmt: skip
 
 
 def _merge_blocker(mr: dict[str, Any], sha: str | None, auto_merge: bool) -> str | None:
@@ -408,7 +417,7 @@ def _merge_blocker(mr: dict[str, Any], sha: str | None, auto_merge: bool) -> str
             f"its source branch moved: the head is now {mr.get('sha')}, not {sha}. Review the new commits "
             f"(list_merge_request_commits), then merge with sha={mr.get('sha')}."
         )
-    if status in ("mergeable", "checking", "unchecked", "preparing", "approvals_syncing", None):
+    if status is None or status in TRANSIENT:
         return None
     if auto_merge and status in WAITS_FOR:
         return None
@@ -444,7 +453,8 @@ async def merge_merge_request(
     if blocker:
         raise GitLabRejected(f"{what} cannot be merged: {blocker}", 405)
     body = {"sha": sha, "squash": squash, "should_remove_source_branch": should_remove_source_branch}
-    body["auto_merge"] = auto_merge or None
+    # GitLab 17.10 and older ignore auto_merge (and merge at once); newer ones OR the two.
+    body |= {"auto_merge": auto_merge or None, "merge_when_pipeline_succeeds": auto_merge or None}
     data = await gitlab().put(f"{path}/merge", what=what, json=body)
     result = pick(data, MERGED_FIELDS)
     if data.get("state") != "merged" and data.get("merge_when_pipeline_succeeds"):

@@ -9,6 +9,7 @@ from tests.gitlab_sim.areas import (
     discussions,
     environments,
     groups,
+    instance,
     issues,
     labels_milestones,
     merge_requests,
@@ -27,6 +28,7 @@ from tests.gitlab_sim.areas import (
 )
 
 ALL = (
+    instance,
     users,
     groups,
     projects,
