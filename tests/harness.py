@@ -88,6 +88,11 @@ class Sim:
         spec = {"project_id": project_id, "iid": iid, "status": status, "failing": failing}
         httpx.post(f"{self.url}/_sim/merge_checks", json=spec).raise_for_status()
 
+    def run_pipeline(self, pipeline_id: int, *, step: float, fail: list[str] | None = None) -> None:
+        """Start a runner on a pipeline: every `step` seconds its next job moves on; `fail` names jobs to fail."""
+        spec = {"pipeline_id": pipeline_id, "step": step, "fail": fail or []}
+        httpx.post(f"{self.url}/_sim/runner", json=spec).raise_for_status()
+
     def requests(self) -> list[dict[str, Any]]:
         return list(httpx.get(f"{self.url}/_sim/requests").json())
 

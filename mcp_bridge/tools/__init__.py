@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mcp_bridge.tools import (
     branches,
+    ci,
     commits,
     discussions,
     environments,
@@ -37,6 +38,7 @@ AREAS = (
     issues,
     labels_milestones,
     pipelines,
+    ci,
     variables,
     wiki,
     releases,

@@ -116,6 +116,9 @@ class Simulator:
             # Set a merge check GitLab runs that the simulator does not derive (doc/api/merge_requests.md#merge-status).
             areas.merge_checks.set_check(self.world, **await request.json())
             return JSONResponse({"ok": True})
+        if path == "/_sim/runner" and request.method == "POST":
+            areas.ci.start_runner(self.world, **await request.json())
+            return JSONResponse({"ok": True})
         if path == "/_sim/requests":
             if request.method == "DELETE":
                 self.requests = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tests.gitlab_sim.areas import (
     branches,
+    ci,
     commits,
     discussions,
     environments,
@@ -40,6 +41,7 @@ ALL = (
     merge_requests,
     discussions,
     pipelines,
+    ci,
     variables,
     wiki,
     releases,
