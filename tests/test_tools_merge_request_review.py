@@ -110,3 +110,24 @@ async def test_someone_elses_draft_is_not_found(mcp, text_of):
     assert result.is_error and "Draft note 424242 on Merge request !1 in acme/app not found" in text_of(result)
     blank = await mcp.call("update_draft_note", draft_note_id=1, note="", iid=1, **APP)
     assert blank.is_error and "note" in text_of(blank)
+
+
+# --- comments on a line range, with a suggestion ------------------------------------------------
+async def test_a_thread_on_a_line_range_with_a_suggestion(mcp, sim):
+    args = {"iid": 1, "new_path": "app/login.py", "start_new_line": 3, "new_line": 4, **APP}
+    fix = "def login(form: Form):\n    return check(form)"
+    thread = ok(await mcp.call("create_merge_request_thread", body="Type the form.", suggestion=fix, **args))
+    [note] = thread["notes"]
+    assert note["position"]["new_line"] == 4 and note["position"]["start"] == {"old_line": None, "new_line": 3}
+    assert note["body"] == f"Type the form.\n\n```suggestion:-1+0\n{fix}\n```"
+    listed = ok(await mcp.call("list_merge_request_discussions", iid=1, per_page=100, **APP))["items"]
+    assert any(
+        n.get("position", {}).get("start") == {"old_line": None, "new_line": 3} for t in listed for n in t["notes"]
+    )
+
+
+async def test_a_range_starting_outside_the_diff_is_refused(mcp, text_of):
+    args = {"iid": 1, "new_path": "app/login.py", "start_new_line": 1, "new_line": 4, **APP}
+    result = await mcp.call("create_merge_request_thread", body="Hmm.", **args)
+    assert result.is_error and "must be a valid line code" in text_of(result)
+    assert "lines must be in the diff of app/login.py" in text_of(result)
