@@ -12,7 +12,8 @@ from pydantic import Field
 from mcp_bridge.gitlab import path_id
 from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Iid, Page, PerPage, ProjectRef, gitlab, listing, pick, tool
 from mcp_bridge.tools.discussions import NewLine, NewPath, OldLine, OldPath, _draft, _position
-from mcp_bridge.tools.merge_requests import MERGED_FIELDS, PathPatterns, diff_page
+from mcp_bridge.tools.merge_requests import PathPatterns, diff_page
+from mcp_bridge.tools.merging import MERGED_FIELDS
 from mcp_bridge.tools.pipelines import pipeline_summary
 
 MAX_CONFLICT_CHARS = 20_000  # of one file's conflict text
