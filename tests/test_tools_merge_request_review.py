@@ -131,3 +131,17 @@ async def test_a_range_starting_outside_the_diff_is_refused(mcp, text_of):
     result = await mcp.call("create_merge_request_thread", body="Hmm.", **args)
     assert result.is_error and "must be a valid line code" in text_of(result)
     assert "lines must be in the diff of app/login.py" in text_of(result)
+
+
+async def test_a_thread_on_an_earlier_diff_version(mcp, sim, text_of):
+    first = ok(await mcp.call("list_merge_request_versions", iid=1, **APP))["items"][-1]
+    args = {"iid": 1, "new_path": "app/login.py", "new_line": 4, **APP}
+    before = len(sim.requests())
+    thread = ok(
+        await mcp.call("create_merge_request_thread", body="Already here in v1.", version_id=first["id"], **args)
+    )
+    assert thread["notes"][0]["position"]["new_line"] == 4
+    sent = [(r["method"], r["path"].split("/merge_requests/1")[-1]) for r in sim.requests()[before:]]
+    assert sent == [("GET", f"/versions/{first['id']}"), ("POST", "/discussions")]  # that version's SHAs
+    missing = await mcp.call("create_merge_request_thread", body="?", version_id=99999, **args)
+    assert missing.is_error and "Version 99999 of Merge request !1 in acme/app not found" in text_of(missing)

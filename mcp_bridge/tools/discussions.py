@@ -59,12 +59,18 @@ async def _position(
     new_line: int | None,
     old_line: int | None,
     start: tuple[int | None, int | None] = (None, None),
+    version_id: int | None = None,
 ) -> dict[str, Any] | None:
-    """A text diff position at the MR's current diff_refs, fetched so that the model need not pass SHAs;
-    with `start` (old line, new line) it spans the lines from there to the commented one."""
+    """A text diff position at the MR's current diff_refs (or those of diff version `version_id`), fetched
+    so that the model need not pass SHAs; with `start` (old line, new line) it spans the lines from there
+    to the commented one."""
     if new_path is None and old_path is None and new_line is None and old_line is None:
         return None
-    refs = (await gitlab().get(path, what=what)).get("diff_refs") or {}
+    if version_id is not None:
+        version = await gitlab().get(f"{path}/versions/{version_id}", what=f"Version {version_id} of {what}")
+        refs = {f"{key}_sha": version.get(f"{key}_commit_sha") for key in ("base", "start", "head")}
+    else:
+        refs = (await gitlab().get(path, what=what)).get("diff_refs") or {}
     position = {
         "position_type": "text",
         **{key: refs.get(key) for key in ("base_sha", "start_sha", "head_sha")},
@@ -120,6 +126,7 @@ async def create_merge_request_note(project: ProjectRef, iid: Iid, body: Body) -
     "merge_requests",
     routes=(
         "GET /projects/:id/merge_requests/:merge_request_iid",
+        "GET /projects/:id/merge_requests/:merge_request_iid/versions/:version_id",
         "POST /projects/:id/merge_requests/:merge_request_iid/discussions",
     ),
 )
@@ -136,13 +143,16 @@ async def create_merge_request_thread(
     suggestion: Annotated[
         str | None, Field(description="Replacement text for the commented line(s), offered as a suggestion.")
     ] = None,
+    version_id: Annotated[
+        int | None, Field(description="Comment on this earlier diff version (list_merge_request_versions).", ge=1)
+    ] = None,
 ) -> dict[str, Any]:
     """Start a resolvable thread on a merge request, or on diff lines when a path and line are given
     (added line: new_line; removed: old_line; unchanged: both; a range: also start_new_line/start_old_line).
     suggestion proposes replacement text the author can apply. Returns the thread."""
     path, what = _mr(project, iid)
     start = (start_old_line, start_new_line)
-    position = await _position(path, what, new_path, old_path, new_line, old_line, start)
+    position = await _position(path, what, new_path, old_path, new_line, old_line, start, version_id)
     if position:
         what += f" (lines must be in the diff of {position['new_path']}; see get_merge_request_changes)"
     text = _suggested(body, suggestion, start_new_line or start_old_line, new_line or old_line)

@@ -391,7 +391,14 @@ def placed(world: World, mr: MR, position: dict[str, Any]) -> dict[str, Any] | N
     """The position if it names a line of the MR's diff at its current diff_refs, else None (GitLab then
     cannot compute a line_code). Added lines take new_line only, removed lines old_line only, and
     unchanged lines both."""
-    if any(position.get(k) != mr["diff_refs"][k] for k in SHA_KEYS):
+    from tests.gitlab_sim.areas.merge_request_review import versions
+
+    # The current diff_refs, or those of an earlier diff version (a comment on an older push).
+    known = [mr["diff_refs"]] + [
+        {"base_sha": v["base_commit_sha"], "start_sha": v["start_commit_sha"], "head_sha": v["head_commit_sha"]}
+        for v in versions(world, mr)
+    ]
+    if not any(all(position.get(k) == refs[k] for k in SHA_KEYS) for refs in known):
         return None
     old_path, new_path = position.get("old_path"), position.get("new_path")
     rows = [r for r in world.table("mr_diffs") if (r["project_id"], r["iid"]) == (mr["project_id"], mr["iid"])]
