@@ -16,6 +16,7 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
+from tests.conftest import MCP
 from tests.harness import ROOT, server_env
 
 SITE = {"project": "acme/website"}
@@ -166,3 +167,11 @@ async def test_wait_errors(mcp, text_of):
     assert missing.is_error and "Pipeline 999999 in acme/website not found" in text_of(missing)
     too_long = await mcp.call("wait_for_pipeline", pipeline_id=1, timeout_seconds=3600, **SITE)
     assert too_long.is_error and "timeout_seconds" in text_of(too_long)
+
+
+async def test_lint_and_wait_are_offered_on_a_read_only_server(start_server, sim):
+    read_only = MCP(start_server(GITLAB_READ_ONLY_MODE="true").mcp_url)
+    names = {t.name for t in await read_only.list_tools()}
+    assert {"lint_ci_config", "wait_for_pipeline"} <= names and "create_pipeline" not in names
+    lint = await read_only.call("lint_ci_config", content="build:\n  script: make\n", **SITE)
+    assert not lint.is_error and lint.structured_content["valid"] is True
