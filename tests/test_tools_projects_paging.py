@@ -48,3 +48,20 @@ async def test_a_cursor_that_is_not_one_is_refused_before_sending(mcp, sim, text
     result = await mcp.call("list_projects", cursor="page=7&private_token=x")
     assert result.is_error and "next_cursor of a keyset page" in text_of(result)
     assert not [r for r in sim.requests() if r["path"] == "/api/v4/projects"]
+
+
+async def test_group_lists_past_the_offset_limit_say_to_narrow(mcp, sim, text_of):
+    # GitLab offers keyset pagination on /groups to anonymous callers only (doc/api/groups.md#list-groups),
+    # so past the limit the way on is a narrower list.
+    limit = (
+        "Offset pagination has a maximum allowed offset of 50000 for requests that return objects of type Group. "
+        "Remaining records can be retrieved using keyset pagination."
+    )
+    sim.fault(r"^/api/v4/groups$", status=405, body={"error": limit}, times=1)
+    groups = await mcp.call("list_groups", page=501, per_page=100)
+    assert groups.is_error and "maximum allowed offset of 50000" in text_of(groups) and "Narrow" in text_of(groups)
+    sim.fault(r"/groups/acme/projects$", status=405, body={"error": limit.replace("Group", "Project")}, times=1)
+    projects = await mcp.call("list_group_projects", group="acme", page=501, per_page=100)
+    assert projects.is_error and "Narrow the list" in text_of(projects)
+    fine = await mcp.call("list_groups")
+    assert not fine.is_error
