@@ -29,6 +29,7 @@ JOB_DONE = frozenset({"success", "failed", "canceled", "skipped", "manual"})
 FIRST_WAIT, BACKOFF, LONGEST_WAIT = 2.0, 1.5, 15.0  # seconds between polls
 MAX_TIMEOUT = 900  # a tool call held open longer than 15 minutes helps no client
 MAX_JOB_PAGES = 3  # 300 jobs are enough to count progress by
+MAX_FAILED_SHOWN = 20  # list_pipeline_jobs(scope=['failed']) pages through the rest
 
 
 @tool(READ, "pipelines", routes=("POST /projects/:id/ci/lint", "GET /projects/:id/ci/lint"))
@@ -104,7 +105,10 @@ async def wait_for_pipeline(
         wait = min(wait * BACKOFF, LONGEST_WAIT)
     result = pipeline_summary(pipeline)
     result |= {"jobs_done": done, "jobs_total": len(jobs), "polls": polls, "timed_out": status not in SETTLED}
-    result["failed_jobs"] = [pick(job, JOB_FIELDS) for job in jobs if job.get("status") == "failed"]
+    failed = [pick(job, JOB_FIELDS) for job in jobs if job.get("status") == "failed"]
+    result["failed_jobs"] = failed[:MAX_FAILED_SHOWN]
+    if len(failed) > MAX_FAILED_SHOWN:
+        result["failed_jobs_left_out"] = len(failed) - MAX_FAILED_SHOWN
     if status not in SETTLED:
         result["hint"] = f"Still {status} after {timeout_seconds} s; call wait_for_pipeline again to keep waiting."
     elif status == "manual":
