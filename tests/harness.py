@@ -79,6 +79,20 @@ class Sim:
         delay (s), times (how many requests), method, body."""
         httpx.post(f"{self.url}/_sim/faults", json={"path": path, **spec}).raise_for_status()
 
+    def set_version(self, version: str) -> None:
+        """Pretend to be this GitLab version (e.g. "17.10") until the next reset."""
+        httpx.post(f"{self.url}/_sim/version", json={"version": version}).raise_for_status()
+
+    def merge_check(self, project_id: int, iid: int, status: str, *, failing: bool = True) -> None:
+        """Make a merge request fail (or pass) the merge check reported as detailed_merge_status=`status`."""
+        spec = {"project_id": project_id, "iid": iid, "status": status, "failing": failing}
+        httpx.post(f"{self.url}/_sim/merge_checks", json=spec).raise_for_status()
+
+    def run_pipeline(self, pipeline_id: int, *, step: float, fail: list[str] | None = None) -> None:
+        """Start a runner on a pipeline: every `step` seconds its next job moves on; `fail` names jobs to fail."""
+        spec = {"pipeline_id": pipeline_id, "step": step, "fail": fail or []}
+        httpx.post(f"{self.url}/_sim/runner", json=spec).raise_for_status()
+
     def requests(self) -> list[dict[str, Any]]:
         return list(httpx.get(f"{self.url}/_sim/requests").json())
 

@@ -89,7 +89,7 @@ def test_a_malformed_template_fails_when_declared(template):
 
 def test_every_tool_declares_its_routes():
     undeclared = sorted(name for name, spec in REGISTRY.items() if not spec.routes.templates)
-    assert len(REGISTRY) == 224
+    assert len(REGISTRY) == 235
     assert not undeclared, f"tools without routes=: {undeclared}"
 
 

@@ -95,7 +95,7 @@ async def test_get_file_reads_text_on_the_default_branch(mcp, sim):
     sent = [r for r in sim.requests() if "/repository/files/" in r["path"]]
     # The raw endpoint: no base64, metadata in X-Gitlab-* headers.
     assert sent[0]["path"] == "/api/v4/projects/acme%2Fapp/repository/files/src%2Fapp.py/raw"
-    assert sent[0]["query"] == "ref=HEAD"
+    assert sent[0]["query"] == "ref=HEAD&lfs=true"  # an LFS file's content, not its pointer
 
 
 async def test_get_file_on_a_branch(mcp, text_of):

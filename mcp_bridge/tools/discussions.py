@@ -3,6 +3,7 @@ doc/api/draft_notes.md)."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -12,6 +13,7 @@ from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Iid, Page, PerPage, Pro
 
 NOTE_FIELDS = ("id", "author", "body", "created_at", "updated_at", "resolvable", "resolved", "resolved_by")
 POSITION_FIELDS = ("old_path", "new_path", "old_line", "new_line")
+RANGE_FIELDS = ("old_line", "new_line")
 DRAFT_FIELDS = ("id", "note", "discussion_id", "resolve_discussion")
 
 Body = Annotated[str, Field(description="The comment, in GitLab Markdown.", min_length=1)]
@@ -34,6 +36,9 @@ def _note(data: dict[str, Any]) -> dict[str, Any]:
             note.pop(key, None)
     if data.get("position"):
         note["position"] = pick(data["position"], POSITION_FIELDS)
+        line_range = data["position"].get("line_range") or {}
+        if line_range.get("start"):
+            note["position"]["start"] = pick(line_range["start"], RANGE_FIELDS)
     return note
 
 
@@ -47,13 +52,26 @@ def _thread(data: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _position(
-    path: str, what: str, new_path: str | None, old_path: str | None, new_line: int | None, old_line: int | None
+    path: str,
+    what: str,
+    new_path: str | None,
+    old_path: str | None,
+    new_line: int | None,
+    old_line: int | None,
+    start: tuple[int | None, int | None] = (None, None),
+    version_id: int | None = None,
 ) -> dict[str, Any] | None:
-    """A text diff position at the MR's current diff_refs, fetched so that the model need not pass SHAs."""
+    """A text diff position at the MR's current diff_refs (or those of diff version `version_id`), fetched
+    so that the model need not pass SHAs; with `start` (old line, new line) it spans the lines from there
+    to the commented one."""
     if new_path is None and old_path is None and new_line is None and old_line is None:
         return None
-    refs = (await gitlab().get(path, what=what)).get("diff_refs") or {}
-    return {
+    if version_id is not None:
+        version = await gitlab().get(f"{path}/versions/{version_id}", what=f"Version {version_id} of {what}")
+        refs = {f"{key}_sha": version.get(f"{key}_commit_sha") for key in ("base", "start", "head")}
+    else:
+        refs = (await gitlab().get(path, what=what)).get("diff_refs") or {}
+    position = {
         "position_type": "text",
         **{key: refs.get(key) for key in ("base_sha", "start_sha", "head_sha")},
         "new_path": new_path or old_path,
@@ -61,6 +79,27 @@ async def _position(
         "new_line": new_line,
         "old_line": old_line,
     }
+    if start != (None, None):
+        file = str(new_path or old_path)
+        position["line_range"] = {"start": _range_end(file, *start), "end": _range_end(file, old_line, new_line)}
+    return position
+
+
+def _range_end(file: str, old_line: int | None, new_line: int | None) -> dict[str, Any]:
+    """One end of position[line_range]: GitLab's line code (sha1 of the path, old and new line) and side."""
+    digest = hashlib.sha1(file.encode(), usedforsecurity=False).hexdigest()
+    side = "new" if old_line is None else "old" if new_line is None else None
+    code = f"{digest}_{old_line or ''}_{new_line or ''}"
+    return {"line_code": code, "type": side, "old_line": old_line, "new_line": new_line}
+
+
+def _suggested(body: str, suggestion: str | None, start_line: int | None, line: int | None) -> str:
+    """The comment with a suggestion block replacing the commented lines (doc/user/project/merge_requests/
+    reviews/suggestions.md: ```suggestion:-N+0 covers N lines above the commented one)."""
+    if suggestion is None:
+        return body
+    above = max(0, (line or 0) - start_line) if start_line else 0
+    return f"{body}\n\n```suggestion:-{above}+0\n{suggestion}\n```"
 
 
 @tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests/:merge_request_iid/discussions",))
@@ -87,6 +126,7 @@ async def create_merge_request_note(project: ProjectRef, iid: Iid, body: Body) -
     "merge_requests",
     routes=(
         "GET /projects/:id/merge_requests/:merge_request_iid",
+        "GET /projects/:id/merge_requests/:merge_request_iid/versions/:version_id",
         "POST /projects/:id/merge_requests/:merge_request_iid/discussions",
     ),
 )
@@ -98,14 +138,25 @@ async def create_merge_request_thread(
     old_path: OldPath = None,
     new_line: NewLine = None,
     old_line: OldLine = None,
+    start_new_line: Annotated[int | None, Field(description="First line of a range ending at new_line.", ge=1)] = None,
+    start_old_line: Annotated[int | None, Field(description="First line of a range ending at old_line.", ge=1)] = None,
+    suggestion: Annotated[
+        str | None, Field(description="Replacement text for the commented line(s), offered as a suggestion.")
+    ] = None,
+    version_id: Annotated[
+        int | None, Field(description="Comment on this earlier diff version (list_merge_request_versions).", ge=1)
+    ] = None,
 ) -> dict[str, Any]:
-    """Start a resolvable thread on a merge request, or on one diff line when a path and line are given
-    (added line: new_line; removed: old_line; unchanged: both). Returns the thread."""
+    """Start a resolvable thread on a merge request, or on diff lines when a path and line are given
+    (added line: new_line; removed: old_line; unchanged: both; a range: also start_new_line/start_old_line).
+    suggestion proposes replacement text the author can apply. Returns the thread."""
     path, what = _mr(project, iid)
-    position = await _position(path, what, new_path, old_path, new_line, old_line)
+    start = (start_old_line, start_new_line)
+    position = await _position(path, what, new_path, old_path, new_line, old_line, start, version_id)
     if position:
-        what += f" (line must be in the diff of {position['new_path']}; see get_merge_request_changes)"
-    data = await gitlab().post(f"{path}/discussions", what=what, json={"body": body, "position": position})
+        what += f" (lines must be in the diff of {position['new_path']}; see get_merge_request_changes)"
+    text = _suggested(body, suggestion, start_new_line or start_old_line, new_line or old_line)
+    data = await gitlab().post(f"{path}/discussions", what=what, json={"body": text, "position": position})
     return _thread(data)
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import path_id
+from mcp_bridge.gitlab import GitLabRejected, path_id
 from mcp_bridge.toolkit import READ, Page, PerPage, gitlab, listing, pick, tool
 from mcp_bridge.tools.projects import LIST_FIELDS as PROJECT_FIELDS
 from mcp_bridge.tools.projects import MEMBER_FIELDS
@@ -33,8 +33,21 @@ async def list_groups(
     """List the groups you belong to (or all you can see), by name. Returns id, full path and visibility."""
     params = {"search": search, "owned": owned or None, "min_access_level": min_access_level}
     params |= {"top_level_only": top_level_only or None, "all_available": all_available or None}
-    items, meta = await gitlab().page("/groups", what="Groups", page=page, per_page=per_page, params=params)
+    items, meta = await _page("/groups", "Groups", page, per_page, params)
     return listing(items, meta, GROUP_FIELDS)
+
+
+async def _page(
+    path: str, what: str, page: int, per_page: int, params: dict[str, Any]
+) -> tuple[list[Any], dict[str, int | None]]:
+    """One offset page. Past GitLab's offset limit (50,000 rows, doc/api/rest/_index.md#offset-based-pagination)
+    GitLab answers 405; these lists offer keyset pagination only to anonymous callers, so narrow them."""
+    try:
+        return await gitlab().page(path, what=what, page=page, per_page=per_page, params=params)
+    except GitLabRejected as exc:
+        if exc.status == 405 and "offset" in str(exc).lower():
+            raise GitLabRejected(f"{exc} Narrow the list instead (search, or fewer subgroups).", 405) from None
+        raise
 
 
 @tool(READ, "groups", routes=("GET /groups/:id",))
@@ -71,9 +84,7 @@ async def list_group_projects(
     """List the projects of a group that you can see, most recently active first."""
     params = {"search": search, "include_subgroups": include_subgroups or None, "archived": archived}
     params["order_by"] = "last_activity_at"
-    items, meta = await gitlab().page(
-        f"/groups/{path_id(group)}/projects", what=f"Group {group}", page=page, per_page=per_page, params=params
-    )
+    items, meta = await _page(f"/groups/{path_id(group)}/projects", f"Group {group}", page, per_page, params)
     return listing(items, meta, PROJECT_FIELDS)
 
 

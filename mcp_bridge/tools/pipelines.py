@@ -129,10 +129,10 @@ async def get_pipeline(project: ProjectRef, pipeline_id: PipelineId) -> dict[str
     """Get one CI/CD pipeline: status, ref, SHA, who triggered it, timings, duration, coverage and URL.
     Use list_pipeline_jobs next to see which of its jobs failed."""
     data = await gitlab().get(_pipeline_path(project, pipeline_id), what=f"Pipeline {pipeline_id} in {project}")
-    return _pipeline(data)
+    return pipeline_summary(data)
 
 
-def _pipeline(data: dict[str, Any]) -> dict[str, Any]:
+def pipeline_summary(data: dict[str, Any]) -> dict[str, Any]:
     result = pick(data, DETAIL_FIELDS)
     if isinstance(result.get("detailed_status"), dict):
         # "passed with warnings", "failed", … : what the GitLab UI shows; the icon and paths are noise.
@@ -209,14 +209,19 @@ async def create_pipeline(
     project: ProjectRef,
     ref: Annotated[str, Field(description="Branch or tag to run the pipeline on.", min_length=1)],
     variables: Annotated[list[PipelineVariable] | None, Field(description="Variables for this run.")] = None,
+    inputs: Annotated[
+        dict[str, str | int | float | bool | list[str]] | None,
+        Field(description="Inputs the config declares in spec:inputs, e.g. {'environment': 'production'}."),
+    ] = None,
 ) -> dict[str, Any]:
-    """Run a new CI/CD pipeline on a branch or tag (Developer role), optionally with variables.
-    Returns the pipeline; follow it with get_pipeline or list_pipeline_jobs."""
-    body = {"ref": ref, "variables": [v.model_dump() for v in variables] if variables else None}
+    """Run a new CI/CD pipeline on a branch or tag (Developer role), optionally with inputs or variables.
+    Returns the pipeline; follow it with wait_for_pipeline or list_pipeline_jobs."""
+    body: dict[str, Any] = {"ref": ref, "variables": [v.model_dump() for v in variables] if variables else None}
+    body["inputs"] = inputs or None  # doc/api/pipelines.md#create-a-new-pipeline (GitLab 17.10+)
     data = await gitlab().post(
         f"/projects/{path_id(project)}/pipeline", what=f"Pipeline on {ref} in {project}", json=body
     )
-    return _pipeline(data)
+    return pipeline_summary(data)
 
 
 @tool(WRITE, "pipelines", routes=("POST /projects/:id/pipelines/:pipeline_id/retry",))
@@ -225,7 +230,7 @@ async def retry_pipeline(project: ProjectRef, pipeline_id: PipelineId) -> dict[s
     data = await gitlab().post(
         f"{_pipeline_path(project, pipeline_id)}/retry", what=f"Pipeline {pipeline_id} in {project}"
     )
-    return _pipeline(data)
+    return pipeline_summary(data)
 
 
 @tool(DESTRUCTIVE, "pipelines", routes=("POST /projects/:id/pipelines/:pipeline_id/cancel",))
@@ -234,7 +239,7 @@ async def cancel_pipeline(project: ProjectRef, pipeline_id: PipelineId) -> dict[
     data = await gitlab().post(
         f"{_pipeline_path(project, pipeline_id)}/cancel", what=f"Pipeline {pipeline_id} in {project}"
     )
-    return _pipeline(data)
+    return pipeline_summary(data)
 
 
 @tool(DESTRUCTIVE, "pipelines", routes=("DELETE /projects/:id/pipelines/:pipeline_id",))

@@ -3,11 +3,13 @@ doc/api/project_forks.md, doc/api/members.md, doc/api/events.md)."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import path_id
+from mcp_bridge.gitlab import GitLabRejected, path_id
 from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Page, PerPage, ProjectRef, gitlab, listing, pick, tool
 from mcp_bridge.tools.users import Day, EventAction, EventTarget, event, event_params
 
@@ -58,6 +60,13 @@ def project_detail(data: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+# `simple=true` leaves out archived, permissions and the rest (lib/api/entities/basic_project_details.rb).
+SIMPLE_LIST_FIELDS = tuple(field for field in LIST_FIELDS if field != "archived")
+# The keyset cursor a next-page link carries (doc/api/rest/_index.md#keyset-based-pagination).
+CURSOR = re.compile(r"^(id_after|id_before)=(\d+)$")
+KEYSET_HINT = "Offset pages stop at 50,000 projects: pass pagination='keyset', then next_cursor, to read on."
+
+
 @tool(READ, "projects", routes=("GET /projects",))
 async def list_projects(
     search: Annotated[str | None, Field(description="Text to match in project name or path.")] = None,
@@ -69,13 +78,45 @@ async def list_projects(
     ] = "last_activity_at",
     page: Page = 1,
     per_page: PerPage = 20,
+    pagination: Annotated[
+        Literal["offset", "keyset"], Field(description="keyset: by id, newest first, past 50,000 rows.")
+    ] = "offset",
+    cursor: Annotated[str | None, Field(description="next_cursor of the previous keyset page.")] = None,
 ) -> dict[str, Any]:
     """List or search GitLab projects, most recently active first. Returns path, description,
     default branch and URL for each, plus pagination; set membership=false to search all visible projects."""
-    params = {"search": search, "membership": membership, "owned": owned, "starred": starred}
+    params: dict[str, Any] = {"search": search, "membership": membership, "owned": owned, "starred": starred}
     params |= {"order_by": order_by, "simple": True}
-    items, meta = await gitlab().page("/projects", what="Projects", page=page, per_page=per_page, params=params)
-    return listing(items, meta, LIST_FIELDS)
+    if pagination == "keyset" or cursor is not None:
+        return await _keyset_projects(params, per_page, cursor)
+    try:
+        items, meta = await gitlab().page("/projects", what="Projects", page=page, per_page=per_page, params=params)
+    except GitLabRejected as exc:
+        if exc.status == 405:  # past GitLab's offset limit (doc/api/rest/_index.md#offset-based-pagination)
+            raise GitLabRejected(f"{exc} {KEYSET_HINT}", exc.status) from None
+        raise
+    return listing(items, meta, SIMPLE_LIST_FIELDS)
+
+
+async def _keyset_projects(params: dict[str, Any], per_page: int, cursor: str | None) -> dict[str, Any]:
+    """One keyset page: GitLab orders by id and links the next page; its id_after/id_before is the cursor."""
+    params |= {"pagination": "keyset", "order_by": "id", "sort": "desc", "per_page": per_page}
+    if cursor is not None:
+        found = CURSOR.match(cursor.strip())
+        if found is None:
+            raise GitLabRejected(
+                "cursor must be the next_cursor of a keyset page of list_projects (e.g. 'id_before=123'). "
+                "Nothing was sent.",
+                400,
+            )
+        params[found.group(1)] = int(found.group(2))
+    response = await gitlab().raw("/projects", what="Projects", params=params)
+    next_link = response.links.get("next", {}).get("url", "")
+    query = parse_qs(urlsplit(next_link).query)
+    after = next((f"{key}={query[key][0]}" for key in ("id_before", "id_after") if query.get(key)), None)
+    result = listing(response.json(), {"per_page": per_page}, SIMPLE_LIST_FIELDS)
+    result["next_cursor"] = after
+    return result
 
 
 @tool(READ, "projects", routes=("GET /projects/:id",))

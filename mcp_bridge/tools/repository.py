@@ -8,6 +8,7 @@ capped by lines and characters, so a big file is read in ranges with start_line.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from fnmatch import fnmatch
 from typing import Annotated, Any, Literal
@@ -32,6 +33,10 @@ from mcp_bridge.toolkit import (
 TREE_FIELDS = ("name", "type", "path", "mode")
 FILE_FIELDS = ("file_path", "ref", "size", "blob_id", "commit_id", "last_commit_id")
 COMMIT_FIELDS = ("id", "short_id", "title", "author_name", "author_email", "authored_date", "web_url")
+# A Git LFS pointer file (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md).
+LFS_POINTER = re.compile(
+    rb"\Aversion https://git-lfs\.github\.com/spec/v1\n(?:ext-[^\n]*\n)*oid sha256:([0-9a-f]{64})\nsize (\d+)\n?\Z"
+)
 MAX_FILE_CHARS = 40_000  # per window of a file, about 10k tokens
 MAX_LINE_CHARS = 1_000  # of one blamed line (minified files have lines of 100 kB)
 MAX_DIFF_CHARS = 10_000  # of one file's diff in compare_refs, as for merge request changes
@@ -77,21 +82,36 @@ async def get_file(
     line_count: Annotated[int, Field(description="How many lines to show (1-2000).", ge=1, le=2000)] = 400,
 ) -> dict[str, Any]:
     """Read a file from a project's repository. Text comes as a window of lines with total_lines and
-    a hint; pass start_line to read on. Binary files give metadata only (binary=true)."""
+    a hint; pass start_line to read on. Binary files give metadata only (binary=true). Git LFS files
+    are read from LFS (lfs=true); one whose content GitLab lacks is reported as a pointer."""
     # The raw endpoint sends the bytes as they are (no base64, a third smaller) and the metadata as
     # X-Gitlab-* headers (doc/api/repository_files.md#get-raw-file-from-repository, lib/api/files.rb).
+    # lfs=true sends an LFS-tracked file's content instead of its pointer; other files are unaffected.
     response = await gitlab().raw(
         f"/projects/{path_id(project)}/repository/files/{path_id(file_path)}/raw",
         what=f"File {file_path} at {ref or 'the default branch'} in {project}",
         # HEAD means the default branch (doc/api/repository_files.md).
-        params={"ref": ref or "HEAD"},
+        params={"ref": ref or "HEAD", "lfs": True},
     )
     raw = response.content
-    meta = {"file_path": file_path, "ref": ref or "HEAD", "size": len(raw)}
+    meta: dict[str, Any] = {"file_path": file_path, "ref": ref or "HEAD", "size": len(raw)}
     for field in FILE_FIELDS:
         value = response.headers.get("x-gitlab-" + field.replace("_", "-"))
-        if value:
-            meta[field] = int(value) if field == "size" and value.isdigit() else value
+        if value and field != "size":  # X-Gitlab-Size is the blob's: an LFS pointer's, not the content's
+            meta[field] = value
+    if response.is_redirect:
+        # LFS content in object storage with direct download: GitLab sends a redirect, not the bytes.
+        hint = "Git LFS file kept in object storage: GitLab sent a download link, not the content."
+        return {**meta, "lfs": True, "binary": None, "hint": hint}
+    pointer = LFS_POINTER.match(raw) if len(raw) < 1024 else None  # pointers are small
+    if pointer:
+        # lfs=true still gave the pointer: the LFS object was never uploaded, or GitLab predates lfs=true.
+        lfs = {"oid": pointer.group(1).decode(), "size": int(pointer.group(2))}
+        hint = (
+            "Git LFS pointer: GitLab does not have this file's content (not uploaded, or LFS is off), so only "
+            "its id and size are shown."
+        )
+        return {**meta, "lfs": lfs, "binary": None, "hint": hint}
     text = _decode(raw)
     if text is None:
         return {**meta, "binary": True, "hint": "Binary file: content not shown."}

@@ -110,6 +110,16 @@ class Simulator:
         if path == "/_sim/faults" and request.method == "DELETE":
             self.faults = []
             return JSONResponse({"ok": True})
+        if path == "/_sim/version" and request.method == "POST":
+            areas.instance.set_version(self.world, str((await request.json())["version"]))
+            return JSONResponse({"ok": True})
+        if path == "/_sim/merge_checks" and request.method == "POST":
+            # Set a merge check GitLab runs that the simulator does not derive (doc/api/merge_requests.md#merge-status).
+            areas.merge_checks.set_check(self.world, **await request.json())
+            return JSONResponse({"ok": True})
+        if path == "/_sim/runner" and request.method == "POST":
+            areas.ci.start_runner(self.world, **await request.json())
+            return JSONResponse({"ok": True})
         if path == "/_sim/requests":
             if request.method == "DELETE":
                 self.requests = []

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from tests.gitlab_sim.areas import (
     branches,
+    ci,
     commits,
     discussions,
     environments,
     graphql,
     groups,
+    instance,
     issue_discussions,
     issues,
     labels_milestones,
+    merge_request_review,
     merge_requests,
     pipelines,
     projects,
@@ -30,6 +33,7 @@ from tests.gitlab_sim.areas import (
 )
 
 ALL = (
+    instance,
     users,
     groups,
     projects,
@@ -42,6 +46,8 @@ ALL = (
     merge_requests,
     discussions,
     pipelines,
+    ci,
+    merge_request_review,
     variables,
     wiki,
     releases,

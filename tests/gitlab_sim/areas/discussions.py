@@ -25,6 +25,7 @@ Note = dict[str, Any]
 MR = dict[str, Any]
 SHA_KEYS = ("base_sha", "start_sha", "head_sha")
 LINE_CODE_ERROR = '400 Bad request - Note {:line_code=>["can\'t be blank", "must be a valid line code"]}'
+LINE_CODE = re.compile(r"^[0-9a-f]{40}_\d*_\d*$")  # sha1(path)_old_new
 HUNK = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 
 
@@ -370,6 +371,19 @@ def position_arg(call: Call) -> dict[str, Any] | Response | None:
     position = empty_position() | {k: raw.get(k) for k in (*SHA_KEYS, "position_type", "old_path", "new_path")}
     for key in ("old_line", "new_line"):
         position[key] = int(raw[key]) if raw.get(key) is not None else None
+    line_range = raw.get("line_range")
+    if line_range is not None:
+        # position[line_range][start|end]: line_code, type (new/old/null), old_line, new_line (doc/api/discussions.md)
+        for end in ("start", "end"):
+            bound = line_range.get(end) if isinstance(line_range, dict) else None
+            if not isinstance(bound, dict) or not LINE_CODE.match(str(bound.get("line_code") or "")):
+                return param_error(f"position[line_range][{end}][line_code] is invalid")
+            if bound.get("type") not in ("new", "old", None):
+                return param_error(f"position[line_range][{end}][type] does not have a valid value")
+        position["line_range"] = {
+            end: {k: line_range[end].get(k) for k in ("line_code", "type", "old_line", "new_line")}
+            for end in ("start", "end")
+        }
     return position
 
 
@@ -377,14 +391,29 @@ def placed(world: World, mr: MR, position: dict[str, Any]) -> dict[str, Any] | N
     """The position if it names a line of the MR's diff at its current diff_refs, else None (GitLab then
     cannot compute a line_code). Added lines take new_line only, removed lines old_line only, and
     unchanged lines both."""
-    if any(position.get(k) != mr["diff_refs"][k] for k in SHA_KEYS):
+    from tests.gitlab_sim.areas.merge_request_review import versions
+
+    # The current diff_refs, or those of an earlier diff version (a comment on an older push).
+    known = [mr["diff_refs"]] + [
+        {"base_sha": v["base_commit_sha"], "start_sha": v["start_commit_sha"], "head_sha": v["head_commit_sha"]}
+        for v in versions(world, mr)
+    ]
+    if not any(all(position.get(k) == refs[k] for k in SHA_KEYS) for refs in known):
         return None
     old_path, new_path = position.get("old_path"), position.get("new_path")
     rows = [r for r in world.table("mr_diffs") if (r["project_id"], r["iid"]) == (mr["project_id"], mr["iid"])]
     file = next((r for r in rows if new_path and r["new_path"] == new_path), None)
     file = file or next((r for r in rows if old_path and r["old_path"] == old_path), None)
-    if file is None or (position["old_line"], position["new_line"]) not in diff_lines(file["diff"]):
+    lines = diff_lines(file["diff"]) if file is not None else set()
+    if file is None or (position["old_line"], position["new_line"]) not in lines:
         return None
+    if position.get("line_range"):
+        # The range must start on a line of the same diff, at or above the commented (end) line.
+        start, end = position["line_range"]["start"], position["line_range"]["end"]
+        if (start.get("old_line"), start.get("new_line")) not in lines:
+            return None
+        if (end.get("old_line"), end.get("new_line")) != (position["old_line"], position["new_line"]):
+            return None
     path_hash = hashlib.sha1(file["new_path"].encode(), usedforsecurity=False).hexdigest()
     old, new = position["old_line"], position["new_line"]
     return position | {

@@ -13,6 +13,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
+from tests.gitlab_sim.areas import instance, merge_checks
 from tests.gitlab_sim.areas.branches import remove_branch
 from tests.gitlab_sim.areas.commits import as_author
 from tests.gitlab_sim.areas.groups import can_read_group, descendants, find_group
@@ -248,21 +249,25 @@ SAME_BRANCH = "You can't use same project/branch for source and target"
 
 
 def detailed_status(world: World, mr: dict[str, Any]) -> str:
-    """detailed_merge_status: the first failing check, in GitLab's order (doc/api/merge_requests.md)."""
-    pipeline = (mr.get("head_pipeline") or {}).get("status")
+    """detailed_merge_status: the first failing check, in GitLab's order (doc/api/merge_requests.md);
+    checks the simulator does not derive come from merge_checks (set by tests)."""
     if mr["state"] != "opened":
         return "not_open"
+    pipeline = (mr.get("head_pipeline") or {}).get("status")
+    derived = set()
     if mr["draft"]:
-        return "draft_status"
+        derived.add("draft_status")
     if mr["has_conflicts"]:
-        return "conflict"
+        derived.add("conflict")
     if not mr["blocking_discussions_resolved"]:
-        return "discussions_not_resolved"
+        derived.add("discussions_not_resolved")
     if approval_state(world, mr)["approvals_left"]:
-        return "not_approved"
+        derived.add("not_approved")
     if mr["project_id"] in PIPELINE_MUST_SUCCEED and pipeline != "success":
-        return "ci_still_running" if pipeline in ("created", "pending", "running") else "ci_must_pass"
-    return "mergeable"
+        derived.add("ci_still_running" if pipeline in ("created", "pending", "running") else "ci_must_pass")
+    if mr.get("merge_after") and str(mr["merge_after"]) > now():  # doc/api/merge_requests.md: merge_after
+        derived.add("merge_time")
+    return merge_checks.first_failing(derived, merge_checks.failing(world, mr))
 
 
 def refresh(world: World, mr: dict[str, Any], *, touched: bool = True) -> None:
@@ -415,9 +420,12 @@ async def merge_merge_request(call: Call) -> Response:
     world = call.world
     if not can_merge(world, call.user_id, mr):
         return error(401, "401 Unauthorized")
-    auto = bool(call.flag("merge_when_pipeline_succeeds") or call.flag("auto_merge"))
+    # `auto_merge` came in GitLab 17.11; older versions ignore it and merge at once (or refuse).
+    understood = instance.at_least(world, 17, 11)
+    auto = bool(call.flag("merge_when_pipeline_succeeds") or (understood and call.flag("auto_merge")))
     status = mr["detailed_merge_status"]
-    automatically = auto and status in ("ci_still_running", "not_approved", "discussions_not_resolved")
+    waits = merge_checks.AUTO_MERGEABLE if understood else merge_checks.AUTO_MERGEABLE_BEFORE_17_11
+    automatically = auto and status in waits
     immediately = status == "mergeable" if auto else status in ("mergeable", "conflict")
     if not immediately and not automatically:
         return error(405, "405 Method Not Allowed")

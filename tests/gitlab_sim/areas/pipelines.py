@@ -24,6 +24,7 @@ from xml.etree import ElementTree
 
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
+from tests.gitlab_sim.areas import ci
 from tests.gitlab_sim.areas.projects import readable_project
 from tests.gitlab_sim.http import (
     Call,
@@ -116,6 +117,7 @@ async def get_pipeline(call: Call) -> Response:
     pipeline = find_pipeline(call.world, project["id"], int(call.params["pipeline_id"]))
     if pipeline is None:
         return not_found()  # ActiveRecord::RecordNotFound -> "404 Not found"
+    ci.advance(call.world, pipeline)
     return JSONResponse({**pipeline, "detailed_status": detailed_status(call.world, pipeline)})
 
 
@@ -131,6 +133,7 @@ async def list_pipeline_jobs(call: Call) -> Response:
     scope = call.arg_list("scope")
     if any(s not in STATUSES for s in scope):
         return invalid_value("scope")
+    ci.advance(call.world, pipeline)
     jobs = [j for j in call.world.table("jobs") if j["_pipeline_id"] == pipeline["id"]]
     if not call.flag("include_retried"):
         jobs = [j for j in jobs if not j["_retried"]]
@@ -544,6 +547,9 @@ async def create_pipeline(call: Call) -> Response:
     found = _resolve_ref(call.world, project, str(ref))
     if found is None:
         return bad_request({"base": ["Reference not found"]})  # render_validation_error!(pipeline)
+    problems = ci.input_errors(call.world, project, found[0], call.body.get("inputs"))
+    if problems:
+        return bad_request({"base": problems})  # Ci::CreatePipelineService: the config's errors
     pipeline = new_pipeline(call.world, project, str(ref), found[0], tag=found[1], source="api", user_id=call.user_id)
     saved = [
         {"key": str(v.get("key")), "variable_type": v.get("variable_type", "env_var"), "value": str(v.get("value", ""))}

@@ -17,6 +17,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
+from tests.gitlab_sim import keyset
 from tests.gitlab_sim.areas import groups as group_area
 from tests.gitlab_sim.http import (
     Call,
@@ -231,6 +232,9 @@ def _readme(world: World, project: Project, branch: str, author: int) -> None:
 def _filtered(call: Call, projects: list[Project]) -> Response:
     """The filters, order and shape shared by GET /projects and GET /projects/:id/forks."""
     world, uid = call.world, call.user_id
+    refused = keyset.offset_refused(call, "Project")
+    if refused is not None:
+        return refused
     projects = [p for p in projects if world.can_read(uid, p)]
     if call.flag("membership"):
         projects = [p for p in projects if world.access_level(uid, p["id"]) >= GUEST]
@@ -245,6 +249,8 @@ def _filtered(call: Call, projects: list[Project]) -> Response:
     if search := call.arg("search"):
         term = search.lower()
         projects = [p for p in projects if term in p["name"].lower() or term in p["path_with_namespace"].lower()]
+    if call.query.get("pagination") == "keyset":
+        return keyset.by_id(call, projects, lambda p: shown(call, p))
     order = call.arg("order_by", "created_at")
     if order not in ORDERS:
         return invalid_value("order_by")

@@ -29,8 +29,9 @@ from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from tests.gitlab_sim.areas import lfs
 from tests.gitlab_sim.areas.projects import readable_project
 from tests.gitlab_sim.http import (
     Call,
@@ -366,7 +367,12 @@ async def get_raw_file(call: Call) -> Response:
     found = _blob(call, ref_required=False)
     if isinstance(found, Response):
         return found
-    _, meta, data = found
+    project, meta, data = found
+    if call.flag("lfs"):  # the LFS object instead of its pointer, when there is one (lib/api/files.rb)
+        stored = lfs.content(call.world, project["id"], data)
+        if isinstance(stored, str):
+            return RedirectResponse(stored, status_code=302)
+        data = stored or data
     kind = "application/octet-stream" if is_binary(data) else "text/plain; charset=utf-8"
     return Response(data, media_type=kind, headers=_headers(meta))
 
@@ -789,12 +795,18 @@ def seed(world: World) -> None:
         world,
         102,
         [
-            (alice, "2024-02-02T08:00:00", "Initial commit", {"README.md": SITE_README, "index.html": SITE_INDEX}),
+            (
+                alice,
+                "2024-02-02T08:00:00",
+                "Initial commit",
+                {"README.md": SITE_README, "index.html": SITE_INDEX, **lfs.website_files()},
+            ),
             (alice, "2024-02-12T17:40:00", "Add a stylesheet", {"css/site.css": SITE_CSS}),
             (alice, "2024-02-14T10:00:00", "Bundle the scripts", {"js/app.min.js": MINIFIED}),
         ],
     )
     _branches(world, 102, {"main": site[-1]})
+    lfs.seed(world, 102)
     notes = _commits(world, 103, [(alice, "2024-02-03T20:00:00", "Notes", {"notes.md": b"# Notes\n\n- buy milk\n"})])
     _branches(world, 103, {"main": notes[-1]})
     plans = {"README.md": b"# Secret\n\nBob's plans.\n", "plans.txt": b"World domination.\n"}
