@@ -106,7 +106,14 @@ def admin_login(request: HttpRequest) -> HttpResponseBase:
         return HttpResponseRedirect(reverse("admin:index"))
     if request.method == "GET" and request.user.is_authenticated:
         # Signed in (with GitLab, most likely) but not an admin: what they may look for is theirs.
-        return render(request, "oauth_gateway/not_admin.html", {"username": _gitlab_username(request)}, status=403)
+        # Rights from ADMIN_GITLAB_USERS / _GROUP are settled at a GitLab sign-in for these pages (an MCP
+        # client's sign-in does not ask): offer one, for someone named since.
+        gitlab_admins = settings.OAUTH_ENABLED and bool(settings.ADMIN_GITLAB_USERS or settings.ADMIN_GITLAB_GROUP)
+        context = {
+            "username": _gitlab_username(request),
+            "recheck_url": browser_signin_url(reverse("admin:index")) if gitlab_admins else "",
+        }
+        return render(request, "oauth_gateway/not_admin.html", context, status=403)
     next_path = request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index")
     context: dict[str, Any] = {
         **admin.site.each_context(request),

@@ -129,6 +129,18 @@ def test_a_signed_in_non_admin_at_admin_is_pointed_to_connections(client, cast):
     assert 'href="/connections/"' in page and "alice" in page
     assert "not authorized to access this page" not in page  # Django's stock refusal
     assert 'action="/connections/signout"' in page  # "Sign in as someone else"
+    assert "check again" not in page  # nobody is named an admin by GitLab settings
+
+
+@pytest.mark.urls("tests.oauth_urls")
+def test_someone_named_an_admin_is_offered_the_sign_in_that_checks(client, cast, settings):
+    # Signed in from an MCP client, which does not settle admin rights: the admin's GitLab sign-in does.
+    settings.OAUTH_ENABLED, settings.ADMIN_GITLAB_USERS = True, ["alice"]
+    client.force_login(cast["alice"])
+    page = client.get("/admin/", follow=True).content.decode()
+    link = re.search(r'href="([^"]+)">Sign in with GitLab to check again<', page)
+    assert link is not None and link[1].startswith("/connections/signin?")
+    assert "next=%2Fadmin%2F" in link[1]
 
 
 @pytest.mark.urls("tests.oauth_urls")
