@@ -12,6 +12,7 @@ PostgreSQL: plain Django ORM in a plain thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -106,7 +107,8 @@ class AuditWriter:
                 log.warning("audit commit failed (attempt %d): %s", attempt, type(exc).__name__)
                 connection.close()
         for item in group:
-            item.loop.call_soon_threadsafe(_settle, item.done, error)
+            with contextlib.suppress(RuntimeError):  # that event loop is closed: nobody waits any more
+                item.loop.call_soon_threadsafe(_settle, item.done, error)
 
 
 def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
