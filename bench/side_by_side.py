@@ -181,8 +181,10 @@ def seed(url: str) -> None:
         },
     )
     AccessToken.objects.filter(user=user).delete()
-    GitLabConnection.objects.filter(user=user).delete()
-    connection = GitLabConnection(user=user, application=app, leg="authorization_code", gitlab_scopes="api read_user")
+    connection = GitLabConnection.objects.filter(user=user, application=app).first() or GitLabConnection(
+        user=user, application=app, leg="authorization_code"
+    )
+    connection.gitlab_scopes, connection.revoked = "api read_user", None
     connection.set_gitlab_tokens(BENCH_GITLAB_TOKEN, "")
     connection.save()
     access = AccessToken(
