@@ -6,6 +6,7 @@ Claude.ai connectors post to the URL the user typed. Everything else goes to Dja
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import time
@@ -85,3 +86,8 @@ def log_request(scope: dict[str, Any], status: int, elapsed_ms: float, note: dic
 
 
 application = ProtocolTypeRouter({"http": http_router, "lifespan": mcp_app})
+
+# The ~170,000 objects made at start-up (Django, the SDK, pydantic's tool schemas) live as long as the
+# process: out of the collector's sight, a full collection takes well under a millisecond instead of
+# 100-400 ms, which every few hundred requests stalled whatever was in flight (the p99 tail).
+gc.freeze()

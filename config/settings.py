@@ -173,6 +173,9 @@ SESSION_COOKIE_AGE = 14 * 24 * 3600
 TRUSTED_PROXIES = _networks("TRUSTED_PROXIES")
 # Seconds a replica told to stop (SIGTERM) gives its in-flight requests to finish (config.serving).
 SHUTDOWN_TIMEOUT = _int("SHUTDOWN_TIMEOUT", 30)
+# The lean path for plain tools/call, tools/list and ping POSTs (mcp_bridge.fastpath); off, every
+# request goes through the MCP SDK's transport (the same answers, more CPU).
+MCP_FAST_PATH = _bool("MCP_FAST_PATH", True)
 
 # --- oauth --------------------------------------------------------------------------------------
 OAUTH_ENABLED = _bool("OAUTH_ENABLED", False)

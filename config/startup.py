@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import httpx
@@ -12,6 +13,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 log = logging.getLogger("gitlab_mcp.server")
 GITLAB_CHECK_TIMEOUT = 5.0  # seconds: start-up waits at most this long for GitLab
+# How `manage.py serve` tells the Daphne process it starts which GitLab user GITLAB_TOKEN acts as
+# (the start-up check's answer), so that tool calls are audited under that name without asking GitLab.
+ACTING_AS_VARIABLE = "GITLAB_MCP_ACTING_AS"
 
 
 def daphne_argv(host: str, port: int) -> list[str]:
@@ -29,9 +33,16 @@ def assert_configured() -> None:
         raise ImproperlyConfigured(f"gitlab-mcp cannot start:\n{lines}")
 
 
-def report_configuration() -> None:
+def acting_as() -> str | None:
+    """The GitLab user of GITLAB_TOKEN as the start-up check found it, or None (not checked, or
+    GitLab could not tell)."""
+    return os.environ.get(ACTING_AS_VARIABLE) or None
+
+
+def report_configuration() -> str | None:
     """Say at start what an operator would otherwise find out from the first failing call: whose
-    GitLab token the server uses, or what the GitLab OAuth application must be registered with."""
+    GitLab token the server uses, or what the GitLab OAuth application must be registered with.
+    Returns GITLAB_TOKEN's GitLab username when the check found it."""
     if settings.ENV_FILE_READ:
         log.info("settings read from %s (environment variables win over it)", settings.ENV_FILE_READ)
     if settings.OAUTH_ENABLED:
@@ -43,10 +54,17 @@ def report_configuration() -> None:
             ", ".join(settings.GITLAB_OAUTH_SCOPES),
         )
     elif settings.GITLAB_TOKEN:
-        check_gitlab_token()
+        username = check_gitlab_token()
+        if username is None:
+            log.warning(
+                "tool calls will be audited without the token's GitLab user name (the check above failed); "
+                "restart once GitLab accepts the token to have it named"
+            )
+        return username
+    return None
 
 
-def check_gitlab_token() -> None:
+def check_gitlab_token() -> str | None:
     """Try GITLAB_TOKEN once (GET /api/v4/user). A failure is a warning, not a refusal to start: GitLab
     may be down for a minute, and the tools report its state on each call."""
     url = f"{settings.GITLAB_API_BASE}/user"
@@ -55,7 +73,7 @@ def check_gitlab_token() -> None:
         user = response.json() if response.status_code == 200 else {}
     except httpx.HTTPError as exc:
         log.warning("could not reach GitLab at %s (%s): check GITLAB_API_URL and the network", url, type(exc).__name__)
-        return
+        return None
     except ValueError:
         user = {}
     if response.status_code in (401, 403):
@@ -73,3 +91,5 @@ def check_gitlab_token() -> None:
         )
     else:
         log.info("GitLab token OK: acting as %s on %s", user["username"], settings.GITLAB_URL)
+        return str(user["username"])
+    return None

@@ -3,6 +3,10 @@
 Daphne (and Channels) send no ASGI lifespan events, yet the SDK's session manager must be running
 before it can answer: it is started here on the first request, in a task of its own, and stopped
 when the server shuts down (Twisted's shutdown trigger under Daphne, the lifespan event elsewhere).
+
+A plain POST of one tools/call, tools/list or ping takes the lean path (mcp_bridge.fastpath);
+everything else the SDK's transport. Either way the audit rows are committed (mcp_bridge.audit_writer)
+before the answer's last byte leaves.
 """
 
 from __future__ import annotations
@@ -20,13 +24,15 @@ from django.db import close_old_connections
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 
+from config import startup
 from mcp_bridge import guard
+from mcp_bridge.audit_writer import AuditWriter
 from mcp_bridge.auth import Caller, Unauthorized, authenticate
 from mcp_bridge.calls import CallRecord, current_caller, current_calls, current_credentials
 from mcp_bridge.cors import origin_allowed, preflight, request_origin, with_cors
+from mcp_bridge.fastpath import FastPath
 from mcp_bridge.gitlab import Credentials
 from mcp_bridge.server import build_server
-from oauth_gateway.services.audit import audit_tool_calls
 
 log = logging.getLogger(__name__)
 Scope = dict[str, Any]
@@ -59,6 +65,11 @@ class MCPApp:
             stateless=True,
             security_settings=security,
         )
+        self.fast = FastPath(self.server._lowlevel_server, security, self.manager.max_request_body_size)
+        self.audit = AuditWriter()
+        # Static-token mode: the GitLab user GITLAB_TOKEN acts as, for the audit rows, as the start-up
+        # check found it (None when it could not tell, or the server was not started by `serve`).
+        self.acting_as = None if settings.OAUTH_ENABLED else startup.acting_as()
         self._ready: asyncio.Event | None = None
         self._stop = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
@@ -96,12 +107,12 @@ class MCPApp:
         finished = False
 
         async def finish() -> None:
-            # One hop to the DB thread per request: the audit rows, then the connection hygiene that
-            # Django's request signals would do (/mcp bypasses them).
             nonlocal finished
             if not finished:
                 finished = True
-                await sync_to_async(_finish)(calls, caller, _peer(scope))
+                if calls:
+                    acting_as = None if caller else self.acting_as
+                    await self.audit.write(calls, caller=caller, ip=_peer(scope), acting_as=acting_as)
 
         async def send_after_audit(message: MutableMapping[str, Any]) -> None:
             # The audit rows are committed before the answer's last byte leaves: a call the client
@@ -111,7 +122,16 @@ class MCPApp:
             await send(message)
 
         try:
-            await self.manager.handle_request(scope, receive, send_after_audit)
+            request = None
+            if settings.MCP_FAST_PATH and self.fast.takes(scope):
+                request, receive = await self.fast.read(scope, receive)
+            if note is not None:
+                note["mcp"] = "lean" if request is not None else "sdk"
+            if request is not None:
+                # The SDK's own lifespan state, which its transport hands the handlers too.
+                await self.fast.serve(request, self.manager._lifespan_state, send_after_audit)
+            else:
+                await self.manager.handle_request(scope, receive, send_after_audit)
         finally:
             if note is not None and calls:
                 note["tools"] = [call.tool for call in calls]
@@ -125,7 +145,7 @@ class MCPApp:
             await _unauthorized(send, None, scope["path"])
             return None
         try:
-            return await sync_to_async(authenticate)(token.strip())
+            return await sync_to_async(_authenticate)(token.strip())
         except Unauthorized as exc:
             await _unauthorized(send, str(exc), scope["path"])
             return None
@@ -141,6 +161,7 @@ class MCPApp:
         self._stop.set()
         if self._runner is not None:
             await self._runner
+        await asyncio.to_thread(self.audit.stop)
 
     async def _run(self) -> None:
         async with self.manager.run():
@@ -161,10 +182,11 @@ class MCPApp:
                 return
 
 
-def _finish(calls: list[CallRecord], caller: Caller | None, ip: str | None) -> None:
+def _authenticate(bearer: str) -> Caller:
+    """authenticate() on Django's database thread, then the connection hygiene that Django's request
+    signals would do (/mcp bypasses them)."""
     try:
-        if calls:
-            audit_tool_calls(calls, caller=caller, ip=ip)
+        return authenticate(bearer)
     finally:
         close_old_connections()
 

@@ -36,10 +36,17 @@ def client_ip(request: Any) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def audit_tool_calls(calls: list[Any], *, caller: Any, ip: str | None) -> None:
-    """One row per tool call of an MCP request, in one insert; a denied call's detail says why
-    (e.g. {"refused": "undeclared route", "request": "DELETE /projects/alice%2Fnotes"})."""
-    AuditEvent.objects.bulk_create(
+def audit_tool_calls(calls: list[Any], *, caller: Any, ip: str | None, acting_as: str | None = None) -> None:
+    """One row per tool call of an MCP request, in one insert."""
+    AuditEvent.objects.bulk_create(tool_call_rows(calls, caller=caller, ip=ip, acting_as=acting_as))
+
+
+def tool_call_rows(calls: list[Any], *, caller: Any, ip: str | None, acting_as: str | None = None) -> list[AuditEvent]:
+    """The audit rows of an MCP request's tool calls; a denied call's detail says why (e.g.
+    {"refused": "undeclared route", "request": "DELETE /projects/alice%2Fnotes"}). In static-token
+    mode `acting_as` is the GitLab user of GITLAB_TOKEN, kept as detail.gitlab_user."""
+    extra = {"gitlab_user": acting_as} if acting_as else {}
+    return [
         AuditEvent(
             kind="tool.call",
             user_id=caller.user_id if caller else None,
@@ -51,7 +58,7 @@ def audit_tool_calls(calls: list[Any], *, caller: Any, ip: str | None) -> None:
             project=call.project,
             gitlab_status=call.gitlab_status,
             duration_ms=call.duration_ms,
-            detail=call.detail,
+            detail={**call.detail, **extra},
         )
         for call in calls
-    )
+    ]

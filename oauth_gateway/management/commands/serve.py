@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from config.startup import daphne_argv, report_configuration
+from config.startup import ACTING_AS_VARIABLE, daphne_argv, report_configuration
 
 
 class Command(BaseCommand):
@@ -26,7 +26,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=max(0, options["verbosity"] - 1))
-        report_configuration()  # whose GitLab token, or what to register in GitLab
+        acting_as = report_configuration()  # whose GitLab token, or what to register in GitLab
+        # The Daphne process audits tool calls under that GitLab user (mcp_bridge.asgi); never a stale one.
+        os.environ.pop(ACTING_AS_VARIABLE, None)
+        if acting_as:
+            os.environ[ACTING_AS_VARIABLE] = acting_as
         self.stdout.write(
             f"gitlab-mcp listening on http://{settings.HOST}:{settings.PORT}/mcp (public URL {settings.PUBLIC_URL})"
         )
