@@ -1,4 +1,5 @@
-"""The MCP endpoint as an ASGI app: stateless streamable HTTP with JSON responses.
+"""The MCP endpoint as an ASGI app: stateless streamable HTTP with JSON responses (an SSE stream
+for a request asking for progress, whose notifications come before its result).
 
 Daphne (and Channels) send no ASGI lifespan events, yet the SDK's session manager must be running
 before it can answer: it is started here on the first request, in a task of its own, and stopped
@@ -30,7 +31,7 @@ from mcp_bridge.audit_writer import AuditWriter
 from mcp_bridge.auth import Caller, Unauthorized, authenticate
 from mcp_bridge.calls import CallRecord, current_caller, current_calls, current_credentials
 from mcp_bridge.cors import origin_allowed, preflight, request_origin, with_cors
-from mcp_bridge.fastpath import FastPath
+from mcp_bridge.fastpath import FastPath, accepts_event_stream
 from mcp_bridge.gitlab import Credentials
 from mcp_bridge.server import build_server
 
@@ -62,6 +63,14 @@ class MCPApp:
         self.manager = StreamableHTTPSessionManager(
             app=self.server._lowlevel_server,
             json_response=True,
+            stateless=True,
+            security_settings=security,
+        )
+        # A request asking for progress is answered as an SSE stream, which has room for its
+        # notifications/progress before the result (wait_for_pipeline); everything else as JSON.
+        self.streaming = StreamableHTTPSessionManager(
+            app=self.server._lowlevel_server,
+            json_response=False,
             stateless=True,
             security_settings=security,
         )
@@ -122,16 +131,20 @@ class MCPApp:
             await send(message)
 
         try:
-            request = None
-            if settings.MCP_FAST_PATH and self.fast.takes(scope):
-                request, receive = await self.fast.read(scope, receive)
+            request, progress = None, False
+            if self.fast.takes(scope):
+                request, receive, progress = await self.fast.read(scope, receive, serve=settings.MCP_FAST_PATH)
+            elif scope["method"] == "POST" and accepts_event_stream(scope):
+                _, receive, progress = await self.fast.read(scope, receive, serve=False)  # the SDK's, replayed
+            streams = progress and accepts_event_stream(scope)
             if note is not None:
-                note["mcp"] = "lean" if request is not None else "sdk"
+                note["mcp"] = "lean" if request is not None else "sdk-sse" if streams else "sdk"
             if request is not None:
                 # The SDK's own lifespan state, which its transport hands the handlers too.
                 await self.fast.serve(request, self.manager._lifespan_state, send_after_audit)
             else:
-                await self.manager.handle_request(scope, receive, send_after_audit)
+                manager = self.streaming if streams else self.manager
+                await manager.handle_request(scope, receive, send_after_audit)
         finally:
             if note is not None and calls:
                 note["tools"] = [call.tool for call in calls]
@@ -164,7 +177,7 @@ class MCPApp:
         await asyncio.to_thread(self.audit.stop)
 
     async def _run(self) -> None:
-        async with self.manager.run():
+        async with self.manager.run(), self.streaming.run():
             assert self._ready is not None
             self._ready.set()
             await self._stop.wait()

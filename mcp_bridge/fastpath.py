@@ -124,14 +124,16 @@ class FastPath:
             return False
         return origin is None or _listed(origin.decode("latin-1"), self.origins, self.origin_prefixes)
 
-    async def read(self, scope: dict[str, Any], receive: Any) -> tuple[Request | None, Any]:
-        """The request, or None with a `receive` that replays what was read, for the SDK."""
+    async def read(self, scope: dict[str, Any], receive: Any, serve: bool = True) -> tuple[Request | None, Any, bool]:
+        """The request (only if `serve`), or None with a `receive` that replays what was read, for the
+        SDK; and whether the body asks for progress (`_meta.progressToken`), which the SDK must answer
+        as a stream."""
         chunks: list[bytes] = []
         size = 0
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                return None, _replay([message], receive)
+                return None, _replay([message], receive), False
             chunk = message.get("body", b"")
             chunks.append(chunk)
             size += len(chunk)
@@ -141,9 +143,11 @@ class FastPath:
         body = b"".join(chunks)
         replay = _replay([{"type": "http.request", "body": body, "more_body": more}], receive)
         if more:
-            return None, replay
+            return None, replay, False
         request = parse(body, _header(scope, b"mcp-protocol-version"))
-        return request, (receive if request is not None else replay)
+        if request is not None and serve:
+            return request, receive, False
+        return None, replay, asks_progress(body)
 
     async def serve(self, request: Request, lifespan_state: Any, send: Any) -> None:
         """Run the request through the server's handler chain and send the answer."""
@@ -192,6 +196,22 @@ def parse(body: bytes, version_header: str | None) -> Request | None:
         ):
             return None
     return Request(request_id, method, params, version_header or DEFAULT_NEGOTIATED_VERSION)
+
+
+def asks_progress(body: bytes) -> bool:
+    """Whether a JSON-RPC request body carries `params._meta.progressToken` (MCP basic/utilities/progress)."""
+    try:
+        decoded = json.loads(body)
+    except (ValueError, RecursionError):
+        return False
+    params = decoded.get("params") if isinstance(decoded, dict) else None
+    meta = params.get("_meta") if isinstance(params, dict) else None
+    return isinstance(meta, dict) and "progressToken" in meta
+
+
+def accepts_event_stream(scope: dict[str, Any]) -> bool:
+    accept = _header(scope, b"accept") or ""
+    return "text/event-stream" in {part.split(";", 1)[0].strip().lower() for part in accept.split(",")}
 
 
 def _accepts_json(accept: bytes) -> bool:

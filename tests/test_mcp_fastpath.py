@@ -132,10 +132,16 @@ def test_the_access_log_names_the_path_that_served(both: tuple[Server, Server], 
 def test_a_request_asking_for_progress_goes_through_the_sdk(both: tuple[Server, Server], sim: Sim):
     lean, _ = both
     params = {"name": "get_project", "arguments": {"project": "acme/app"}, "_meta": {"progressToken": "p-1"}}
-    before = log_text(lean).count("mcp=sdk")
-    status, _, body = answer(post(lean, rpc("tools/call", params), HEADERS))
-    assert status == 200 and body["result"]["isError"] is False
-    wait_for(lambda: log_text(lean).count("mcp=sdk") > before, "the SDK path's log line")
+    before = log_text(lean).count("mcp=sdk-sse")
+    response = post(lean, rpc("tools/call", params), HEADERS)
+    # Answered as an SSE stream, which has room for notifications/progress before the result.
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+    [data] = [line.removeprefix("data: ") for line in response.text.splitlines() if line.startswith("data: ")]
+    assert json.loads(data)["result"]["isError"] is False
+    wait_for(lambda: log_text(lean).count("mcp=sdk-sse") > before, "the SDK path's log line")
+    # Without text/event-stream in Accept the client gets the JSON answer, as before.
+    status, media, body = answer(post(lean, rpc("tools/call", params), {**HEADERS, "accept": "application/json"}))
+    assert (status, media, body["result"]["isError"]) == (200, "application/json", False)
 
 
 async def test_concurrent_lean_calls_are_all_in_the_audit_log_when_answered(
