@@ -109,11 +109,11 @@ def admin_login(request: HttpRequest) -> HttpResponseBase:
         # Rights from ADMIN_GITLAB_USERS / _GROUP are settled at a GitLab sign-in for these pages (an MCP
         # client's sign-in does not ask): offer one, for someone named since.
         gitlab_admins = settings.OAUTH_ENABLED and bool(settings.ADMIN_GITLAB_USERS or settings.ADMIN_GITLAB_GROUP)
-        context = {
+        pointer = {
             "username": _gitlab_username(request),
             "recheck_url": browser_signin_url(reverse("admin:index")) if gitlab_admins else "",
         }
-        return render(request, "oauth_gateway/not_admin.html", context, status=403)
+        return render(request, "oauth_gateway/not_admin.html", pointer, status=403)
     next_path = request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index")
     context: dict[str, Any] = {
         **admin.site.each_context(request),
