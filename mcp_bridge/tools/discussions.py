@@ -4,6 +4,7 @@ doc/api/draft_notes.md)."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -29,7 +30,8 @@ def _mr(project: str, iid: int) -> tuple[str, str]:
     return f"/projects/{path_id(project)}/merge_requests/{iid}", f"Merge request !{iid} in {project}"
 
 
-def _note(data: dict[str, Any]) -> dict[str, Any]:
+def note_summary(data: dict[str, Any]) -> dict[str, Any]:
+    """A note as tools return it, on merge requests and issues alike."""
     note = pick(data, NOTE_FIELDS)
     if not note.get("resolvable"):
         for key in ("resolvable", "resolved", "resolved_by"):
@@ -42,13 +44,35 @@ def _note(data: dict[str, Any]) -> dict[str, Any]:
     return note
 
 
-def _thread(data: dict[str, Any]) -> dict[str, Any]:
-    notes = [_note(n) for n in data.get("notes", []) if not n.get("system")]
+def thread_summary(
+    data: dict[str, Any], note: Callable[[dict[str, Any]], dict[str, Any]] = note_summary
+) -> dict[str, Any]:
+    """A thread as tools return it (system notes left out), each note shaped by `note`."""
+    notes = [note(n) for n in data.get("notes", []) if not n.get("system")]
     resolvable = [n for n in notes if n.get("resolvable")]
     thread: dict[str, Any] = {"id": data["id"], "individual_note": data.get("individual_note"), "notes": notes}
     if resolvable:
         thread["resolved"] = all(n.get("resolved") for n in resolvable)
     return thread
+
+
+async def list_threads(
+    path: str, what: str, page: int, per_page: int, shape: Callable[[dict[str, Any]], dict[str, Any]]
+) -> dict[str, Any]:
+    """A page of the noteable's (`path`) threads, shaped, without those left empty of notes."""
+    items, meta = await gitlab().page(f"{path}/discussions", what=what, page=page, per_page=per_page)
+    threads = [shape(d) for d in items]
+    return {"items": [t for t in threads if t["notes"]], **meta}
+
+
+async def reply_in_thread(path: str, discussion_id: str, body: str, what: str) -> dict[str, Any]:
+    """Post a reply in a thread of the noteable at `path`; GitLab's note, unshaped."""
+    return await gitlab().post(f"{path}/discussions/{path_id(discussion_id)}/notes", what=what, json={"body": body})
+
+
+async def set_resolved(path: str, discussion_id: str, resolved: bool, what: str) -> dict[str, Any]:
+    """Resolve or reopen a thread of the noteable at `path`; GitLab's thread, unshaped."""
+    return await gitlab().put(f"{path}/discussions/{path_id(discussion_id)}", what=what, json={"resolved": resolved})
 
 
 async def _position(
@@ -109,16 +133,14 @@ async def list_merge_request_discussions(
     """List a merge request's threads (system notes left out): id, resolved state and notes; diff notes
     carry their file and line position."""
     path, what = _mr(project, iid)
-    items, meta = await gitlab().page(f"{path}/discussions", what=what, page=page, per_page=per_page)
-    threads = [_thread(d) for d in items]
-    return {"items": [t for t in threads if t["notes"]], **meta}
+    return await list_threads(path, what, page, per_page, thread_summary)
 
 
 @tool(WRITE, "merge_requests", routes=("POST /projects/:id/merge_requests/:merge_request_iid/notes",))
 async def create_merge_request_note(project: ProjectRef, iid: Iid, body: Body) -> dict[str, Any]:
     """Post a plain comment on a merge request's overview. Returns the note."""
     path, what = _mr(project, iid)
-    return _note(await gitlab().post(f"{path}/notes", what=what, json={"body": body}))
+    return note_summary(await gitlab().post(f"{path}/notes", what=what, json={"body": body}))
 
 
 @tool(
@@ -157,7 +179,7 @@ async def create_merge_request_thread(
         what += f" (lines must be in the diff of {position['new_path']}; see get_merge_request_changes)"
     text = _suggested(body, suggestion, start_new_line or start_old_line, new_line or old_line)
     data = await gitlab().post(f"{path}/discussions", what=what, json={"body": text, "position": position})
-    return _thread(data)
+    return thread_summary(data)
 
 
 @tool(
@@ -170,8 +192,7 @@ async def reply_to_merge_request_discussion(
 ) -> dict[str, Any]:
     """Reply in a merge request thread (replying to a single comment turns it into a thread). Returns the note."""
     path, what = _mr(project, iid)
-    data = await gitlab().post(f"{path}/discussions/{path_id(discussion_id)}/notes", what=what, json={"body": body})
-    return _note(data)
+    return note_summary(await reply_in_thread(path, discussion_id, body, what))
 
 
 @tool(
@@ -185,15 +206,14 @@ async def resolve_merge_request_discussion(
 ) -> dict[str, Any]:
     """Resolve (or unresolve) a merge request thread; needs Developer or MR authorship. Returns the thread."""
     path, what = _mr(project, iid)
-    data = await gitlab().put(f"{path}/discussions/{path_id(discussion_id)}", what=what, json={"resolved": resolved})
-    return _thread(data)
+    return thread_summary(await set_resolved(path, discussion_id, resolved, what))
 
 
 @tool(WRITE, "merge_requests", routes=("PUT /projects/:id/merge_requests/:merge_request_iid/notes/:note_id",))
 async def update_merge_request_note(project: ProjectRef, iid: Iid, note_id: NoteId, body: Body) -> dict[str, Any]:
     """Edit the text of your own comment on a merge request. Returns the note."""
     path, what = _mr(project, iid)
-    return _note(await gitlab().put(f"{path}/notes/{note_id}", what=what, json={"body": body}))
+    return note_summary(await gitlab().put(f"{path}/notes/{note_id}", what=what, json={"body": body}))
 
 
 @tool(DESTRUCTIVE, "merge_requests", routes=("DELETE /projects/:id/merge_requests/:merge_request_iid/notes/:note_id",))

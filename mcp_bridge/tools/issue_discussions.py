@@ -13,25 +13,20 @@ from pydantic import Field
 
 from mcp_bridge.gitlab import path_id
 from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Iid, Page, PerPage, ProjectRef, gitlab, tool
-from mcp_bridge.tools.discussions import _note, _thread  # threads look the same on issues and MRs
+from mcp_bridge.tools.discussions import list_threads, note_summary, reply_in_thread, set_resolved, thread_summary
 
 Body = Annotated[str, Field(description="The comment, in GitLab Markdown.", min_length=1)]
 DiscussionId = Annotated[str, Field(description="The thread's id (from list_issue_discussions).", min_length=1)]
 
 
-def _issue_thread(data: dict[str, Any]) -> dict[str, Any]:
-    """A thread as on merge requests, with internal notes (reporters and up only) marked as such, so
-    that nobody quotes them in public."""
-    thread = _thread(data)
-    internal = {n["id"] for n in data.get("notes", []) if n.get("internal")}
-    for note in thread["notes"]:
-        if note["id"] in internal:
-            note["internal"] = True
-    return thread
-
-
 def _issue_note(data: dict[str, Any]) -> dict[str, Any]:
-    return _note(data) | ({"internal": True} if data.get("internal") else {})
+    """A note as on merge requests, marked if internal (reporters and up only), so that nobody quotes it
+    in public."""
+    return note_summary(data) | ({"internal": True} if data.get("internal") else {})
+
+
+def _issue_thread(data: dict[str, Any]) -> dict[str, Any]:
+    return thread_summary(data, _issue_note)
 
 
 def _issue(project: str, iid: int) -> tuple[str, str]:
@@ -45,9 +40,7 @@ async def list_issue_discussions(
     """List an issue's comment threads, oldest first (system notes left out): each thread's id, whether
     it is resolved, and its notes. Use the id to reply or resolve."""
     path, what = _issue(project, iid)
-    items, meta = await gitlab().page(f"{path}/discussions", what=what, page=page, per_page=per_page)
-    threads = [_issue_thread(d) for d in items]
-    return {"items": [t for t in threads if t["notes"]], **meta}
+    return await list_threads(path, what, page, per_page, _issue_thread)
 
 
 @tool(WRITE, "issues", routes=("POST /projects/:id/issues/:issue_iid/discussions",))
@@ -63,12 +56,7 @@ async def reply_to_issue_discussion(
 ) -> dict[str, Any]:
     """Reply in an issue thread (replying to a single comment turns it into a thread). Returns the note."""
     path, what = _issue(project, iid)
-    data = await gitlab().post(
-        f"{path}/discussions/{path_id(discussion_id)}/notes",
-        what=f"Thread {discussion_id} of {what}",
-        json={"body": body},
-    )
-    return _issue_note(data)
+    return _issue_note(await reply_in_thread(path, discussion_id, body, f"Thread {discussion_id} of {what}"))
 
 
 @tool(WRITE, "issues", routes=("PUT /projects/:id/issues/:issue_iid/discussions/:discussion_id",))
@@ -81,12 +69,7 @@ async def resolve_issue_discussion(
     """Resolve (or unresolve) an issue thread (GitLab 16.3+; Developer role or the issue's author).
     Returns the thread."""
     path, what = _issue(project, iid)
-    data = await gitlab().put(
-        f"{path}/discussions/{path_id(discussion_id)}",
-        what=f"Thread {discussion_id} of {what}",
-        json={"resolved": resolved},
-    )
-    return _issue_thread(data)
+    return _issue_thread(await set_resolved(path, discussion_id, resolved, f"Thread {discussion_id} of {what}"))
 
 
 @tool(DESTRUCTIVE, "issues", routes=("DELETE /projects/:id/issues/:issue_iid/notes/:note_id",))
