@@ -82,12 +82,25 @@ def public(note: Note) -> Note:
     return shown
 
 
-def discussion(notes: list[Note]) -> dict[str, Any]:
+def discussion(notes: list[Note], thread_id: str = "") -> dict[str, Any]:
+    """A thread in GitLab's shape, on an MR or an issue (whose plain comments have no "_discussion_id")."""
     return {
-        "id": notes[0]["_discussion_id"],
+        "id": thread_id or notes[0]["_discussion_id"],
         "individual_note": notes[0]["type"] is None,
         "notes": [public(n) for n in notes],
     }
+
+
+def resolve_thread(call: Call, notes: list[Note], noteable: dict[str, Any], thread_id: str = "") -> Response:
+    """PUT …/discussions/:discussion_id on an MR's or an issue's thread, once `resolved` and the thread are found."""
+    resolved = call.flag("resolved")
+    resolvable = [n for n in notes if n["resolvable"]]
+    if not resolvable or not may_resolve(call.world, call.user_id or 0, noteable):
+        return forbidden()  # NotesHelpers#resolve_discussion: forbidden! unless discussion.can_resolve?
+    by = call.world.user_ref(call.user_id or 0) if resolved else None
+    for note in resolvable:
+        note |= {"resolved": resolved, "resolved_by": by, "resolved_at": now() if resolved else None}
+    return JSONResponse(discussion(notes, thread_id))
 
 
 def may_admin(world: World, user_id: int, note: Note) -> bool:
@@ -174,13 +187,7 @@ async def resolve_discussion(call: Call) -> Response:
     notes = thread(call.world, mr, call.params["discussion_id"])
     if not notes:
         return not_found("Discussion")
-    resolvable = [n for n in notes if n["resolvable"]]
-    if not resolvable or not may_resolve(call.world, call.user_id or 0, mr):
-        return forbidden()  # NotesHelpers#resolve_discussion: forbidden! unless discussion.can_resolve?
-    by = call.world.user_ref(call.user_id or 0) if resolved else None
-    for note in resolvable:
-        note |= {"resolved": resolved, "resolved_by": by, "resolved_at": now() if resolved else None}
-    return JSONResponse(discussion(notes))
+    return resolve_thread(call, notes, mr)
 
 
 # --- notes ---------------------------------------------------------------------------------------

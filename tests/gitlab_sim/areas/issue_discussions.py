@@ -14,11 +14,11 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from tests.gitlab_sim.areas.discussions import may_resolve
+from tests.gitlab_sim.areas.discussions import discussion, public, resolve_thread
 from tests.gitlab_sim.areas.issues import add_note, find_issue, unauthorized
 from tests.gitlab_sim.areas.projects import readable_project
 from tests.gitlab_sim.http import Call, Router, error, forbidden, missing_param, not_found, paginate
-from tests.gitlab_sim.world import GUEST, MAINTAINER, REPORTER, World, now
+from tests.gitlab_sim.world import GUEST, MAINTAINER, REPORTER, World
 
 Note = dict[str, Any]
 Issue = dict[str, Any]
@@ -55,28 +55,23 @@ def issue_in_path(call: Call) -> tuple[dict[str, Any], Issue] | Response:
     return project, issue
 
 
+def thread_in_path(call: Call) -> tuple[dict[str, Any], Issue, list[Note]] | Response:
+    """The project, issue and notes of the path's thread, or GitLab's 404."""
+    found = issue_in_path(call)
+    if isinstance(found, Response):
+        return found
+    project, issue = found
+    wanted = call.params["discussion_id"]
+    notes = [n for n in issue_notes(call, project, issue) if discussion_id(n) == wanted]
+    return (project, issue, notes) if notes else not_found("Discussion")
+
+
 def issue_notes(call: Call, project: dict[str, Any], issue: Issue) -> list[Note]:
     rows = call.world.table("notes")
     notes = [n for n in rows if n["noteable_type"] == "Issue" and n["noteable_id"] == issue["id"]]
     if call.world.access_level(call.user_id, project["id"]) < REPORTER:
         notes = [n for n in notes if not n["internal"]]  # internal notes: reporters and up
     return sorted(notes, key=lambda n: (n["created_at"], n["id"]))
-
-
-def public(note: Note) -> Note:
-    shown = {k: v for k, v in note.items() if not k.startswith("_")}
-    if not note["resolvable"]:
-        for key in ("resolved", "resolved_by", "resolved_at"):
-            shown.pop(key, None)  # Entities::Note exposes these only for resolvable notes
-    return shown
-
-
-def discussion(notes: list[Note]) -> dict[str, Any]:
-    return {
-        "id": discussion_id(notes[0]),
-        "individual_note": notes[0]["type"] is None,
-        "notes": [public(n) for n in notes],
-    }
 
 
 def can_comment(world: World, user_id: int, project: dict[str, Any], issue: Issue) -> bool:
@@ -103,7 +98,7 @@ async def list_discussions(call: Call) -> Response:
     threads: dict[str, list[Note]] = {}
     for note in issue_notes(call, *found):
         threads.setdefault(discussion_id(note), []).append(note)
-    return paginate(call, [discussion(notes) for notes in threads.values()])
+    return paginate(call, [discussion(notes, thread_id) for thread_id, notes in threads.items()])
 
 
 async def create_discussion(call: Call) -> Response:
@@ -119,21 +114,18 @@ async def create_discussion(call: Call) -> Response:
     if not str(body).strip():
         return error(400, BLANK)
     note = add_thread_note(call.world, issue, author=call.user_id or 0, body=str(body))
-    return JSONResponse(discussion([note]), status_code=201)
+    return JSONResponse(discussion([note], note["_discussion_id"]), status_code=201)
 
 
 async def reply(call: Call) -> Response:
     body = call.arg("body")
     if body is None:
         return missing_param("body")
-    found = issue_in_path(call)
+    found = thread_in_path(call)
     if isinstance(found, Response):
         return found
-    project, issue = found
+    project, issue, notes = found
     wanted = call.params["discussion_id"]
-    notes = [n for n in issue_notes(call, project, issue) if discussion_id(n) == wanted]
-    if not notes:
-        return not_found("Discussion")
     if notes[0]["system"]:
         return error(400, "400 Bad request - Replies to system notes are not allowed.")
     if not can_comment(call.world, call.user_id or 0, project, issue):
@@ -150,21 +142,11 @@ async def resolve_discussion(call: Call) -> Response:
     resolved = call.flag("resolved")
     if resolved is None:
         return missing_param("resolved")
-    found = issue_in_path(call)
+    found = thread_in_path(call)
     if isinstance(found, Response):
         return found
-    project, issue = found
-    wanted = call.params["discussion_id"]
-    notes = [n for n in issue_notes(call, project, issue) if discussion_id(n) == wanted]
-    if not notes:
-        return not_found("Discussion")
-    resolvable = [n for n in notes if n["resolvable"]]
-    if not resolvable or not may_resolve(call.world, call.user_id or 0, issue):
-        return forbidden()  # NotesHelpers#resolve_discussion: forbidden! unless discussion.can_resolve?
-    by = call.world.user_ref(call.user_id or 0) if resolved else None
-    for note in resolvable:
-        note |= {"resolved": resolved, "resolved_by": by, "resolved_at": now() if resolved else None}
-    return JSONResponse(discussion(notes))
+    _, issue, notes = found
+    return resolve_thread(call, notes, issue, call.params["discussion_id"])
 
 
 async def delete_note(call: Call) -> Response:
