@@ -191,3 +191,14 @@ def test_a_deeply_nested_registration_body_is_invalid_client_metadata(client: Cl
     response = post(client, "/register", "[" * 100_000 + "]" * 100_000, "application/json")
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_client_metadata"
+
+
+def test_a_nul_character_in_what_is_audited_is_stored_not_a_server_error(client: Client) -> None:
+    """PostgreSQL's text and jsonb hold no NUL: the refused grant_type is recorded with U+FFFD in
+    its place, and the client gets its RFC 6749 §5.2 error (found by the fuzz test above)."""
+    from oauth_gateway.models import AuditEvent
+
+    response = post(client, "/token", urlencode({"grant_type": "pass\x00word"}), CONTENT_TYPES[1])
+    assert response.status_code == 400 and response.json()["error"] == "unsupported_grant_type"
+    row = AuditEvent.objects.filter(kind="token.refused").latest("id")
+    assert row.detail["grant_type"] == "pass\ufffdword"

@@ -18,7 +18,7 @@ def audit(
     **detail: Any,
 ) -> AuditEvent:
     """Record `kind` (e.g. "signin.completed"); `detail` holds small, non-secret facts."""
-    fields = {k: detail.pop(k) for k in ("tool", "project", "gitlab_status", "duration_ms") if k in detail}
+    fields = {k: storable(detail.pop(k)) for k in ("tool", "project", "gitlab_status", "duration_ms") if k in detail}
     return AuditEvent.objects.create(
         kind=kind,
         user_id=user_id,
@@ -26,9 +26,22 @@ def audit(
         connection_id=connection_id,
         ip=ip,
         outcome=outcome,
-        detail=detail,
+        detail=storable(detail),
         **{k: v for k, v in fields.items() if v is not None},
     )
+
+
+def storable(value: Any) -> Any:
+    """`value` with every NUL character replaced (U+FFFD): PostgreSQL's text and jsonb cannot hold
+    one, and a client's input recorded as it came (a refused grant_type, a tool's project) must
+    never turn the audit insert, and with it the request, into an error."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(v) for v in value]
+    return value
 
 
 def client_ip(request: Any) -> str | None:
@@ -54,11 +67,11 @@ def tool_call_rows(calls: list[Any], *, caller: Any, ip: str | None, acting_as: 
             connection_id=caller.connection_id if caller else None,
             ip=ip,
             outcome=call.outcome,
-            tool=call.tool,
-            project=call.project,
+            tool=storable(call.tool),
+            project=storable(call.project),
             gitlab_status=call.gitlab_status,
             duration_ms=call.duration_ms,
-            detail={**call.detail, **extra},
+            detail=storable({**call.detail, **extra}),
         )
         for call in calls
     ]
