@@ -23,6 +23,7 @@ from mcp_bridge.toolkit import (
     pick,
     tool,
 )
+from mcp_bridge.tools.repository import decode_text
 
 PipelineId = Annotated[int, Field(description="Pipeline id (the number in .../-/pipelines/<id>).", ge=1)]
 JobId = Annotated[int, Field(description="Job id (the number in .../-/jobs/<id>).", ge=1)]
@@ -283,7 +284,6 @@ async def play_job(project: ProjectRef, job_id: JobId) -> dict[str, Any]:
 # --- artifacts and test reports ----------------------------------------------------------------
 ARTIFACT_FIELDS = ("file_type", "filename", "size", "file_format")
 MAX_ARTIFACT_CHARS = 40_000  # per window, about 10k tokens
-BINARY_SNIFF = 8000  # bytes git looks at for a NUL to call a file binary
 
 
 @tool(READ, "pipelines", routes=("GET /projects/:id/jobs/:job_id",))
@@ -313,22 +313,12 @@ async def get_job_artifact_file(
         what=f"Artifact {artifact_path} of job {job_id} in {project}",
     )
     raw, found = response.content, {"job_id": job_id, "artifact_path": artifact_path, "size": len(response.content)}
-    text = _decode(raw)
+    text = decode_text(raw)
     if text is None:
         content_type = response.headers.get("content-type", "application/octet-stream")
         return {**found, "binary": True, "content_type": content_type, "hint": "Binary file: content not shown."}
     window = line_window(text, start=start_line, count=line_count, tail=False, max_chars=MAX_ARTIFACT_CHARS)
     return {**found, "binary": False, **window}
-
-
-def _decode(raw: bytes) -> str | None:
-    """The file's text, or None when it is binary: a NUL byte near the start or not UTF-8."""
-    if b"\0" in raw[:BINARY_SNIFF]:
-        return None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
 
 
 SUITE_FIELDS = ("name", "total_count", "success_count", "failed_count", "skipped_count", "error_count", "total_time")

@@ -112,7 +112,7 @@ async def get_file(
             "its id and size are shown."
         )
         return {**meta, "lfs": lfs, "binary": None, "hint": hint}
-    text = _decode(raw)
+    text = decode_text(raw)
     if text is None:
         return {**meta, "binary": True, "hint": "Binary file: content not shown."}
     window = line_window(text, start=start_line, count=line_count, tail=False, max_chars=MAX_FILE_CHARS)
@@ -193,7 +193,7 @@ async def list_commits(
     return listing(items, meta, COMMIT_FIELDS)
 
 
-def _decode(raw: bytes) -> str | None:
+def decode_text(raw: bytes) -> str | None:
     """The file's text, or None when it is binary: a NUL byte near the start (as git decides) or not UTF-8."""
     if b"\0" in raw[:BINARY_SNIFF]:
         return None

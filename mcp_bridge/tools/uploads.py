@@ -17,6 +17,7 @@ from pydantic import Field
 
 from mcp_bridge.gitlab import GitLabRefused, path_id
 from mcp_bridge.toolkit import READ, WRITE, ProjectRef, gitlab, line_window, tool
+from mcp_bridge.tools.repository import decode_text
 
 # Inline content costs the model's context, and the SDK refuses MCP requests over 4 MiB, which base64 of
 # 2 MiB fits in with room to spare (GitLab's own default cap is 100 MB).
@@ -25,9 +26,6 @@ MAX_READ_CHARS = 40_000  # per window of text, about 10k tokens
 UPLOAD_FIELDS = ("id", "alt", "url", "full_path", "markdown")
 # "/uploads/<32 hex>/<name>", alone or inside a URL or Markdown link (doc/api/project_markdown_uploads.md).
 UPLOAD_LINK = re.compile(r"/uploads/(?P<secret>[0-9a-f]{32})/(?P<filename>[^/?#)\s]+)")
-
-
-BINARY_SNIFF = 8000  # bytes git looks at for a NUL to call a file binary
 
 
 class UploadRefused(GitLabRefused):
@@ -47,16 +45,6 @@ def _content(content: str, encoding: str) -> bytes:
     if len(data) > MAX_UPLOAD_BYTES:
         raise _too_large(len(data))
     return data
-
-
-def _decode(raw: bytes) -> str | None:
-    """The file's text, or None when it is binary: a NUL byte near the start, or not UTF-8."""
-    if b"\0" in raw[:BINARY_SNIFF]:
-        return None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
 
 
 def _too_large(size: int) -> UploadRefused:
@@ -110,7 +98,7 @@ async def read_upload(
     )
     raw = response.content
     about = {"filename": filename, "size": len(raw), "content_type": response.headers.get("content-type", "")}
-    text = _decode(raw)
+    text = decode_text(raw)
     if text is None:
         return {**about, "binary": True, "hint": "Binary file: content not shown."}
     window = line_window(text, start=start_line, count=line_count, tail=False, max_chars=MAX_READ_CHARS)
