@@ -31,8 +31,11 @@ from urllib.parse import quote, unquote
 
 import httpx
 
+from mcp_bridge.transport import for_environment
+
 IDEMPOTENT = frozenset({"GET", "HEAD"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+POOL = {"max_connections": 100, "max_keepalive_connections": 20}
 MAX_RETRY_WAIT = 10.0  # seconds; a longer Retry-After is reported instead of waited for
 
 
@@ -202,8 +205,8 @@ class GitLabClient:
         if self._http is None or self._loop is not loop:
             self._http = httpx.AsyncClient(
                 timeout=self._timeout,
-                transport=self._transport,
-                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+                transport=self._transport or for_environment(**POOL),
+                limits=httpx.Limits(**POOL),  # when the environment's proxy takes httpx's own transport
                 headers={"User-Agent": "gitlab-mcp"},
             )
             self._loop = loop
