@@ -19,16 +19,14 @@ from collections.abc import MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import close_old_connections
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 
 from config import startup
 from mcp_bridge import guard
 from mcp_bridge.audit_writer import AuditWriter
-from mcp_bridge.auth import Caller, Unauthorized, authenticate
+from mcp_bridge.auth import Caller, Unauthorized, authenticate_async, checks
 from mcp_bridge.calls import CallRecord, current_caller, current_calls, current_credentials
 from mcp_bridge.cors import origin_allowed, preflight, request_origin, with_cors
 from mcp_bridge.fastpath import FastPath, accepts_event_stream
@@ -158,7 +156,7 @@ class MCPApp:
             await _unauthorized(send, None, scope["path"])
             return None
         try:
-            return await sync_to_async(_authenticate)(token.strip())
+            return await authenticate_async(token.strip())
         except Unauthorized as exc:
             await _unauthorized(send, str(exc), scope["path"])
             return None
@@ -175,6 +173,7 @@ class MCPApp:
         if self._runner is not None:
             await self._runner
         await asyncio.to_thread(self.audit.stop)
+        await asyncio.to_thread(checks.stop)
 
     async def _run(self) -> None:
         async with self.manager.run(), self.streaming.run():
@@ -193,15 +192,6 @@ class MCPApp:
                 await self.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-
-
-def _authenticate(bearer: str) -> Caller:
-    """authenticate() on Django's database thread, then the connection hygiene that Django's request
-    signals would do (/mcp bypasses them)."""
-    try:
-        return authenticate(bearer)
-    finally:
-        close_old_connections()
 
 
 def _peer(scope: Scope) -> str | None:
