@@ -4,8 +4,8 @@ httpx's default transport (httpcore on anyio) cost about half of a tool call's C
 probes every idle socket before each request (`getpeername`, `poll`), and anyio asks for the current
 task many times per request (a `getpid` system call each on CPython 3.11). An asyncio Protocol hears
 from the event loop itself when GitLab closes a connection, so a pooled connection needs no probe.
-h11, httpcore's own HTTP/1.1 state machine, reads and writes the messages; httpx keeps doing the
-rest (URLs, headers, content decoding, the Response).
+mcp_bridge.http11 writes and reads the messages; httpx keeps doing the rest (URLs, headers, content
+decoding, the Response).
 
 Bodies are read whole, as httpx does for every request that is not streamed (none of ours is).
 A proxy configured in the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY) is not this transport's
@@ -19,8 +19,9 @@ import os
 import ssl
 from typing import Any
 
-import h11
 import httpx
+
+from mcp_bridge import http11
 
 # A connection idle longer than this is closed rather than reused (httpcore's default too): servers
 # close idle keep-alive connections after a while, and a request sent as they do is lost.
@@ -46,12 +47,15 @@ class Connection(asyncio.Protocol):
     """One HTTP/1.1 connection; the pool hands it to one request at a time."""
 
     def __init__(self) -> None:
-        self.h11 = h11.Connection(h11.CLIENT)
         self.transport: asyncio.Transport | None = None
-        self.closed = False
+        self.closed = False  # by us, or the connection is lost
+        self.eof = False  # the server will send nothing more
         self.busy = False
         self.received = False  # any byte of the current exchange's answer
         self.idle_since = 0.0
+        self.buffer = bytearray()
+        self.reader = http11.Reader(self.buffer, self._more, lambda: self.eof)
+        self._read_timeout: float | None = None
         self._waiter: asyncio.Future[None] | None = None
 
     # asyncio.Protocol: called by the event loop.
@@ -64,17 +68,16 @@ class Connection(asyncio.Protocol):
             self.close()
             return
         self.received = True
-        self.h11.receive_data(data)
+        self.buffer += data
         self._wake()
 
     def eof_received(self) -> bool:
-        self.h11.receive_data(b"")
+        self.eof = True
         self._wake()
         return False  # close the transport
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
-        self.h11.receive_data(b"")
+        self.closed = self.eof = True
         self._wake()
 
     def _wake(self) -> None:
@@ -87,49 +90,38 @@ class Connection(asyncio.Protocol):
             self.transport.close()
 
     def reusable(self, now: float) -> bool:
-        return not self.closed and self.h11.our_state is h11.IDLE and now - self.idle_since < KEEPALIVE_EXPIRY
+        return not self.closed and not self.eof and now - self.idle_since < KEEPALIVE_EXPIRY
 
     async def exchange(
         self, request: httpx.Request, body: bytes, read_timeout: float | None, reused: bool
-    ) -> tuple[h11.Response, list[bytes]]:
+    ) -> http11.Response:
         """Send the request and read the whole response."""
         assert self.transport is not None
-        if self.closed:
+        if self.closed or self.eof:
             raise _Stale()
-        target = request.url.raw_path
-        headers = list(request.headers.raw)
-        data = self.h11.send(h11.Request(method=request.method, target=target, headers=headers)) or b""
-        if body:
-            data += self.h11.send(h11.Data(data=body)) or b""
-        data += self.h11.send(h11.EndOfMessage()) or b""
+        try:
+            message = http11.request_head(request.method, request.url.raw_path, request.headers.raw, body)
+        except http11.ProtocolError as exc:
+            raise httpx.LocalProtocolError(str(exc), request=request) from None
         self.received = False
-        self.transport.write(data)
-        response: h11.Response | None = None
-        chunks: list[bytes] = []
-        while True:
-            try:
-                event = self.h11.next_event()
-            except h11.RemoteProtocolError:
-                # The server closed the connection: a kept-alive one it had given up on, if it sent nothing.
-                if reused and not self.received:
-                    raise _Stale() from None
-                raise
-            if event is h11.NEED_DATA:
-                await self._readable(read_timeout)
-            elif isinstance(event, h11.Response):
-                response = event
-            elif isinstance(event, h11.Data):
-                chunks.append(bytes(event.data))
-            elif isinstance(event, h11.EndOfMessage):
-                assert response is not None
-                return response, chunks
-            elif isinstance(event, h11.ConnectionClosed):
-                raise h11.RemoteProtocolError("GitLab closed the connection without a complete answer.")
-            # h11.InformationalResponse (1xx): wait for the final one.
+        self.buffer.clear()
+        self._read_timeout = read_timeout
+        self.transport.write(message)
+        try:
+            return await self.reader.response(request.method)
+        except http11.Closed:
+            # A kept-alive connection the server had given up on, if it sent nothing back.
+            if reused and not self.received:
+                raise _Stale() from None
+            raise
 
-    async def _readable(self, seconds: float | None) -> None:
+    async def _more(self) -> None:
+        """Wait for more of the answer (http11.Reader's `more`)."""
+        if self.eof:
+            raise http11.Closed("GitLab closed the connection without a complete answer.")
         loop = asyncio.get_running_loop()
         self._waiter = waiter = loop.create_future()
+        seconds = self._read_timeout
         timer = None if seconds is None else loop.call_later(seconds, _time_out, waiter)
         try:
             await waiter
@@ -138,12 +130,11 @@ class Connection(asyncio.Protocol):
             if timer is not None:
                 timer.cancel()
 
-    def finish(self, now: float) -> bool:
+    def finish(self, response: http11.Response, now: float) -> bool:
         """After a complete exchange: ready for the next one (True), or closed."""
-        if self.closed or self.h11.our_state is not h11.DONE or self.h11.their_state is not h11.DONE:
+        if self.closed or self.eof or not response.keep_alive:
             self.close()
             return False
-        self.h11.start_next_cycle()
         self.idle_since = now
         return True
 
@@ -177,19 +168,17 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         else:
             await self._slots.acquire()  # returns at once (asyncio.wait_for would start a task)
         try:
-            response, chunks = await self._send(request, body, timeouts)
+            response = await self._send(request, body, timeouts)
         finally:
             self._slots.release()
         return httpx.Response(
-            response.status_code,
-            headers=list(response.headers),
-            stream=httpx.ByteStream(b"".join(chunks)),
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": bytes(response.reason)},
+            response.status,
+            headers=response.headers,
+            stream=httpx.ByteStream(response.content),
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": response.reason},
         )
 
-    async def _send(
-        self, request: httpx.Request, body: bytes, timeouts: dict[str, float | None]
-    ) -> tuple[h11.Response, list[bytes]]:
+    async def _send(self, request: httpx.Request, body: bytes, timeouts: dict[str, float | None]) -> http11.Response:
         url = request.url
         origin = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
         loop = asyncio.get_running_loop()
@@ -210,17 +199,14 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
             except TimeoutError:
                 connection.close()
                 raise httpx.ReadTimeout("GitLab did not answer in time.", request=request) from None
-            except h11.ProtocolError as exc:
+            except http11.ProtocolError as exc:
                 connection.close()
-                error = (
-                    httpx.LocalProtocolError if isinstance(exc, h11.LocalProtocolError) else httpx.RemoteProtocolError
-                )
-                raise error(str(exc), request=request) from None
+                raise httpx.RemoteProtocolError(str(exc), request=request) from None
             except BaseException:
-                connection.close()  # cancelled mid-exchange: its state is unknown
+                connection.close()  # cancelled mid-exchange (or refused to send): its state is unknown
                 raise
             connection.busy = False
-            if connection.finish(loop.time()):
+            if connection.finish(result, loop.time()):
                 self._release(origin, connection)
             return result
 
