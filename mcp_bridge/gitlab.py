@@ -36,6 +36,8 @@ from mcp_bridge.transport import for_environment
 IDEMPOTENT = frozenset({"GET", "HEAD"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 POOL = {"max_connections": 100, "max_keepalive_connections": 20}
+# As httpx's client sends them (no brotli or zstd: neither decoder is installed).
+HEADERS = {"User-Agent": "gitlab-mcp", "Accept": "*/*", "Accept-Encoding": "gzip, deflate"}
 MAX_RETRY_WAIT = 10.0  # seconds; a longer Retry-After is reported instead of waited for
 
 
@@ -179,6 +181,20 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
+class ViaClient(httpx.AsyncBaseTransport):
+    """httpx's own client as a transport, for when the environment names a proxy (HTTP_PROXY,
+    HTTPS_PROXY, ALL_PROXY, NO_PROXY), which it honours."""
+
+    def __init__(self, timeout: httpx.Timeout) -> None:
+        self.client = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(**POOL), trust_env=True)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.client.send(request)  # cookies it keeps are never sent: requests are built here
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
 class GitLabClient:
     """Talks to one GitLab's REST API (`<base>/api/v4`) for any number of callers."""
 
@@ -195,27 +211,26 @@ class GitLabClient:
         self.max_retries = max_retries
         self.backoff = backoff
         self._timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
+        self._timeouts = self._timeout.as_dict()
         self._transport = transport
-        self._http: httpx.AsyncClient | None = None
+        self._sender: httpx.AsyncBaseTransport | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def _client(self) -> httpx.AsyncClient:
-        # A pool belongs to the event loop that made it; a new loop (tests, stdio) gets a new pool.
+    def sender(self) -> httpx.AsyncBaseTransport:
+        """What sends the requests: a transport of this event loop (a pool belongs to the loop that
+        made it; a new loop, in tests or stdio, gets a new one). Requests go to it directly, not
+        through an httpx.AsyncClient: the client's layers (URL merging, cookies, hooks) were a tenth
+        of a call's CPU, and its cookie jar, shared by every caller, is nothing GitLab's API needs."""
         loop = asyncio.get_running_loop()
-        if self._http is None or self._loop is not loop:
-            self._http = httpx.AsyncClient(
-                timeout=self._timeout,
-                transport=self._transport or for_environment(**POOL),
-                limits=httpx.Limits(**POOL),  # when the environment's proxy takes httpx's own transport
-                headers={"User-Agent": "gitlab-mcp"},
-            )
+        if self._sender is None or self._loop is not loop:
+            self._sender = self._transport or for_environment(**POOL) or ViaClient(self._timeout)
             self._loop = loop
-        return self._http
+        return self._sender
 
     async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        if self._sender is not None:
+            await self._sender.aclose()
+            self._sender = None
 
     async def request(
         self,
@@ -238,8 +253,16 @@ class GitLabClient:
         attempts = 1 + (self.max_retries if method in IDEMPOTENT else 0)
         for attempt in range(1, attempts + 1):
             try:
-                response = await self._client().request(
-                    method, url, params=encode_params(params), json=json, files=files, headers=creds.headers()
+                response = await self._send(
+                    httpx.Request(
+                        method,
+                        url,
+                        params=encode_params(params),
+                        json=json,
+                        files=files,
+                        headers={**HEADERS, **creds.headers()},
+                        extensions={"timeout": self._timeouts},
+                    )
                 )
             except httpx.TimeoutException as exc:
                 if attempt < attempts:
@@ -263,6 +286,15 @@ class GitLabClient:
                 continue
             raise http_error(response, what=what, retries=attempt - 1)
         raise AssertionError("unreachable")
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        response = await self.sender().handle_async_request(request)
+        response.request = request
+        try:
+            await response.aread()  # the whole body, decoded (gzip) as httpx does
+        finally:
+            await response.aclose()
+        return response
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
         seconds = _retry_after_seconds(retry_after)

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from mcp_bridge import transport
-from mcp_bridge.gitlab import Credentials, GitLabClient, GitLabUnavailable
+from mcp_bridge.gitlab import Credentials, GitLabClient, GitLabUnavailable, ViaClient
 from mcp_bridge.transport import KeepAliveTransport, for_environment
 
 
@@ -201,13 +201,16 @@ async def test_the_gitlab_client_uses_it_unless_a_proxy_is_configured(monkeypatc
         gitlab = GitLabClient(url, max_retries=0)
         assert (await gitlab.request("GET", "/projects/1", Credentials("t"), what="project 1")).status_code == 200
         assert (await gitlab.request("GET", "/projects/2", Credentials("t"), what="project 2")).status_code == 200
-        assert isinstance(gitlab._client()._transport, KeepAliveTransport)
+        assert isinstance(gitlab.sender(), KeepAliveTransport)
         await gitlab.aclose()
         upstream.behaviour = lambda n, method, path: "close"
         with pytest.raises(GitLabUnavailable, match="Could not connect to GitLab"):
             await GitLabClient(url, max_retries=0).request("GET", "/projects/3", Credentials("t"), what="project 3")
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
-    assert for_environment() is None  # httpx's own transport, which honours the proxy
+    assert for_environment() is None  # httpx's own client, which honours the proxy
+    proxied = GitLabClient("https://gitlab.example/api/v4")
+    assert isinstance(proxied.sender(), ViaClient)
+    await proxied.aclose()
 
 
 def self_signed(folder: Path) -> tuple[Path, Path]:
@@ -239,3 +242,16 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return cert, key_file
+
+
+async def test_a_cookie_one_caller_was_given_is_never_sent_for_another() -> None:
+    seen: list[tuple[str | None, str | None]] = []
+
+    def gitlab(request: httpx.Request) -> httpx.Response:
+        seen.append((request.headers.get("cookie"), request.headers.get("private-token")))
+        return httpx.Response(200, json={}, headers={"set-cookie": "_gitlab_session=alice-session; path=/"})
+
+    client = GitLabClient("https://gitlab.example/api/v4", transport=httpx.MockTransport(gitlab))
+    await client.request("GET", "/user", Credentials("alice-token"), what="alice")
+    await client.request("GET", "/user", Credentials("bob-token"), what="bob")
+    assert seen == [(None, "alice-token"), (None, "bob-token")]
