@@ -13,7 +13,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import ValidationError
 
 import mcp_bridge.tools  # noqa: F401  (records every tool in REGISTRY)
-from mcp_bridge.calls import current_caller
+from mcp_bridge.context import current_caller
 from mcp_bridge.toolkit import DEFAULT_TOOLS, REGISTRY, TOOLSETS, ToolSpec
 
 INSTRUCTIONS = (

@@ -18,8 +18,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
-from mcp_bridge.calls import gitlab, record_call
-from mcp_bridge.gitlab import GitLabError, UnsafePathSegment
+from mcp_bridge.context import record_call
+from mcp_bridge.errors import GitLabError, UnsafePathSegment
+from mcp_bridge.gitlab import gitlab
 from mcp_bridge.routes import Routes, compile_routes
 
 __all__ = ["DESTRUCTIVE", "READ", "WRITE", "gitlab", "line_window", "listing", "pick", "tool"]

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from mcp_bridge.calls import ToolScope
-from mcp_bridge.gitlab import RouteNotAllowed
+from mcp_bridge.context import ToolScope
+from mcp_bridge.errors import RouteNotAllowed
 from mcp_bridge.graphql import BadDocument, Operation, operation
 from mcp_bridge.routes import compile_routes
 from tests.harness import server_rows

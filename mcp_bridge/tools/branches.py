@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import path_id
+from mcp_bridge.paths import path_id
 from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Page, PerPage, ProjectRef, Ref, gitlab, pick, tool
 
 BRANCH_FIELDS = ("name", "default", "protected", "merged", "developers_can_push", "web_url", "commit")

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from mcp_bridge.gitlab import path_id
+from mcp_bridge.paths import path_id
 from mcp_bridge.toolkit import READ, ProjectRef, gitlab, pick, tool
 from mcp_bridge.tools.pipelines import JOB_FIELDS, PipelineId, pipeline_summary
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import path_id
+from mcp_bridge.paths import path_id
 from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Iid, Page, PerPage, ProjectRef, gitlab, pick, tool
 
 NOTE_FIELDS = ("id", "author", "body", "created_at", "updated_at", "resolvable", "resolved", "resolved_by")

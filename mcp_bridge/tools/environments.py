@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import path_id
+from mcp_bridge.paths import path_id
 from mcp_bridge.toolkit import DESTRUCTIVE, READ, Page, PerPage, ProjectRef, gitlab, listing, pick, tool
 
 EnvironmentId = Annotated[int, Field(description="Environment id (from list_environments).", ge=1)]

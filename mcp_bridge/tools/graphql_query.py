@@ -1,6 +1,6 @@
 """Raw GraphQL for what no typed tool covers (doc/api/graphql/_index.md): off by default, in its own
 toolset. graphql_query is read-only, so it sends queries only; graphql_mutate sends mutations and is
-hidden in read-only mode, where calls.ToolScope refuses any mutation besides. The audit row of either
+hidden in read-only mode, where context.ToolScope refuses any mutation besides. The audit row of either
 names the operation.
 """
 

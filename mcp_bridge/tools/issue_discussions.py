@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import path_id
+from mcp_bridge.paths import path_id
 from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Iid, Page, PerPage, ProjectRef, gitlab, tool
 from mcp_bridge.tools.discussions import list_threads, note_summary, reply_in_thread, set_resolved, thread_summary
 

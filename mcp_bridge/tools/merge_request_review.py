@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import path_id
+from mcp_bridge.paths import path_id
 from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Iid, Page, PerPage, ProjectRef, gitlab, listing, pick, tool
 from mcp_bridge.tools.discussions import NewLine, NewPath, OldLine, OldPath, _draft, _position
 from mcp_bridge.tools.merge_requests import PathPatterns, diff_page

@@ -10,7 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import GitLabRejected, path_id
+from mcp_bridge.errors import GitLabRejected
+from mcp_bridge.paths import path_id
 from mcp_bridge.toolkit import (
     READ,
     WRITE,

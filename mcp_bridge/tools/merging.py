@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import GitLabRejected, path_id
+from mcp_bridge.errors import GitLabRejected
+from mcp_bridge.paths import path_id
 from mcp_bridge.toolkit import DESTRUCTIVE, Iid, ProjectRef, gitlab, pick, tool
 
 MERGED_FIELDS = (

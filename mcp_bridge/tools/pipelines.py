@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from mcp_bridge.gitlab import path_id, path_of
+from mcp_bridge.paths import path_id, path_of
 from mcp_bridge.toolkit import (
     DESTRUCTIVE,
     READ,

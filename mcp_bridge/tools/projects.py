@@ -9,7 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import GitLabRejected, path_id
+from mcp_bridge.errors import GitLabRejected
+from mcp_bridge.paths import path_id
 from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Page, PerPage, ProjectRef, gitlab, listing, pick, tool
 from mcp_bridge.tools.users import Day, EventAction, EventTarget, event, event_params
 

@@ -9,7 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import GitLabForbidden, path_id
+from mcp_bridge.errors import GitLabForbidden
+from mcp_bridge.paths import path_id
 from mcp_bridge.toolkit import READ, WRITE, Iid, Page, PerPage, ProjectRef, gitlab, listing, pick, tool
 
 Target = Annotated[Literal["issue", "merge_request"], Field(description="Whether iid is an issue or a merge request.")]

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mcp_bridge.gitlab import path_id
+from mcp_bridge.paths import path_id
 from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Page, PerPage, ProjectRef, gitlab, listing, pick, tool
 
 LIST_FIELDS = ("tag_name", "name", "released_at", "created_at", "author", "upcoming_release")

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import path_id
+from mcp_bridge.paths import path_id
 from mcp_bridge.toolkit import READ, Page, PerPage, ProjectRef, gitlab, pick, tool
 
 MAX_BLOB_CHARS = 600  # per code/wiki hit: the matching lines with a little context

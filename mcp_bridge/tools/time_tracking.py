@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import path_id
+from mcp_bridge.paths import path_id
 from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Iid, Page, PerPage, ProjectRef, gitlab, pick, tool
 from mcp_bridge.tools.reactions import Target, issuable
 from mcp_bridge.tools.users import Day, EventAction, EventTarget, event, event_params

@@ -15,7 +15,8 @@ from urllib.parse import unquote
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import GitLabRefused, path_id
+from mcp_bridge.errors import GitLabRefused
+from mcp_bridge.paths import path_id
 from mcp_bridge.toolkit import READ, WRITE, ProjectRef, gitlab, line_window, tool
 from mcp_bridge.tools.repository import decode_text
 

@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import GitLabNotFound, path_id
+from mcp_bridge.errors import GitLabNotFound
+from mcp_bridge.paths import path_id
 from mcp_bridge.toolkit import READ, WRITE, Page, PerPage, gitlab, listing, pick, tool
 
 USER_FIELDS = ("id", "username", "name", "state", "email", "web_url", "is_admin", "bot", "created_at")

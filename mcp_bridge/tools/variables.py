@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import path_id
+from mcp_bridge.paths import path_id
 from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Page, PerPage, ProjectRef, gitlab, pick, tool
 
 FIELDS = ("key", "value", "variable_type", "protected", "masked", "hidden", "raw", "environment_scope", "description")

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import path_id
+from mcp_bridge.paths import path_id
 from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Page, PerPage, ProjectRef, gitlab, pick, tool
 
 # The event kinds as GitLab's webhook form names them; the API fields are "<kind>_events".

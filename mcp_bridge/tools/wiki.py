@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import path_id
+from mcp_bridge.paths import path_id
 from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, ProjectRef, gitlab, line_window, pick, tool
 from mcp_bridge.tools.variables import GroupRef
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import GitLabNotFound
+from mcp_bridge.errors import GitLabNotFound
 from mcp_bridge.graphql import document, payload
 from mcp_bridge.toolkit import READ, WRITE, gitlab, tool
 
