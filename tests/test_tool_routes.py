@@ -18,8 +18,8 @@ from mcp_bridge import context, gitlab
 from mcp_bridge.errors import UnsafePathSegment
 from mcp_bridge.gitlab import Credentials, GitLabClient
 from mcp_bridge.paths import path_id, path_of
+from mcp_bridge.registry import REGISTRY
 from mcp_bridge.routes import compile_routes
-from mcp_bridge.toolkit import REGISTRY
 from mcp_bridge.tools import labels_milestones
 from oauth_gateway.models import AuditEvent
 from oauth_gateway.services.audit import audit_tool_calls

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mcp_bridge.tools import (
+from mcp_bridge.tools import (  # noqa: F401  (importing a module records its tools)
     branches,
     ci,
     commits,
@@ -30,34 +30,4 @@ from mcp_bridge.tools import (
     webhooks,
     wiki,
     work_items,
-)
-
-AREAS = (
-    users,
-    groups,
-    projects,
-    repository,
-    branches,
-    commits,
-    merge_requests,
-    merging,
-    merge_request_review,
-    discussions,
-    issues,
-    issue_discussions,
-    labels_milestones,
-    pipelines,
-    ci,
-    variables,
-    wiki,
-    releases,
-    snippets,
-    search,
-    environments,
-    webhooks,
-    reactions,
-    time_tracking,
-    uploads,
-    work_items,
-    graphql_query,
 )

@@ -9,8 +9,11 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Iid, Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
-from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Iid, Page, PerPage, ProjectRef, gitlab, pick, tool
+from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
+from mcp_bridge.shaping import pick
 
 NOTE_FIELDS = ("id", "author", "body", "created_at", "updated_at", "resolvable", "resolved", "resolved_by")
 POSITION_FIELDS = ("old_path", "new_path", "old_line", "new_line")

@@ -11,7 +11,8 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from mcp_bridge.toolkit import DESTRUCTIVE, READ, gitlab, tool
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.registry import DESTRUCTIVE, READ, tool
 
 MAX_RESULT_CHARS = 40_000  # about 10k tokens
 

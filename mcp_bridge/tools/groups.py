@@ -7,8 +7,11 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from mcp_bridge.errors import GitLabRejected
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Page, PerPage
 from mcp_bridge.paths import path_id
-from mcp_bridge.toolkit import READ, Page, PerPage, gitlab, listing, pick, tool
+from mcp_bridge.registry import READ, tool
+from mcp_bridge.shaping import listing, pick
 from mcp_bridge.tools.projects import LIST_FIELDS as PROJECT_FIELDS
 from mcp_bridge.tools.projects import MEMBER_FIELDS
 

@@ -9,8 +9,11 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Iid, Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
-from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Iid, Page, PerPage, ProjectRef, gitlab, listing, pick, tool
+from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
+from mcp_bridge.shaping import listing, pick
 from mcp_bridge.tools.discussions import NewLine, NewPath, OldLine, OldPath, _draft, _position
 from mcp_bridge.tools.merge_requests import PathPatterns, diff_page
 from mcp_bridge.tools.merging import MERGED_FIELDS

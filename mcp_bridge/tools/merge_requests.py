@@ -11,20 +11,11 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from mcp_bridge.errors import GitLabRejected
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Iid, Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
-from mcp_bridge.toolkit import (
-    READ,
-    WRITE,
-    Iid,
-    Page,
-    PerPage,
-    ProjectRef,
-    gitlab,
-    line_window,
-    listing,
-    pick,
-    tool,
-)
+from mcp_bridge.registry import READ, WRITE, tool
+from mcp_bridge.shaping import line_window, listing, pick
 
 LIST_FIELDS = (
     "iid",

@@ -9,20 +9,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id, path_of
-from mcp_bridge.toolkit import (
-    DESTRUCTIVE,
-    READ,
-    WRITE,
-    Page,
-    PerPage,
-    ProjectRef,
-    gitlab,
-    line_window,
-    listing,
-    pick,
-    tool,
-)
+from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
+from mcp_bridge.shaping import line_window, listing, pick
 from mcp_bridge.tools.repository import decode_text
 
 PipelineId = Annotated[int, Field(description="Pipeline id (the number in .../-/pipelines/<id>).", ge=1)]

@@ -10,8 +10,11 @@ from urllib.parse import parse_qs, urlsplit
 from pydantic import Field
 
 from mcp_bridge.errors import GitLabRejected
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
-from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Page, PerPage, ProjectRef, gitlab, listing, pick, tool
+from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
+from mcp_bridge.shaping import listing, pick
 from mcp_bridge.tools.users import Day, EventAction, EventTarget, event, event_params
 
 LIST_FIELDS = (

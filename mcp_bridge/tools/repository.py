@@ -15,20 +15,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
-from mcp_bridge.toolkit import (
-    DESTRUCTIVE,
-    READ,
-    WRITE,
-    Page,
-    PerPage,
-    ProjectRef,
-    gitlab,
-    line_window,
-    listing,
-    pick,
-    tool,
-)
+from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
+from mcp_bridge.shaping import line_window, listing, pick, slim_schema
 
 TREE_FIELDS = ("name", "type", "path", "mode")
 FILE_FIELDS = ("file_path", "ref", "size", "blob_id", "commit_id", "last_commit_id")
@@ -213,24 +204,10 @@ LastCommitId = Annotated[
 Encoding = Literal["text", "base64"]
 
 
-def _slim(schema: dict[str, Any]) -> None:
-    """The nested schema as server.slim_schema trims top-level ones: no titles, no `default: null`,
-    `anyOf [X, null]` as `type: [X, "null"]` (the model's context is the budget)."""
-    schema.pop("title", None)
-    for prop in schema.get("properties", {}).values():
-        prop.pop("title", None)
-        if "default" in prop and prop["default"] is None:
-            del prop["default"]
-        options = prop.pop("anyOf", None)
-        if options:
-            other = next(o for o in options if o != {"type": "null"})
-            prop.update(other, type=[other["type"], "null"])
-
-
 class FileAction(BaseModel):
     """One change in a create_commit."""
 
-    model_config = ConfigDict(json_schema_extra=_slim)
+    model_config = ConfigDict(json_schema_extra=slim_schema)
 
     action: Literal["create", "update", "delete", "move", "chmod"]
     file_path: str = Field(description="Path of the file (the new path for move).", min_length=1)

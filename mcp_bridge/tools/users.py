@@ -7,8 +7,11 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from mcp_bridge.errors import GitLabNotFound
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Page, PerPage
 from mcp_bridge.paths import path_id
-from mcp_bridge.toolkit import READ, WRITE, Page, PerPage, gitlab, listing, pick, tool
+from mcp_bridge.registry import READ, WRITE, tool
+from mcp_bridge.shaping import listing, pick
 
 USER_FIELDS = ("id", "username", "name", "state", "email", "web_url", "is_admin", "bot", "created_at")
 PROFILE_FIELDS = (

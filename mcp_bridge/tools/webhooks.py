@@ -9,8 +9,11 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field
 
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
-from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Page, PerPage, ProjectRef, gitlab, pick, tool
+from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
+from mcp_bridge.shaping import pick
 
 # The event kinds as GitLab's webhook form names them; the API fields are "<kind>_events".
 ProjectEvent = Literal[

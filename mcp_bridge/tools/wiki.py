@@ -6,8 +6,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import ProjectRef
 from mcp_bridge.paths import path_id
-from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, ProjectRef, gitlab, line_window, pick, tool
+from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
+from mcp_bridge.shaping import line_window, pick
 from mcp_bridge.tools.variables import GroupRef
 
 PAGE_FIELDS = ("slug", "title", "format")
