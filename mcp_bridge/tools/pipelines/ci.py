@@ -21,7 +21,8 @@ from mcp_bridge.params import ProjectRef
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import READ, tool
 from mcp_bridge.shaping import pick
-from mcp_bridge.tools.pipelines import JOB_FIELDS, PipelineId, pipeline_summary
+from mcp_bridge.tools.pipelines.jobs import JOB_FIELDS
+from mcp_bridge.tools.pipelines.runs import PipelineId, pipeline_summary
 
 MAX_CONTENT_CHARS = 500_000  # of YAML sent to lint
 MAX_MESSAGES = 50  # errors or warnings shown
