@@ -12,6 +12,7 @@ from mcp_bridge.params import Iid, Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
 from mcp_bridge.shaping import listing, pick
+from mcp_bridge.tools.threads import NoteSort, notes_page
 
 LIST_FIELDS = (
     "iid",
@@ -118,20 +119,14 @@ async def create_issue(
 async def list_issue_notes(
     project: ProjectRef,
     iid: Iid,
-    sort: Annotated[Literal["asc", "desc"], Field(description="asc = oldest first.")] = "asc",
+    sort: NoteSort = "asc",
     page: Page = 1,
     per_page: PerPage = 20,
 ) -> dict[str, Any]:
     """List the comments on an issue, oldest first by default, including system notes (label, assignee
     and state changes, marked system=true). Returns body, author and date for each, plus pagination."""
-    items, meta = await gitlab().page(
-        f"/projects/{path_id(project)}/issues/{iid}/notes",
-        what=f"Issue #{iid} in {project}",
-        page=page,
-        per_page=per_page,
-        params={"sort": sort, "order_by": "created_at"},
-    )
-    return listing(items, meta, NOTE_FIELDS)
+    path = f"/projects/{path_id(project)}/issues/{iid}"
+    return listing(*await notes_page(path, f"Issue #{iid} in {project}", sort, page, per_page), NOTE_FIELDS)
 
 
 @tool(WRITE, "issues", routes=("POST /projects/:id/issues/:issue_iid/notes",))

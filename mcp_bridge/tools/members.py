@@ -16,7 +16,6 @@ from mcp_bridge.tools.groups import GroupRef
 
 MEMBER_FIELDS = ("id", "username", "name", "state", "access_level", "expires_at", "created_at")
 
-
 AccessLevel = Annotated[
     Literal[10, 20, 30, 40, 50], Field(description="10 guest, 20 reporter, 30 developer, 40 maintainer, 50 owner.")
 ]
@@ -24,6 +23,13 @@ ExpiresAt = Annotated[
     str | None, Field(description="Membership ends on this day, YYYY-MM-DD.", pattern=r"^\d{4}-\d{2}-\d{2}$")
 ]
 UserId = Annotated[int, Field(description="The member's user id (list_project_members gives it).", ge=1)]
+Query = Annotated[str | None, Field(description="Text in the member's name or username.")]
+
+
+async def _members(path: str, what: str, query: str | None, page: int, per_page: int) -> dict[str, Any]:
+    """A page of a project's or group's members (`path` is their API path, direct or /all)."""
+    items, meta = await gitlab().page(path, what=what, page=page, per_page=per_page, params={"query": query})
+    return listing(items, meta, MEMBER_FIELDS)
 
 
 @tool(
@@ -36,21 +42,14 @@ UserId = Annotated[int, Field(description="The member's user id (list_project_me
 )
 async def list_project_members(
     project: ProjectRef,
-    query: Annotated[str | None, Field(description="Text in the member's name or username.")] = None,
+    query: Query = None,
     inherited: Annotated[bool, Field(description="Include members inherited from groups.")] = True,
     page: Page = 1,
     per_page: PerPage = 20,
 ) -> dict[str, Any]:
     """List who has access to a project and their role (access_level 10 guest ... 50 owner), with pagination."""
     suffix = "/all" if inherited else ""
-    items, meta = await gitlab().page(
-        f"/projects/{path_id(project)}/members{suffix}",
-        what=f"Project {project}",
-        page=page,
-        per_page=per_page,
-        params={"query": query},
-    )
-    return listing(items, meta, MEMBER_FIELDS)
+    return await _members(f"/projects/{path_id(project)}/members{suffix}", f"Project {project}", query, page, per_page)
 
 
 @tool(WRITE, "projects", routes=("POST /projects/:id/members",))
@@ -90,17 +89,10 @@ async def remove_project_member(project: ProjectRef, user_id: UserId) -> dict[st
 @tool(READ, "groups", routes=("GET /groups/:id/members/all",))
 async def list_group_members(
     group: GroupRef,
-    query: Annotated[str | None, Field(description="Text in the member's name or username.")] = None,
+    query: Query = None,
     page: Page = 1,
     per_page: PerPage = 20,
 ) -> dict[str, Any]:
     """List a group's members, including those inherited from parent groups, with their role
     (access_level 10 guest ... 50 owner)."""
-    items, meta = await gitlab().page(
-        f"/groups/{path_id(group)}/members/all",
-        what=f"Group {group}",
-        page=page,
-        per_page=per_page,
-        params={"query": query},
-    )
-    return listing(items, meta, MEMBER_FIELDS)
+    return await _members(f"/groups/{path_id(group)}/members/all", f"Group {group}", query, page, per_page)

@@ -15,7 +15,7 @@ from mcp_bridge.params import Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
 from mcp_bridge.shaping import listing, pick
-from mcp_bridge.tools.users import Day, EventAction, EventTarget, event, event_params
+from mcp_bridge.tools.users import Day, EventAction, EventTarget, events_page
 
 LIST_FIELDS = (
     "id",
@@ -238,11 +238,5 @@ async def list_project_events(
     per_page: PerPage = 20,
 ) -> dict[str, Any]:
     """A project's recent activity (pushes, comments, opened/merged MRs and issues), newest first."""
-    items, meta = await gitlab().page(
-        f"/projects/{path_id(project)}/events",
-        what=f"Project {project}",
-        page=page,
-        per_page=per_page,
-        params=event_params(action, target_type, after, before),
-    )
-    return {"items": [event(item) for item in items], **meta}
+    filters = (action, target_type, after, before)
+    return await events_page(f"/projects/{path_id(project)}/events", f"Project {project}", page, per_page, *filters)

@@ -1,10 +1,12 @@
 """Threads and notes as tools return them, on merge requests and issues alike: shaping, listing,
-replying and resolving (doc/api/discussions.md)."""
+replying and resolving (doc/api/discussions.md), and the flat timeline of notes (doc/api/notes.md)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
 from mcp_bridge.paths import path_id
@@ -13,6 +15,8 @@ from mcp_bridge.shaping import pick
 NOTE_FIELDS = ("id", "author", "body", "created_at", "updated_at", "resolvable", "resolved", "resolved_by")
 POSITION_FIELDS = ("old_path", "new_path", "old_line", "new_line")
 RANGE_FIELDS = ("old_line", "new_line")
+
+NoteSort = Annotated[Literal["asc", "desc"], Field(description="asc = oldest first.")]
 
 
 def note_summary(data: dict[str, Any]) -> dict[str, Any]:
@@ -48,6 +52,12 @@ async def list_threads(
     items, meta = await gitlab().page(f"{path}/discussions", what=what, page=page, per_page=per_page)
     threads = [shape(d) for d in items]
     return {"items": [t for t in threads if t["notes"]], **meta}
+
+
+async def notes_page(path: str, what: str, sort: str, page: int, per_page: int) -> tuple[list[Any], dict[str, Any]]:
+    """A page of every note on the noteable at `path`, system notes included, by creation (`sort`)."""
+    params = {"sort": sort, "order_by": "created_at"}
+    return await gitlab().page(f"{path}/notes", what=what, page=page, per_page=per_page, params=params)
 
 
 async def reply_in_thread(path: str, discussion_id: str, body: str, what: str) -> dict[str, Any]:

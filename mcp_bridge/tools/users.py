@@ -51,6 +51,13 @@ def event_params(action: str | None, target_type: str | None, after: str | None,
     return {"action": action, "target_type": target_type, "after": after, "before": before}
 
 
+async def events_page(path: str, what: str, page: int, per_page: int, *filters: str | None) -> dict[str, Any]:
+    """A page of the events at `path` (a project's, a user's, yours), newest first; `filters` are
+    event_params' action, target type and dates."""
+    items, meta = await gitlab().page(path, what=what, page=page, per_page=per_page, params=event_params(*filters))
+    return {"items": [event(item) for item in items], **meta}
+
+
 @tool(READ, "users", routes=("GET /user",))
 async def get_current_user() -> dict[str, Any]:
     """Who you are in GitLab: id, username, name and email of the account the tools act as.
@@ -103,14 +110,8 @@ async def list_user_events(
 ) -> dict[str, Any]:
     """A user's recent activity (pushes, comments, opened/merged MRs and issues), newest first,
     in the projects you can see."""
-    items, meta = await gitlab().page(
-        f"/users/{path_id(user)}/events",
-        what=f"User {user}",
-        page=page,
-        per_page=per_page,
-        params=event_params(action, target_type, after, before),
-    )
-    return {"items": [event(item) for item in items], **meta}
+    filters = (action, target_type, after, before)
+    return await events_page(f"/users/{path_id(user)}/events", f"User {user}", page, per_page, *filters)
 
 
 def _todo(data: dict[str, Any]) -> dict[str, Any]:
@@ -186,11 +187,4 @@ async def list_my_events(
 ) -> dict[str, Any]:
     """Your own recent activity (pushes, comments, opened/merged MRs and issues), newest first:
     e.g. to write a stand-up summary."""
-    items, meta = await gitlab().page(
-        "/events",
-        what="Your events",
-        page=page,
-        per_page=per_page,
-        params=event_params(action, target_type, after, before),
-    )
-    return {"items": [event(item) for item in items], **meta}
+    return await events_page("/events", "Your events", page, per_page, action, target_type, after, before)

@@ -4,7 +4,7 @@ suggestion), reply, resolve, change or delete a note (doc/api/discussions.md, do
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -14,8 +14,10 @@ from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
 from mcp_bridge.shaping import pick
 from mcp_bridge.tools.threads import (
+    NoteSort,
     list_threads,
     note_summary,
+    notes_page,
     reply_in_thread,
     set_resolved,
     thread_summary,
@@ -191,19 +193,13 @@ TIMELINE_FIELDS = ("id", "type", "body", "author", "created_at", "updated_at", "
 async def list_merge_request_notes(
     project: ProjectRef,
     iid: Iid,
-    sort: Annotated[Literal["asc", "desc"], Field(description="asc = oldest first.")] = "asc",
+    sort: NoteSort = "asc",
     page: Page = 1,
     per_page: PerPage = 20,
 ) -> dict[str, Any]:
     """Every comment on a merge request as a flat timeline, including system notes (pushes, approvals,
     label changes; marked system=true). For threads and diff positions use list_merge_request_discussions."""
-    items, meta = await gitlab().page(
-        f"/projects/{path_id(project)}/merge_requests/{iid}/notes",
-        what=f"Merge request !{iid} in {project}",
-        page=page,
-        per_page=per_page,
-        params={"sort": sort, "order_by": "created_at"},
-    )
+    items, meta = await notes_page(*mr_path(project, iid), sort, page, per_page)
     notes = []
     for item in items:
         note = pick(item, TIMELINE_FIELDS)
