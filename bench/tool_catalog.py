@@ -20,7 +20,7 @@ os.environ.setdefault("GITLAB_TOKEN", "bench")
 django.setup()
 
 from mcp_bridge.server import build_server, enabled_tools  # noqa: E402
-from mcp_bridge.toolkit import DEFAULT_TOOLS, TOOLSETS  # noqa: E402
+from mcp_bridge.toolsets import DEFAULT_TOOLS, TOOLSETS  # noqa: E402
 
 TOKEN_TARGET, OPERATION_TARGET = 12_000, 200
 
@@ -42,7 +42,7 @@ def main() -> None:
     all_tools, all_size = cost(["all"])
     print(f"{'default set':<20} {default_tools:>5} {default_tools:>10} {default_size:>8} {default_size // 4:>8}")
     print(f"{'all':<20} {all_tools:>5} {all_tools:>10} {all_size:>8} {all_size // 4:>8}")
-    print(f"default set: {len(DEFAULT_TOOLS)} tools chosen across toolsets (mcp_bridge/toolkit.py DEFAULT_TOOLS)")
+    print(f"default set: {len(DEFAULT_TOOLS)} tools chosen across toolsets (mcp_bridge/toolsets.py DEFAULT_TOOLS)")
     ok_tokens = default_size // 4 <= TOKEN_TARGET
     ok_operations = all_tools >= OPERATION_TARGET
     print(f"default set ≤ {TOKEN_TARGET:,} tokens: {'yes' if ok_tokens else 'NO'}")

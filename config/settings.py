@@ -222,7 +222,7 @@ GITLAB_API_BASE = f"{GITLAB_URL}/api/v4"
 GITLAB_TOKEN = env.str("GITLAB_TOKEN", default="").strip()
 GITLAB_READ_ONLY_MODE = _bool("GITLAB_READ_ONLY_MODE", False)
 GITLAB_DENIED_TOOLS_REGEX = env.str("GITLAB_DENIED_TOOLS_REGEX", default="").strip()
-# Toolset names, "default" and "all" (checked against mcp_bridge.toolkit.TOOLSETS by the system checks).
+# Toolset names, "default" and "all" (checked against mcp_bridge.toolsets.TOOLSETS by the system checks).
 GITLAB_TOOLSETS = [s.strip().lower() for s in env.str("GITLAB_TOOLSETS", default="default").split(",") if s.strip()]
 GITLAB_TIMEOUT = _int("GITLAB_TIMEOUT", 30, minimum=1)  # seconds for one GitLab call
 GITLAB_MAX_RETRIES = _int("GITLAB_MAX_RETRIES", 3)

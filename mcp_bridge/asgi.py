@@ -27,7 +27,7 @@ from config import startup
 from mcp_bridge import guard
 from mcp_bridge.audit_writer import AuditWriter
 from mcp_bridge.auth import Caller, Unauthorized, authenticate_async, checks
-from mcp_bridge.calls import CallRecord, current_caller, current_calls, current_credentials
+from mcp_bridge.context import CallRecord, current_caller, current_calls, current_credentials
 from mcp_bridge.cors import origin_allowed, preflight, request_origin, with_cors
 from mcp_bridge.fastpath import FastPath, accepts_event_stream
 from mcp_bridge.gitlab import Credentials

@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 
 import mcp_bridge.tools  # noqa: F401  (records every tool)
-from mcp_bridge.toolkit import DEFAULT_TOOLS, REGISTRY
+from mcp_bridge.registry import REGISTRY
+from mcp_bridge.toolsets import DEFAULT_TOOLS
 
 START, END = "<!-- tools:start -->", "<!-- tools:end -->"
 

@@ -1,36 +1,43 @@
-"""The GitLab REST client used by every tool: one pooled httpx client per process, retries, errors.
+"""GitLab as the tools reach it: the REST client (httpx requests on the keep-alive transport of
+mcp_bridge.transport, retries, errors mapped to the tree in mcp_bridge.errors) and `gitlab()`, the
+facade through which a tool calls GitLab as the current caller, with the tool's routes checked and
+one refresh on 401.
 
-Errors form one small tree, so that tools never catch anything themselves and the server turns any
-of them into a readable tool error in one place::
-
-    GitLabError                  message is safe to show to the model (no token, no stack trace)
-    ├── GitLabRefused            not sent: the request is not one the tool may make
-    │   ├── UnsafePathSegment    a value would be an empty, '.' or '..' URL path segment
-    │   └── RouteNotAllowed      not among the tool's declared routes, or a write in read-only mode
-    ├── GitLabUnavailable        GitLab could not be reached or did not answer in time
-    ├── GraphQLError             HTTP 200 with GraphQL `errors[]` (defined in mcp_bridge.graphql)
-    └── GitLabHTTPError          GitLab answered with a 4xx/5xx status
-        ├── GitLabUnauthorized   401: the token is invalid, expired or revoked
-        ├── GitLabForbidden      403: no permission, or a token scope is missing
-        ├── GitLabNotFound       404: missing, or private and hidden from this user
-        ├── GitLabRejected       400/405/409/412/422: GitLab refused the request as sent
-        ├── GitLabRateLimited    429, after the allowed retries
-        └── GitLabServerError    5xx, after the allowed retries
+`gitlab_client()` and the static-token credentials are made once per process from the settings,
+and made again when a test changes those settings (override_settings; see `_settings_changed`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import random
-import re
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 import httpx
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.signals import setting_changed
 
+from mcp_bridge import graphql
+from mcp_bridge.context import current_caller, current_credentials, current_tool
+from mcp_bridge.errors import (
+    GitLabForbidden,
+    GitLabHTTPError,
+    GitLabNotFound,
+    GitLabRateLimited,
+    GitLabRejected,
+    GitLabServerError,
+    GitLabUnauthorized,
+    GitLabUnavailable,
+    UnsafePathSegment,
+)
+from mcp_bridge.graphql import Operation
+from mcp_bridge.paths import climbs, encode_params
 from mcp_bridge.transport import for_environment
 
 IDEMPOTENT = frozenset({"GET", "HEAD"})
@@ -39,82 +46,6 @@ POOL = {"max_connections": 100, "max_keepalive_connections": 20}
 # As httpx's client sends them (no brotli or zstd: neither decoder is installed).
 HEADERS = {"User-Agent": "gitlab-mcp", "Accept": "*/*", "Accept-Encoding": "gzip, deflate"}
 MAX_RETRY_WAIT = 10.0  # seconds; a longer Retry-After is reported instead of waited for
-
-
-class GitLabError(Exception):
-    """A failed GitLab call, with a message written for the model."""
-
-
-class GitLabRefused(GitLabError):
-    """Refused before anything was sent; `detail` is what the audit log keeps (never a secret)."""
-
-    def __init__(self, message: str, **detail: Any) -> None:
-        super().__init__(message)
-        self.detail = detail
-
-
-class UnsafePathSegment(GitLabRefused):
-    """`value` would not stay one URL path segment: it is empty, '.' or '..', or holds such a part
-    between slashes, even percent-encoded. Clients and proxies remove dot segments (RFC 3986 §5.2.4),
-    so `DELETE /projects/alice%2Fnotes/labels/..` would delete the project."""
-
-    why = (
-        "a name that is empty, '.' or '..' (even percent-encoded, or between slashes) would change which "
-        "GitLab API path is called. Nothing was sent to GitLab."
-    )
-
-    def __init__(self, value: str) -> None:
-        self.value = value
-        super().__init__(f"{self._shown()} cannot be sent in a GitLab URL path: {self.why}", refused="unsafe path")
-
-    def naming(self, arguments: list[str]) -> str:
-        """The refusal as the model should read it: which of its arguments held the value."""
-        self.detail["arguments"] = arguments
-        if not arguments:
-            return str(self)
-        names = " and ".join(f"'{name}'" for name in arguments)
-        return f"Argument{'s' if len(arguments) > 1 else ''} {names} may not be {self._shown()}: {self.why}"
-
-    def _shown(self) -> str:
-        return repr(self.value if len(self.value) <= 80 else self.value[:80] + "…")
-
-
-class RouteNotAllowed(GitLabRefused):
-    pass
-
-
-class GitLabUnavailable(GitLabError):
-    pass
-
-
-class GitLabHTTPError(GitLabError):
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class GitLabUnauthorized(GitLabHTTPError):
-    pass
-
-
-class GitLabForbidden(GitLabHTTPError):
-    pass
-
-
-class GitLabNotFound(GitLabHTTPError):
-    pass
-
-
-class GitLabRejected(GitLabHTTPError):
-    pass
-
-
-class GitLabRateLimited(GitLabHTTPError):
-    pass
-
-
-class GitLabServerError(GitLabHTTPError):
-    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,53 +63,6 @@ class Credentials:
 
     def __repr__(self) -> str:
         return f"Credentials(oauth={self.oauth}, token=***)"
-
-
-def path_id(value: str | int) -> str:
-    """A project/group id or a full path, URL-encoded as GitLab wants it in a path segment.
-
-    Raises UnsafePathSegment for a value that is empty or would climb out of its segment."""
-    text = str(value).strip()
-    if not text or climbs(text):
-        raise UnsafePathSegment(str(value))
-    return quote(text, safe="")
-
-
-def path_of(value: str) -> str:
-    """A path of several segments (a file inside an artifacts archive), each URL-encoded, slashes kept.
-
-    Raises UnsafePathSegment when it is empty or any part is '.' or '..'."""
-    text = value.strip().strip("/")
-    if not text or climbs(text) or "" in text.split("/"):
-        raise UnsafePathSegment(value)
-    return quote(text, safe="/")
-
-
-def climbs(text: str) -> bool:
-    """Whether `text`, percent-decoded until it no longer changes, is or holds a '.' or '..' part
-    between slashes (or backslashes, which some servers read as slashes)."""
-    while (decoded := unquote(text)) != text:
-        text = decoded
-    return any(part in (".", "..") for part in re.split(r"[/\\]", text))
-
-
-def encode_params(params: dict[str, Any] | None) -> list[tuple[str, str | int | float | bool | None]]:
-    """Query parameters the GitLab way: lists as `key[]=a&key[]=b`, booleans as true/false."""
-    pairs: list[tuple[str, str | int | float | bool | None]] = []
-    for key, value in (params or {}).items():
-        if value is None:
-            continue
-        if isinstance(value, list | tuple):
-            pairs.extend((f"{key}[]", _scalar(v)) for v in value)
-        else:
-            pairs.append((key, _scalar(value)))
-    return pairs
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 class ViaClient(httpx.AsyncBaseTransport):
@@ -376,3 +260,137 @@ def _missing_scope(response: httpx.Response) -> str | None:
     if isinstance(body, dict) and body.get("error") == "insufficient_scope":
         return str(body.get("scope") or "api").split()[0]
     return None
+
+
+# --- the facade: GitLab as the current caller ---------------------------------------------------
+@functools.cache
+def gitlab_client() -> GitLabClient:
+    return GitLabClient(
+        settings.GITLAB_API_BASE, timeout=settings.GITLAB_TIMEOUT, max_retries=settings.GITLAB_MAX_RETRIES
+    )
+
+
+@functools.cache
+def _static_credentials() -> Credentials:
+    return Credentials(settings.GITLAB_TOKEN)
+
+
+CLIENT_SETTINGS = frozenset({"GITLAB_API_BASE", "GITLAB_TIMEOUT", "GITLAB_MAX_RETRIES", "GITLAB_TOKEN"})
+
+
+def _settings_changed(*, setting: str, **kwargs: Any) -> None:
+    """Forget the client and the static credentials when override_settings changes what made them
+    (connected here, not in AppConfig.ready, so that only a process that calls GitLab imports this)."""
+    if setting in CLIENT_SETTINGS:
+        gitlab_client.cache_clear()
+        _static_credentials.cache_clear()
+
+
+setting_changed.connect(_settings_changed, dispatch_uid="mcp_bridge.gitlab")
+
+
+class GitLab:
+    """GitLab as the current caller sees it; `what` names the target in error messages."""
+
+    def __init__(self, client: GitLabClient, creds: Credentials) -> None:
+        self.client = client
+        self.creds = creds
+
+    async def get(self, path: str, *, what: str, params: dict[str, Any] | None = None) -> Any:
+        return (await self._request("GET", path, what=what, params=params)).json()
+
+    async def text(self, path: str, *, what: str, params: dict[str, Any] | None = None) -> str:
+        return (await self._request("GET", path, what=what, params=params)).text
+
+    async def page(
+        self, path: str, *, what: str, page: int, per_page: int, params: dict[str, Any] | None = None
+    ) -> tuple[list[Any], dict[str, int | None]]:
+        """One page of a list, and GitLab's pagination headers (doc/api/rest/_index.md#pagination)."""
+        query = {**(params or {}), "page": page, "per_page": per_page}
+        response = await self._request("GET", path, what=what, params=query)
+        headers = response.headers
+        meta = {
+            "page": _int_header(headers.get("x-page")) or page,
+            "per_page": _int_header(headers.get("x-per-page")) or per_page,
+            "next_page": _int_header(headers.get("x-next-page")),
+            # GitLab omits the totals above 10,000 rows.
+            "total": _int_header(headers.get("x-total")),
+        }
+        return response.json(), meta
+
+    async def post(self, path: str, *, what: str, json: dict[str, Any] | None = None) -> Any:
+        response = await self._request("POST", path, what=what, json=_drop_none(json))
+        return response.json() if response.content else {}
+
+    async def put(self, path: str, *, what: str, json: dict[str, Any] | None = None) -> Any:
+        response = await self._request("PUT", path, what=what, json=_drop_none(json))
+        return response.json() if response.content else {}
+
+    async def delete(
+        self, path: str, *, what: str, params: dict[str, Any] | None = None, json: dict[str, Any] | None = None
+    ) -> None:
+        await self._request("DELETE", path, what=what, params=params, json=_drop_none(json))
+
+    async def upload(self, path: str, *, what: str, filename: str, content: bytes) -> Any:
+        """POST one file as multipart/form-data field `file` (doc/api/project_markdown_uploads.md)."""
+        response = await self._request("POST", path, what=what, files={"file": (filename, content)})
+        return response.json()
+
+    async def graphql(
+        self, document: str, *, what: str, variables: dict[str, Any] | None = None, operation_name: str | None = None
+    ) -> dict[str, Any]:
+        """Run a GraphQL operation (POST /api/graphql); its `data`, or GraphQLError for `errors[]`.
+        The audit row names the operation; read-only mode lets queries through and refuses mutations."""
+        operation = graphql.operation(document, operation_name)
+        scope = current_tool.get()
+        if scope is not None and scope.record is not None:
+            scope.record.detail["graphql"] = str(operation)[:200]
+        body = {"query": document, "variables": variables or {}, "operationName": operation_name}
+        response = await self._request("POST", graphql.PATH, what=what, json=_drop_none(body), operation=operation)
+        return graphql.raise_for_errors(response.json(), what=what)
+
+    async def raw(self, path: str, *, what: str, params: dict[str, Any] | None = None) -> httpx.Response:
+        """The whole response of a GET, for bytes and headers (raw files, artifacts)."""
+        return await self._request("GET", path, what=what, params=params)
+
+    async def _request(
+        self, method: str, path: str, *, operation: Operation | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        scope = current_tool.get()
+        if scope is not None:  # a tool is running (not an OAuth code path, not a test's own client)
+            scope.check(method, path, operation)
+        try:
+            return await self.client.request(method, path, self.creds, **kwargs)
+        except GitLabUnauthorized:
+            caller = current_caller.get()
+            if caller is None:
+                raise
+        # OAuth mode: GitLab no longer takes the token (revoked or expired early). Refresh it once
+        # (single flight across processes) and try again; if that fails the session has ended.
+        from mcp_bridge.auth import Unauthorized, refreshed_gitlab_token
+        from oauth_gateway.gitlab_oauth import GitLabOAuthError
+
+        try:
+            token = await sync_to_async(refreshed_gitlab_token, thread_sensitive=False)(caller)
+        except Unauthorized as exc:
+            raise GitLabUnauthorized(str(exc), 401) from None
+        except GitLabOAuthError:
+            # The session stays (GitLab's sign-in is down, or this server's client credentials are
+            # being changed): this call fails readably and a later one refreshes.
+            raise GitLabUnavailable(
+                "GitLab could not renew this session's token just now; try again shortly."
+            ) from None
+        self.creds = Credentials(token, oauth=True)
+        return await self.client.request(method, path, self.creds, **kwargs)
+
+
+def gitlab() -> GitLab:
+    return GitLab(gitlab_client(), current_credentials.get() or _static_credentials())
+
+
+def _int_header(value: str | None) -> int | None:
+    return int(value) if value and value.strip().isdigit() else None
+
+
+def _drop_none(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if data is None else {k: v for k, v in data.items() if v is not None}

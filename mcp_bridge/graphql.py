@@ -2,7 +2,7 @@
 in mcp_bridge/queries/, the operation a document runs, and GraphQL's errors as tool errors.
 
 Whether a request reads or writes is the operation's type, not the HTTP method (every GraphQL request is
-a POST): calls.GitLab.graphql() finds it with `operation()`, which tokenizes the document as the GraphQL
+a POST): gitlab.GitLab.graphql() finds it with `operation()`, which tokenizes the document as the GraphQL
 spec does (October 2021, §2.1: comments, strings and block strings cannot hide a keyword) and reads
 its top-level definitions; a query is a read and a mutation is a write.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mcp_bridge.gitlab import GitLabError, GitLabRefused
+from mcp_bridge.errors import GitLabError, GitLabRefused
 
 QUERIES = Path(__file__).parent / "queries"
 PATH = "/graphql"  # POST <GitLab>/api/graphql (doc/api/graphql/_index.md), declared as "POST /graphql"

@@ -3,7 +3,7 @@
 A tool declares its routes once, `@tool(..., routes=("DELETE /projects/:id/labels/:label_id",))`;
 paths are relative to /api/v4. `:name` is exactly one non-empty path segment that is not '.' or '..';
 `*name` is one or more of them (a file inside an artifacts archive). The templates are compiled once,
-into one regex per tool, because every request a tool sends is checked against it (calls.GitLab).
+into one regex per tool, because every request a tool sends is checked against it (gitlab.GitLab).
 """
 
 from __future__ import annotations

@@ -13,8 +13,10 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import ValidationError
 
 import mcp_bridge.tools  # noqa: F401  (records every tool in REGISTRY)
-from mcp_bridge.calls import current_caller
-from mcp_bridge.toolkit import DEFAULT_TOOLS, REGISTRY, TOOLSETS, ToolSpec
+from mcp_bridge.context import current_caller
+from mcp_bridge.registry import REGISTRY, ToolSpec
+from mcp_bridge.shaping import slim_schema
+from mcp_bridge.toolsets import DEFAULT_TOOLS, TOOLSETS
 
 INSTRUCTIONS = (
     "Tools for GitLab, acting as the signed-in GitLab user. Projects are named by id or full path "
@@ -108,26 +110,3 @@ async def hide_writes_from_read_only_sessions(ctx: Any, call_next: Any) -> Any:
         tools = [t for t in result.get("tools", []) if (t.get("annotations") or {}).get("readOnlyHint")]
         result = {**result, "tools": tools}
     return result
-
-
-def slim_schema(schema: dict[str, Any]) -> None:
-    """Trim what pydantic generates but the model gains nothing from, to save its context:
-    titles that repeat property names, `default: null`, and `anyOf [X, null]` (as `type: [X, "null"]`),
-    in nested models too."""
-    schema.pop("title", None)
-    for definition in schema.get("$defs", {}).values():
-        slim_schema(definition)
-    for prop in schema.get("properties", {}).values():
-        prop.pop("title", None)
-        if "default" in prop and prop["default"] is None:
-            del prop["default"]
-        options = prop.get("anyOf")
-        if options and len(options) == 2 and {"type": "null"} in options:
-            other = next(o for o in options if o != {"type": "null"})
-            if isinstance(other.get("type"), str) and not {"anyOf", "oneOf", "allOf", "$ref"} & set(other):
-                del prop["anyOf"]
-                prop.update(other, type=[other["type"], "null"])
-                if "enum" in prop:
-                    prop["enum"] = [*prop["enum"], None]
-        if isinstance(prop.get("items"), dict):
-            slim_schema(prop["items"])

@@ -72,7 +72,7 @@ def _redirect_scheme_problems() -> list[Error | Warning]:
 
 
 def _toolset_problems() -> list[Error | Warning]:
-    from mcp_bridge.toolkit import TOOLSETS
+    from mcp_bridge.toolsets import TOOLSETS
 
     unknown = [name for name in settings.GITLAB_TOOLSETS if name not in TOOLSETS and name not in ("all", "default")]
     if not unknown:

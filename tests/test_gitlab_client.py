@@ -8,9 +8,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from mcp_bridge.gitlab import (
-    Credentials,
-    GitLabClient,
+from mcp_bridge.errors import (
     GitLabForbidden,
     GitLabNotFound,
     GitLabRateLimited,
@@ -18,9 +16,9 @@ from mcp_bridge.gitlab import (
     GitLabServerError,
     GitLabUnauthorized,
     GitLabUnavailable,
-    encode_params,
-    path_id,
 )
+from mcp_bridge.gitlab import Credentials, GitLabClient
+from mcp_bridge.paths import encode_params, path_id
 
 TOKEN = Credentials("glpat-secret-value")
 

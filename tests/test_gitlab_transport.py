@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from mcp_bridge import transport
-from mcp_bridge.gitlab import Credentials, GitLabClient, GitLabUnavailable, ViaClient
+from mcp_bridge.errors import GitLabUnavailable
+from mcp_bridge.gitlab import Credentials, GitLabClient, ViaClient
 from mcp_bridge.transport import KeepAliveTransport, for_environment
 
 

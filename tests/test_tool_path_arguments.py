@@ -14,7 +14,7 @@ import pytest
 from mcp import Client
 
 import mcp_bridge.tools  # noqa: F401  (records every tool)
-from mcp_bridge.toolkit import REGISTRY
+from mcp_bridge.registry import REGISTRY
 from tests.conftest import result_text
 from tests.harness import server_rows
 

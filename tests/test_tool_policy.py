@@ -5,8 +5,9 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
+from mcp_bridge.registry import REGISTRY
 from mcp_bridge.server import chosen_toolsets, enabled_tools
-from mcp_bridge.toolkit import DEFAULT_TOOLS, REGISTRY, TOOLSETS
+from mcp_bridge.toolsets import DEFAULT_TOOLS, TOOLSETS
 from tests.conftest import MCP
 
 

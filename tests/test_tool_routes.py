@@ -14,10 +14,12 @@ import httpx
 import pytest
 from mcp.server.mcpserver.exceptions import ToolError
 
-from mcp_bridge import calls
-from mcp_bridge.gitlab import Credentials, GitLabClient, UnsafePathSegment, path_id, path_of
+from mcp_bridge import context, gitlab
+from mcp_bridge.errors import UnsafePathSegment
+from mcp_bridge.gitlab import Credentials, GitLabClient
+from mcp_bridge.paths import path_id, path_of
+from mcp_bridge.registry import REGISTRY
 from mcp_bridge.routes import compile_routes
-from mcp_bridge.toolkit import REGISTRY
 from mcp_bridge.tools import labels_milestones
 from oauth_gateway.models import AuditEvent
 from oauth_gateway.services.audit import audit_tool_calls
@@ -42,14 +44,14 @@ def gitlab_sees(monkeypatch: pytest.MonkeyPatch) -> GitLabSees:
     """Tools called in process talk to a mock GitLab that records what reached it."""
     seen = GitLabSees()
     client = GitLabClient("https://gitlab.test/api/v4", transport=httpx.MockTransport(seen))
-    monkeypatch.setattr(calls, "gitlab_client", lambda: client)
-    monkeypatch.setattr(calls, "_static_credentials", lambda: Credentials("glpat-test"))
+    monkeypatch.setattr(gitlab, "gitlab_client", lambda: client)
+    monkeypatch.setattr(gitlab, "_static_credentials", lambda: Credentials("glpat-test"))
     return seen
 
 
-def recording() -> list[calls.CallRecord]:
-    records: list[calls.CallRecord] = []
-    calls.current_calls.set(records)  # this test's own context
+def recording() -> list[context.CallRecord]:
+    records: list[context.CallRecord] = []
+    context.current_calls.set(records)  # this test's own context
     return records
 
 
@@ -118,7 +120,7 @@ def test_path_of_keeps_slashes_but_refuses_dot_parts():
 @pytest.mark.parametrize("path", ["/projects/1/labels/..", "/projects/1/labels/%2E%2e", "/projects/a%2F..%2Fb"])
 async def test_the_client_refuses_a_dot_segment_whoever_built_the_path(path, gitlab_sees):
     with pytest.raises(UnsafePathSegment):
-        await calls.gitlab_client().request("DELETE", path, Credentials("t"), what="x")
+        await gitlab.gitlab_client().request("DELETE", path, Credentials("t"), what="x")
     assert gitlab_sees.sent == []
 
 
@@ -134,7 +136,7 @@ async def test_an_undeclared_route_is_refused_and_recorded_as_denied(gitlab_sees
     assert record.outcome == "denied"
     assert record.detail == {"refused": "undeclared route", "request": "DELETE /projects/alice%2Fnotes"}
     # Outside a tool (the OAuth code paths, a test's own client) nothing is enforced but dot segments.
-    await calls.gitlab().delete("/projects/alice%2Fnotes", what="Project alice/notes")
+    await gitlab.gitlab().delete("/projects/alice%2Fnotes", what="Project alice/notes")
     assert gitlab_sees.sent == ["DELETE /projects/alice%2Fnotes"]
 
 
@@ -175,7 +177,7 @@ async def test_read_only_mode_refuses_a_write_operation_whatever_the_tool(gitlab
 def test_a_denied_call_is_audited_with_what_was_refused(gitlab_sees, monkeypatch):
     monkeypatch.setattr(labels_milestones, "_label", lambda project, label: f"/projects/{path_id(project)}")
 
-    async def denied_call() -> list[calls.CallRecord]:
+    async def denied_call() -> list[context.CallRecord]:
         records = recording()
         with pytest.raises(ToolError):
             await REGISTRY["delete_label"].fn(project="alice/notes", label="bug")

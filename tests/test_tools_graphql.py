@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from mcp_bridge.calls import ToolScope
-from mcp_bridge.gitlab import RouteNotAllowed
+from mcp_bridge.context import ToolScope
+from mcp_bridge.errors import RouteNotAllowed
 from mcp_bridge.graphql import BadDocument, Operation, operation
 from mcp_bridge.routes import compile_routes
 from tests.harness import server_rows
@@ -126,7 +126,7 @@ async def test_a_work_item_call_is_audited_with_its_namespace_and_operation(serv
 
 
 async def test_the_graphql_tools_are_off_by_default_and_annotated(mcp):
-    from mcp_bridge.toolkit import DEFAULT_TOOLS
+    from mcp_bridge.toolsets import DEFAULT_TOOLS
 
     assert not {"graphql_query", "graphql_mutate"} & DEFAULT_TOOLS
     tools = {t.name: t for t in await mcp.list_tools()}

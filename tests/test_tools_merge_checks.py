@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from mcp_bridge.tools.merging import BLOCKERS, TRANSIENT
+from mcp_bridge.tools.merge_requests.merging import BLOCKERS, TRANSIENT
 from tests.gitlab_sim.areas.merge_checks import DETAILED_MERGE_STATUSES
 
 APP = 101

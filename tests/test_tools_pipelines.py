@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from mcp_bridge.tools.pipelines import clean_log
+from mcp_bridge.tools.pipelines.jobs import clean_log
 
 ESC = "\x1b"
 

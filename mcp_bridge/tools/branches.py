@@ -7,8 +7,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import path_id
-from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Page, PerPage, ProjectRef, Ref, gitlab, pick, tool
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Page, PerPage, ProjectRef, Ref
+from mcp_bridge.paths import path_id
+from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
+from mcp_bridge.shaping import pick
 
 BRANCH_FIELDS = ("name", "default", "protected", "merged", "developers_can_push", "web_url", "commit")
 DETAIL_FIELDS = (*BRANCH_FIELDS, "developers_can_merge", "can_push")

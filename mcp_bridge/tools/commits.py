@@ -7,10 +7,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import path_id
-from mcp_bridge.toolkit import READ, WRITE, Page, PerPage, ProjectRef, Ref, gitlab, listing, pick, tool
-from mcp_bridge.tools.merge_requests import LIST_FIELDS as MR_FIELDS
-from mcp_bridge.tools.merge_requests import PathPatterns, diff_page
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Page, PerPage, ProjectRef, Ref
+from mcp_bridge.paths import path_id
+from mcp_bridge.registry import READ, WRITE, tool
+from mcp_bridge.shaping import listing, pick
+from mcp_bridge.tools.merge_requests.changes import PathPatterns, diff_page
+from mcp_bridge.tools.merge_requests.requests import LIST_FIELDS as MR_FIELDS
 
 COMMIT_FIELDS = (
     "id",

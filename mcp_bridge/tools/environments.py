@@ -7,8 +7,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import path_id
-from mcp_bridge.toolkit import DESTRUCTIVE, READ, Page, PerPage, ProjectRef, gitlab, listing, pick, tool
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Page, PerPage, ProjectRef
+from mcp_bridge.paths import path_id
+from mcp_bridge.registry import DESTRUCTIVE, READ, tool
+from mcp_bridge.shaping import listing, pick
 
 EnvironmentId = Annotated[int, Field(description="Environment id (from list_environments).", ge=1)]
 DeploymentId = Annotated[int, Field(description="Deployment id (from list_deployments).", ge=1)]

@@ -1,6 +1,6 @@
 """Raw GraphQL for what no typed tool covers (doc/api/graphql/_index.md): off by default, in its own
 toolset. graphql_query is read-only, so it sends queries only; graphql_mutate sends mutations and is
-hidden in read-only mode, where calls.ToolScope refuses any mutation besides. The audit row of either
+hidden in read-only mode, where context.ToolScope refuses any mutation besides. The audit row of either
 names the operation.
 """
 
@@ -11,7 +11,8 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from mcp_bridge.toolkit import DESTRUCTIVE, READ, gitlab, tool
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.registry import DESTRUCTIVE, READ, tool
 
 MAX_RESULT_CHARS = 40_000  # about 10k tokens
 

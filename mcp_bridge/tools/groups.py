@@ -1,4 +1,4 @@
-"""Groups: find them, their subgroups, projects and members (doc/api/groups.md, doc/api/members.md)."""
+"""Groups: find them, their subgroups and projects (doc/api/groups.md). Members are in members.py."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import GitLabRejected, path_id
-from mcp_bridge.toolkit import READ, Page, PerPage, gitlab, listing, pick, tool
+from mcp_bridge.errors import GitLabRejected
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Page, PerPage
+from mcp_bridge.paths import path_id
+from mcp_bridge.registry import READ, tool
+from mcp_bridge.shaping import listing, pick
 from mcp_bridge.tools.projects import LIST_FIELDS as PROJECT_FIELDS
-from mcp_bridge.tools.projects import MEMBER_FIELDS
 
 GROUP_FIELDS = ("id", "name", "full_path", "description", "visibility", "parent_id", "web_url")
 DETAIL_FIELDS = (*GROUP_FIELDS, "full_name", "created_at", "project_creation_level", "subgroup_creation_level")
@@ -86,22 +89,3 @@ async def list_group_projects(
     params["order_by"] = "last_activity_at"
     items, meta = await _page(f"/groups/{path_id(group)}/projects", f"Group {group}", page, per_page, params)
     return listing(items, meta, PROJECT_FIELDS)
-
-
-@tool(READ, "groups", routes=("GET /groups/:id/members/all",))
-async def list_group_members(
-    group: GroupRef,
-    query: Annotated[str | None, Field(description="Text in the member's name or username.")] = None,
-    page: Page = 1,
-    per_page: PerPage = 20,
-) -> dict[str, Any]:
-    """List a group's members, including those inherited from parent groups, with their role
-    (access_level 10 guest ... 50 owner)."""
-    items, meta = await gitlab().page(
-        f"/groups/{path_id(group)}/members/all",
-        what=f"Group {group}",
-        page=page,
-        per_page=per_page,
-        params={"query": query},
-    )
-    return listing(items, meta, MEMBER_FIELDS)

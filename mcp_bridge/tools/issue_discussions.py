@@ -11,9 +11,11 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import path_id
-from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Iid, Page, PerPage, ProjectRef, gitlab, tool
-from mcp_bridge.tools.discussions import list_threads, note_summary, reply_in_thread, set_resolved, thread_summary
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Iid, Page, PerPage, ProjectRef
+from mcp_bridge.paths import path_id
+from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
+from mcp_bridge.tools.threads import list_threads, note_summary, reply_in_thread, set_resolved, thread_summary
 
 Body = Annotated[str, Field(description="The comment, in GitLab Markdown.", min_length=1)]
 DiscussionId = Annotated[str, Field(description="The thread's id (from list_issue_discussions).", min_length=1)]

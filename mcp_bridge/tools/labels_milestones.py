@@ -7,8 +7,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import path_id
-from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Page, PerPage, ProjectRef, gitlab, listing, pick, tool
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Page, PerPage, ProjectRef
+from mcp_bridge.paths import path_id
+from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
+from mcp_bridge.shaping import listing, pick
+from mcp_bridge.tools.parents import Parent
 
 LABEL_FIELDS = (
     "id",
@@ -43,20 +47,33 @@ def _milestone(project: str, milestone_id: int) -> str:
     return f"/projects/{path_id(project)}/milestones/{milestone_id}"
 
 
+# One implementation for project and group labels and milestones, and for a milestone's issues and MRs.
+async def _labels(parent: Parent, search: str | None, with_counts: bool, page: int, per_page: int) -> dict[str, Any]:
+    params = {"with_counts": with_counts, "search": search}
+    path, what = f"{parent.path}/labels", f"Labels of {parent.name}"
+    return listing(*await gitlab().page(path, what=what, page=page, per_page=per_page, params=params), LABEL_FIELDS)
+
+
+async def _milestones(parent: Parent, state: str, search: str | None, page: int, per_page: int) -> dict[str, Any]:
+    params = {"state": state, "search": search}
+    path, what = f"{parent.path}/milestones", f"Milestones of {parent.name}"
+    return listing(*await gitlab().page(path, what=what, page=page, per_page=per_page, params=params), MILESTONE_FIELDS)
+
+
+async def _milestone_items(
+    project: str, milestone_id: int, kind: str, fields: tuple[str, ...], page: int, per_page: int
+) -> dict[str, Any]:
+    path, what = f"{_milestone(project, milestone_id)}/{kind}", f"Milestone {milestone_id} in {project}"
+    return listing(*await gitlab().page(path, what=what, page=page, per_page=per_page), fields)
+
+
 @tool(READ, "labels_milestones", routes=("GET /projects/:id/labels",))
 async def list_labels(
     project: ProjectRef, search: Search = None, with_counts: Counts = True, page: Page = 1, per_page: PerPage = 50
 ) -> dict[str, Any]:
     """List or search a project's labels (its groups' too) by name, with colour, description and counts of
     open/closed issues and open merge requests."""
-    items, meta = await gitlab().page(
-        f"/projects/{path_id(project)}/labels",
-        what=f"Labels of {project}",
-        page=page,
-        per_page=per_page,
-        params={"with_counts": with_counts, "search": search},
-    )
-    return listing(items, meta, LABEL_FIELDS)
+    return await _labels(Parent.project(project), search, with_counts, page, per_page)
 
 
 @tool(WRITE, "labels_milestones", routes=("POST /projects/:id/labels",))
@@ -106,14 +123,7 @@ async def list_group_labels(
 ) -> dict[str, Any]:
     """List or search a group's labels (shared by all its projects) with colour, description and issue/MR
     counts."""
-    items, meta = await gitlab().page(
-        f"/groups/{path_id(group)}/labels",
-        what=f"Labels of group {group}",
-        page=page,
-        per_page=per_page,
-        params={"with_counts": with_counts, "search": search},
-    )
-    return listing(items, meta, LABEL_FIELDS)
+    return await _labels(Parent.group(group), search, with_counts, page, per_page)
 
 
 @tool(READ, "labels_milestones", routes=("GET /projects/:id/milestones",))
@@ -125,14 +135,7 @@ async def list_milestones(
     per_page: PerPage = 20,
 ) -> dict[str, Any]:
     """List a project's milestones (active ones by default), soonest due first: id, title, dates, state."""
-    items, meta = await gitlab().page(
-        f"/projects/{path_id(project)}/milestones",
-        what=f"Milestones of {project}",
-        page=page,
-        per_page=per_page,
-        params={"state": state, "search": search},
-    )
-    return listing(items, meta, MILESTONE_FIELDS)
+    return await _milestones(Parent.project(project), state, search, page, per_page)
 
 
 @tool(READ, "labels_milestones", routes=("GET /projects/:id/milestones/:milestone_id",))
@@ -183,13 +186,7 @@ async def list_milestone_issues(
     project: ProjectRef, milestone_id: MilestoneId, page: Page = 1, per_page: PerPage = 20
 ) -> dict[str, Any]:
     """List the issues assigned to a project milestone, open and closed: iid, title, state, labels, assignees."""
-    items, meta = await gitlab().page(
-        f"{_milestone(project, milestone_id)}/issues",
-        what=f"Milestone {milestone_id} in {project}",
-        page=page,
-        per_page=per_page,
-    )
-    return listing(items, meta, ISSUE_FIELDS)
+    return await _milestone_items(project, milestone_id, "issues", ISSUE_FIELDS, page, per_page)
 
 
 @tool(READ, "labels_milestones", routes=("GET /projects/:id/milestones/:milestone_id/merge_requests",))
@@ -197,13 +194,7 @@ async def list_milestone_merge_requests(
     project: ProjectRef, milestone_id: MilestoneId, page: Page = 1, per_page: PerPage = 20
 ) -> dict[str, Any]:
     """List the merge requests of a project milestone, any state: iid, title, state, branches, author."""
-    items, meta = await gitlab().page(
-        f"{_milestone(project, milestone_id)}/merge_requests",
-        what=f"Milestone {milestone_id} in {project}",
-        page=page,
-        per_page=per_page,
-    )
-    return listing(items, meta, MR_FIELDS)
+    return await _milestone_items(project, milestone_id, "merge_requests", MR_FIELDS, page, per_page)
 
 
 @tool(READ, "labels_milestones", routes=("GET /groups/:id/milestones",))
@@ -215,11 +206,4 @@ async def list_group_milestones(
     per_page: PerPage = 20,
 ) -> dict[str, Any]:
     """List a group's milestones (active ones by default), shared by its projects: id, title, dates, state."""
-    items, meta = await gitlab().page(
-        f"/groups/{path_id(group)}/milestones",
-        what=f"Milestones of group {group}",
-        page=page,
-        per_page=per_page,
-        params={"state": state, "search": search},
-    )
-    return listing(items, meta, MILESTONE_FIELDS)
+    return await _milestones(Parent.group(group), state, search, page, per_page)

@@ -1,5 +1,5 @@
-"""Projects: find, read, create and manage them, their members and forks (doc/api/projects.md,
-doc/api/project_forks.md, doc/api/members.md, doc/api/events.md)."""
+"""Projects: find, read, create and manage them, and their forks (doc/api/projects.md,
+doc/api/project_forks.md, doc/api/events.md). Members are in members.py."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import GitLabRejected, path_id
-from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Page, PerPage, ProjectRef, gitlab, listing, pick, tool
-from mcp_bridge.tools.users import Day, EventAction, EventTarget, event, event_params
+from mcp_bridge.errors import GitLabRejected
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Page, PerPage, ProjectRef
+from mcp_bridge.paths import path_id
+from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
+from mcp_bridge.shaping import listing, pick
+from mcp_bridge.tools.users import Day, EventAction, EventTarget, events_page
 
 LIST_FIELDS = (
     "id",
@@ -37,17 +41,9 @@ DETAIL_FIELDS = (
     "permissions",
     "forked_from_project",
 )
-MEMBER_FIELDS = ("id", "username", "name", "state", "access_level", "expires_at", "created_at")
 SHORT_FIELDS = ("id", "path_with_namespace", "archived", "star_count", "web_url")
 
 Visibility = Literal["private", "internal", "public"]
-AccessLevel = Annotated[
-    Literal[10, 20, 30, 40, 50], Field(description="10 guest, 20 reporter, 30 developer, 40 maintainer, 50 owner.")
-]
-ExpiresAt = Annotated[
-    str | None, Field(description="Membership ends on this day, YYYY-MM-DD.", pattern=r"^\d{4}-\d{2}-\d{2}$")
-]
-UserId = Annotated[int, Field(description="The member's user id (list_project_members gives it).", ge=1)]
 
 
 def project_detail(data: dict[str, Any]) -> dict[str, Any]:
@@ -242,73 +238,5 @@ async def list_project_events(
     per_page: PerPage = 20,
 ) -> dict[str, Any]:
     """A project's recent activity (pushes, comments, opened/merged MRs and issues), newest first."""
-    items, meta = await gitlab().page(
-        f"/projects/{path_id(project)}/events",
-        what=f"Project {project}",
-        page=page,
-        per_page=per_page,
-        params=event_params(action, target_type, after, before),
-    )
-    return {"items": [event(item) for item in items], **meta}
-
-
-# --- members (doc/api/members.md) ---------------------------------------------------------------
-@tool(
-    READ,
-    "projects",
-    routes=(
-        "GET /projects/:id/members",
-        "GET /projects/:id/members/all",
-    ),
-)
-async def list_project_members(
-    project: ProjectRef,
-    query: Annotated[str | None, Field(description="Text in the member's name or username.")] = None,
-    inherited: Annotated[bool, Field(description="Include members inherited from groups.")] = True,
-    page: Page = 1,
-    per_page: PerPage = 20,
-) -> dict[str, Any]:
-    """List who has access to a project and their role (access_level 10 guest ... 50 owner), with pagination."""
-    suffix = "/all" if inherited else ""
-    items, meta = await gitlab().page(
-        f"/projects/{path_id(project)}/members{suffix}",
-        what=f"Project {project}",
-        page=page,
-        per_page=per_page,
-        params={"query": query},
-    )
-    return listing(items, meta, MEMBER_FIELDS)
-
-
-@tool(WRITE, "projects", routes=("POST /projects/:id/members",))
-async def add_project_member(
-    project: ProjectRef,
-    user: Annotated[str, Field(description="User id or username.", min_length=1)],
-    access_level: AccessLevel,
-    expires_at: ExpiresAt = None,
-) -> dict[str, Any]:
-    """Give a user a role in a project (needs Maintainer; only Owners add Owners). Returns the new member."""
-    body: dict[str, Any] = {"access_level": access_level, "expires_at": expires_at}
-    body["user_id" if user.isdigit() else "username"] = user if user.isdigit() else user.lstrip("@")
-    data = await gitlab().post(f"/projects/{path_id(project)}/members", what=f"Project {project}", json=body)
-    return pick(data, MEMBER_FIELDS)
-
-
-@tool(WRITE, "projects", routes=("PUT /projects/:id/members/:user_id",))
-async def update_project_member(
-    project: ProjectRef, user_id: UserId, access_level: AccessLevel, expires_at: ExpiresAt = None
-) -> dict[str, Any]:
-    """Change a direct member's role or expiry date in a project (needs Maintainer). Returns the member."""
-    data = await gitlab().put(
-        f"/projects/{path_id(project)}/members/{user_id}",
-        what=f"Member {user_id} of {project}",
-        json={"access_level": access_level, "expires_at": expires_at},
-    )
-    return pick(data, MEMBER_FIELDS)
-
-
-@tool(DESTRUCTIVE, "projects", routes=("DELETE /projects/:id/members/:user_id",))
-async def remove_project_member(project: ProjectRef, user_id: UserId) -> dict[str, Any]:
-    """Remove a direct member from a project (needs Maintainer, or yourself to leave)."""
-    await gitlab().delete(f"/projects/{path_id(project)}/members/{user_id}", what=f"Member {user_id} of {project}")
-    return {"project": project, "removed_user_id": user_id}
+    filters = (action, target_type, after, before)
+    return await events_page(f"/projects/{path_id(project)}/events", f"Project {project}", page, per_page, *filters)

@@ -9,8 +9,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import GitLabForbidden, path_id
-from mcp_bridge.toolkit import READ, WRITE, Iid, Page, PerPage, ProjectRef, gitlab, listing, pick, tool
+from mcp_bridge.errors import GitLabForbidden
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Iid, Page, PerPage, ProjectRef
+from mcp_bridge.paths import path_id
+from mcp_bridge.registry import READ, WRITE, tool
+from mcp_bridge.shaping import listing, pick
 
 Target = Annotated[Literal["issue", "merge_request"], Field(description="Whether iid is an issue or a merge request.")]
 AWARD_FIELDS = ("id", "name", "user", "created_at")

@@ -7,8 +7,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mcp_bridge.gitlab import path_id
-from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Page, PerPage, ProjectRef, gitlab, listing, pick, tool
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Page, PerPage, ProjectRef
+from mcp_bridge.paths import path_id
+from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
+from mcp_bridge.shaping import listing, pick, slim_schema
 
 LIST_FIELDS = ("tag_name", "name", "released_at", "created_at", "author", "upcoming_release")
 DETAIL_FIELDS = (*LIST_FIELDS, "description", "historical_release", "commit", "milestones", "assets")
@@ -23,15 +26,8 @@ AssetPath = Annotated[
 ]
 
 
-def _untitled(schema: dict[str, Any]) -> None:
-    """Pydantic's titles repeat the names: dropped to save the model's context (as server.slim_schema)."""
-    schema.pop("title", None)
-    for prop in schema.get("properties", {}).values():
-        prop.pop("title", None)
-
-
 class AssetLink(BaseModel):
-    model_config = ConfigDict(json_schema_extra=_untitled)
+    model_config = ConfigDict(json_schema_extra=slim_schema)
 
     name: Annotated[str, Field(description="Link name, unique in the release.", min_length=1)]
     url: Annotated[str, Field(description="http(s) or ftp URL of the asset.", min_length=1)]

@@ -11,8 +11,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import path_id
-from mcp_bridge.toolkit import READ, Page, PerPage, ProjectRef, gitlab, pick, tool
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Page, PerPage, ProjectRef
+from mcp_bridge.paths import path_id
+from mcp_bridge.registry import READ, tool
+from mcp_bridge.shaping import pick
 
 MAX_BLOB_CHARS = 600  # per code/wiki hit: the matching lines with a little context
 

@@ -6,20 +6,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mcp_bridge.gitlab import path_id
-from mcp_bridge.toolkit import (
-    DESTRUCTIVE,
-    READ,
-    WRITE,
-    Page,
-    PerPage,
-    ProjectRef,
-    gitlab,
-    line_window,
-    listing,
-    pick,
-    tool,
-)
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Page, PerPage, ProjectRef
+from mcp_bridge.paths import path_id
+from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
+from mcp_bridge.shaping import line_window, listing, pick, slim_schema
 
 LIST_FIELDS = ("id", "title", "visibility", "author", "file_name", "project_id", "updated_at", "web_url")
 DETAIL_FIELDS = (*LIST_FIELDS, "description", "created_at")
@@ -36,22 +27,15 @@ StartLine = Annotated[int | None, Field(description="First line to show, from 1.
 LineCount = Annotated[int, Field(description="How many lines to show (1-2000).", ge=1, le=2000)]
 
 
-def _untitled(schema: dict[str, Any]) -> None:
-    """Pydantic's titles repeat the names: dropped to save the model's context (as server.slim_schema)."""
-    schema.pop("title", None)
-    for prop in schema.get("properties", {}).values():
-        prop.pop("title", None)
-
-
 class SnippetFile(BaseModel):
-    model_config = ConfigDict(json_schema_extra=_untitled)
+    model_config = ConfigDict(json_schema_extra=slim_schema)
 
     file_path: Annotated[str, Field(description="File name or path in the snippet.", min_length=1)]
     content: Annotated[str, Field(description="The file's text.", min_length=1)]
 
 
 class SnippetFileAction(BaseModel):
-    model_config = ConfigDict(json_schema_extra=_untitled)
+    model_config = ConfigDict(json_schema_extra=slim_schema)
 
     action: Literal["create", "update", "delete", "move"]
     file_path: Annotated[str, Field(description="The file (its new path for move).", min_length=1)]

@@ -15,8 +15,12 @@ from urllib.parse import unquote
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import GitLabRefused, path_id
-from mcp_bridge.toolkit import READ, WRITE, ProjectRef, gitlab, line_window, tool
+from mcp_bridge.errors import GitLabRefused
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import ProjectRef
+from mcp_bridge.paths import path_id
+from mcp_bridge.registry import READ, WRITE, tool
+from mcp_bridge.shaping import line_window
 from mcp_bridge.tools.repository import decode_text
 
 # Inline content costs the model's context, and the SDK refuses MCP requests over 4 MiB, which base64 of

@@ -1,4 +1,4 @@
-"""Users, activity and to-do items (doc/api/users.md, doc/api/events.md, doc/api/todos.md)."""
+"""Users, your status, activity and to-do items (doc/api/users.md, doc/api/events.md, doc/api/todos.md)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import GitLabNotFound, path_id
-from mcp_bridge.toolkit import READ, WRITE, Page, PerPage, gitlab, listing, pick, tool
+from mcp_bridge.errors import GitLabNotFound
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Page, PerPage
+from mcp_bridge.paths import path_id
+from mcp_bridge.registry import READ, WRITE, tool
+from mcp_bridge.shaping import listing, pick
 
 USER_FIELDS = ("id", "username", "name", "state", "email", "web_url", "is_admin", "bot", "created_at")
 PROFILE_FIELDS = (
@@ -45,6 +49,13 @@ def event(data: dict[str, Any]) -> dict[str, Any]:
 
 def event_params(action: str | None, target_type: str | None, after: str | None, before: str | None) -> dict[str, Any]:
     return {"action": action, "target_type": target_type, "after": after, "before": before}
+
+
+async def events_page(path: str, what: str, page: int, per_page: int, *filters: str | None) -> dict[str, Any]:
+    """A page of the events at `path` (a project's, a user's, yours), newest first; `filters` are
+    event_params' action, target type and dates."""
+    items, meta = await gitlab().page(path, what=what, page=page, per_page=per_page, params=event_params(*filters))
+    return {"items": [event(item) for item in items], **meta}
 
 
 @tool(READ, "users", routes=("GET /user",))
@@ -99,14 +110,8 @@ async def list_user_events(
 ) -> dict[str, Any]:
     """A user's recent activity (pushes, comments, opened/merged MRs and issues), newest first,
     in the projects you can see."""
-    items, meta = await gitlab().page(
-        f"/users/{path_id(user)}/events",
-        what=f"User {user}",
-        page=page,
-        per_page=per_page,
-        params=event_params(action, target_type, after, before),
-    )
-    return {"items": [event(item) for item in items], **meta}
+    filters = (action, target_type, after, before)
+    return await events_page(f"/users/{path_id(user)}/events", f"User {user}", page, per_page, *filters)
 
 
 def _todo(data: dict[str, Any]) -> dict[str, Any]:
@@ -147,3 +152,39 @@ async def mark_all_todos_done() -> dict[str, Any]:
     """Mark every pending item on your to-do list as done (clears the list)."""
     await gitlab().post("/todos/mark_as_done", what="Your to-do list")
     return {"done": True}
+
+
+STATUS_FIELDS = ("emoji", "message", "availability", "clear_status_at")
+
+
+@tool(READ, "users", routes=("GET /user/status",))
+async def get_my_status() -> dict[str, Any]:
+    """Your GitLab status: emoji, message, availability (busy or not_set) and when it clears."""
+    return pick(await gitlab().get("/user/status", what="Your status"), STATUS_FIELDS)
+
+
+@tool(WRITE, "users", routes=("PUT /user/status",))
+async def set_my_status(
+    message: Annotated[str | None, Field(description="Status text, up to 100 characters.", max_length=100)] = None,
+    emoji: Annotated[str | None, Field(description="Emoji name, e.g. coffee; default speech_balloon.")] = None,
+    availability: Literal["busy", "not_set"] | None = None,
+    clear_status_after: Literal["30_minutes", "3_hours", "8_hours", "1_day", "3_days", "7_days", "30_days"]
+    | None = None,
+) -> dict[str, Any]:
+    """Replace your GitLab status; omitted fields are cleared, so no arguments clears it. Returns the status."""
+    body = {"message": message, "emoji": emoji, "availability": availability, "clear_status_after": clear_status_after}
+    return pick(await gitlab().put("/user/status", what="Your status", json=body), STATUS_FIELDS)
+
+
+@tool(READ, "users", routes=("GET /events",))
+async def list_my_events(
+    action: EventAction | None = None,
+    target_type: EventTarget | None = None,
+    after: Day = None,
+    before: Day = None,
+    page: Page = 1,
+    per_page: PerPage = 20,
+) -> dict[str, Any]:
+    """Your own recent activity (pushes, comments, opened/merged MRs and issues), newest first:
+    e.g. to write a stand-up summary."""
+    return await events_page("/events", "Your events", page, per_page, action, target_type, after, before)

@@ -10,8 +10,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import path_id
-from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Page, PerPage, ProjectRef, gitlab, pick, tool
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Page, PerPage, ProjectRef
+from mcp_bridge.paths import path_id
+from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
+from mcp_bridge.shaping import pick
+from mcp_bridge.tools.parents import Parent
 
 FIELDS = ("key", "value", "variable_type", "protected", "masked", "hidden", "raw", "environment_scope", "description")
 
@@ -44,17 +48,34 @@ def _filter(scope: str | None) -> dict[str, Any] | None:
     return {"filter[environment_scope]": scope} if scope else None
 
 
-async def _delete(path: str, *, what: str, scope: str | None) -> None:
+# One implementation for project and group variables.
+async def _list(parent: Parent, page: int, per_page: int) -> dict[str, Any]:
+    path, what = f"{parent.path}/variables", f"Variables of {parent.name}"
+    items, meta = await gitlab().page(path, what=what, page=page, per_page=per_page)
+    return {"items": [secret_safe(item) for item in items], **meta}
+
+
+async def _get(parent: Parent, key: str, scope: str | None) -> dict[str, Any]:
+    path, what = f"{parent.path}/variables/{path_id(key)}", f"Variable {key} in {parent.name}"
+    return secret_safe(await gitlab().get(path, what=what, params=_filter(scope)))
+
+
+async def _create(parent: Parent, key: str, **fields: Any) -> dict[str, Any]:
+    path, what = f"{parent.path}/variables", f"Variable {key} in {parent.name}"
+    return secret_safe(await gitlab().post(path, what=what, json={"key": key, **fields}))
+
+
+async def _update(parent: Parent, key: str, scope: str | None, **fields: Any) -> dict[str, Any]:
+    body = {**fields, "filter": {"environment_scope": scope}} if scope else fields
+    path, what = f"{parent.path}/variables/{path_id(key)}", f"Variable {key} in {parent.name}"
+    return secret_safe(await gitlab().put(path, what=what, json=body))
+
+
+async def _delete(parent: Parent, key: str, scope: str | None) -> dict[str, Any]:
     # The scope filter goes in the query string (doc/api/project_level_variables.md).
+    path, what = f"{parent.path}/variables/{path_id(key)}", f"Variable {key} in {parent.name}"
     await gitlab().delete(path, what=what, params=_filter(scope))
-
-
-def _project(project: str) -> str:
-    return f"/projects/{path_id(project)}/variables"
-
-
-def _group(group: str) -> str:
-    return f"/groups/{path_id(group)}/variables"
+    return {"deleted": True, "key": key, "environment_scope": scope}
 
 
 # --- project variables -------------------------------------------------------------------------
@@ -62,18 +83,14 @@ def _group(group: str) -> str:
 async def list_project_variables(project: ProjectRef, page: Page = 1, per_page: PerPage = 50) -> dict[str, Any]:
     """List a project's CI/CD variables (Maintainer role). Values of masked or hidden variables are
     never shown (null)."""
-    items, meta = await gitlab().page(_project(project), what=f"Variables of {project}", page=page, per_page=per_page)
-    return {"items": [secret_safe(item) for item in items], **meta}
+    return await _list(Parent.project(project), page, per_page)
 
 
 @tool(READ, "variables", routes=("GET /projects/:id/variables/:key",))
 async def get_project_variable(project: ProjectRef, key: Key, environment_scope: Scope = None) -> dict[str, Any]:
     """Get one CI/CD variable of a project: type, flags and scope; the value only when it is neither
     masked nor hidden."""
-    data = await gitlab().get(
-        f"{_project(project)}/{path_id(key)}", what=f"Variable {key} in {project}", params=_filter(environment_scope)
-    )
-    return secret_safe(data)
+    return await _get(Parent.project(project), key, environment_scope)
 
 
 @tool(WRITE, "variables", routes=("POST /projects/:id/variables",))
@@ -91,17 +108,18 @@ async def create_project_variable(
 ) -> dict[str, Any]:
     """Add a CI/CD variable to a project (Maintainer role). Returns it; a masked or hidden value is
     not echoed back."""
-    body: dict[str, Any] = {
-        "key": key,
-        "value": value,
-        "variable_type": variable_type,
-        "protected": protected,
-        "masked": masked,
-    }
-    body |= {"masked_and_hidden": masked_and_hidden, "raw": raw, "environment_scope": environment_scope}
-    body["description"] = description
-    data = await gitlab().post(_project(project), what=f"Variable {key} in {project}", json=body)
-    return secret_safe(data)
+    return await _create(
+        Parent.project(project),
+        key,
+        value=value,
+        variable_type=variable_type,
+        protected=protected,
+        masked=masked,
+        masked_and_hidden=masked_and_hidden,
+        raw=raw,
+        environment_scope=environment_scope,
+        description=description,
+    )
 
 
 @tool(WRITE, "variables", routes=("PUT /projects/:id/variables/:key",))
@@ -119,25 +137,24 @@ async def update_project_variable(
 ) -> dict[str, Any]:
     """Change a project's CI/CD variable; omitted fields stay as they are. A masked or hidden value
     is not echoed back."""
-    body: dict[str, Any] = {
-        "value": value,
-        "variable_type": variable_type,
-        "protected": protected,
-        "masked": masked,
-        "raw": raw,
-    }
-    body |= {"environment_scope": new_environment_scope, "description": description}
-    if environment_scope:
-        body["filter"] = {"environment_scope": environment_scope}
-    data = await gitlab().put(f"{_project(project)}/{path_id(key)}", what=f"Variable {key} in {project}", json=body)
-    return secret_safe(data)
+    return await _update(
+        Parent.project(project),
+        key,
+        environment_scope,
+        value=value,
+        variable_type=variable_type,
+        protected=protected,
+        masked=masked,
+        raw=raw,
+        environment_scope=new_environment_scope,
+        description=description,
+    )
 
 
 @tool(DESTRUCTIVE, "variables", routes=("DELETE /projects/:id/variables/:key",))
 async def delete_project_variable(project: ProjectRef, key: Key, environment_scope: Scope = None) -> dict[str, Any]:
     """Delete a CI/CD variable from a project (Maintainer role); pipelines lose it at once."""
-    await _delete(f"{_project(project)}/{path_id(key)}", what=f"Variable {key} in {project}", scope=environment_scope)
-    return {"deleted": True, "key": key, "environment_scope": environment_scope}
+    return await _delete(Parent.project(project), key, environment_scope)
 
 
 # --- group variables ---------------------------------------------------------------------------
@@ -145,18 +162,14 @@ async def delete_project_variable(project: ProjectRef, key: Key, environment_sco
 async def list_group_variables(group: GroupRef, page: Page = 1, per_page: PerPage = 50) -> dict[str, Any]:
     """List a group's CI/CD variables, inherited by its projects (Owner role). Values of masked or
     hidden variables are never shown (null)."""
-    items, meta = await gitlab().page(_group(group), what=f"Variables of group {group}", page=page, per_page=per_page)
-    return {"items": [secret_safe(item) for item in items], **meta}
+    return await _list(Parent.group(group), page, per_page)
 
 
 @tool(READ, "variables", routes=("GET /groups/:id/variables/:key",))
 async def get_group_variable(group: GroupRef, key: Key, environment_scope: Scope = None) -> dict[str, Any]:
     """Get one CI/CD variable of a group: type, flags and scope; the value only when it is neither
     masked nor hidden."""
-    data = await gitlab().get(
-        f"{_group(group)}/{path_id(key)}", what=f"Variable {key} in group {group}", params=_filter(environment_scope)
-    )
-    return secret_safe(data)
+    return await _get(Parent.group(group), key, environment_scope)
 
 
 @tool(WRITE, "variables", routes=("POST /groups/:id/variables",))
@@ -174,17 +187,18 @@ async def create_group_variable(
 ) -> dict[str, Any]:
     """Add a CI/CD variable to a group, for all its projects (Owner role). Returns it; a masked or
     hidden value is not echoed back."""
-    body: dict[str, Any] = {
-        "key": key,
-        "value": value,
-        "variable_type": variable_type,
-        "protected": protected,
-        "masked": masked,
-    }
-    body |= {"masked_and_hidden": masked_and_hidden, "raw": raw, "environment_scope": environment_scope}
-    body["description"] = description
-    data = await gitlab().post(_group(group), what=f"Variable {key} in group {group}", json=body)
-    return secret_safe(data)
+    return await _create(
+        Parent.group(group),
+        key,
+        value=value,
+        variable_type=variable_type,
+        protected=protected,
+        masked=masked,
+        masked_and_hidden=masked_and_hidden,
+        raw=raw,
+        environment_scope=environment_scope,
+        description=description,
+    )
 
 
 @tool(WRITE, "variables", routes=("PUT /groups/:id/variables/:key",))
@@ -202,22 +216,21 @@ async def update_group_variable(
 ) -> dict[str, Any]:
     """Change a group's CI/CD variable; omitted fields stay as they are. A masked or hidden value is
     not echoed back."""
-    body: dict[str, Any] = {
-        "value": value,
-        "variable_type": variable_type,
-        "protected": protected,
-        "masked": masked,
-        "raw": raw,
-    }
-    body |= {"environment_scope": new_environment_scope, "description": description}
-    if environment_scope:
-        body["filter"] = {"environment_scope": environment_scope}
-    data = await gitlab().put(f"{_group(group)}/{path_id(key)}", what=f"Variable {key} in group {group}", json=body)
-    return secret_safe(data)
+    return await _update(
+        Parent.group(group),
+        key,
+        environment_scope,
+        value=value,
+        variable_type=variable_type,
+        protected=protected,
+        masked=masked,
+        raw=raw,
+        environment_scope=new_environment_scope,
+        description=description,
+    )
 
 
 @tool(DESTRUCTIVE, "variables", routes=("DELETE /groups/:id/variables/:key",))
 async def delete_group_variable(group: GroupRef, key: Key, environment_scope: Scope = None) -> dict[str, Any]:
     """Delete a CI/CD variable from a group (Owner role); its projects' pipelines lose it at once."""
-    await _delete(f"{_group(group)}/{path_id(key)}", what=f"Variable {key} in group {group}", scope=environment_scope)
-    return {"deleted": True, "key": key, "environment_scope": environment_scope}
+    return await _delete(Parent.group(group), key, environment_scope)

@@ -9,8 +9,12 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import path_id
-from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Page, PerPage, ProjectRef, gitlab, pick, tool
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Page, PerPage, ProjectRef
+from mcp_bridge.paths import path_id
+from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
+from mcp_bridge.shaping import pick
+from mcp_bridge.tools.parents import Parent
 
 # The event kinds as GitLab's webhook form names them; the API fields are "<kind>_events".
 ProjectEvent = Literal[
@@ -75,21 +79,47 @@ def _body(events: Sequence[str] | None, names: tuple[str, ...], *settings: Any) 
     return body
 
 
+# One implementation for project and group hooks; `names` are the parent's event kinds.
+async def _list(parent: Parent, names: tuple[str, ...], page: int, per_page: int) -> dict[str, Any]:
+    path, what = f"{parent.path}/hooks", f"Webhooks of {parent.name}"
+    items, meta = await gitlab().page(path, what=what, page=page, per_page=per_page)
+    return {"items": [_hook(item, names) for item in items], **meta}
+
+
+async def _get(parent: Parent, names: tuple[str, ...], hook_id: int) -> dict[str, Any]:
+    data = await gitlab().get(f"{parent.path}/hooks/{hook_id}", what=f"Webhook {hook_id} in {parent.name}")
+    return _hook(data, names)
+
+
+async def _create(parent: Parent, names: tuple[str, ...], events: Sequence[str], *settings: Any) -> dict[str, Any]:
+    body = _body(events, names, *settings)
+    return _hook(await gitlab().post(f"{parent.path}/hooks", what=f"Webhooks of {parent.name}", json=body), names)
+
+
+async def _update(
+    parent: Parent, names: tuple[str, ...], hook_id: int, events: Sequence[str] | None, *settings: Any
+) -> dict[str, Any]:
+    body = _body(events, names, *settings)
+    data = await gitlab().put(f"{parent.path}/hooks/{hook_id}", what=f"Webhook {hook_id} in {parent.name}", json=body)
+    return _hook(data, names)
+
+
+async def _delete(parent: Parent, hook_id: int) -> dict[str, Any]:
+    await gitlab().delete(f"{parent.path}/hooks/{hook_id}", what=f"Webhook {hook_id} in {parent.name}")
+    return {"deleted": True, "hook_id": hook_id}
+
+
 # --- project hooks -------------------------------------------------------------------------------
 @tool(READ, "webhooks", routes=("GET /projects/:id/hooks",))
 async def list_project_webhooks(project: ProjectRef, page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
     """List a project's webhooks (Maintainer role needed): URL, name and the events each fires on."""
-    items, meta = await gitlab().page(
-        f"/projects/{path_id(project)}/hooks", what=f"Webhooks of {project}", page=page, per_page=per_page
-    )
-    return {"items": [_hook(item, PROJECT_EVENTS) for item in items], **meta}
+    return await _list(Parent.project(project), PROJECT_EVENTS, page, per_page)
 
 
 @tool(READ, "webhooks", routes=("GET /projects/:id/hooks/:hook_id",))
 async def get_project_webhook(project: ProjectRef, hook_id: HookId) -> dict[str, Any]:
     """Get one project webhook: URL, events, branch filter, SSL verification and whether it is disabled."""
-    data = await gitlab().get(f"/projects/{path_id(project)}/hooks/{hook_id}", what=f"Webhook {hook_id} in {project}")
-    return _hook(data, PROJECT_EVENTS)
+    return await _get(Parent.project(project), PROJECT_EVENTS, hook_id)
 
 
 @tool(WRITE, "webhooks", routes=("POST /projects/:id/hooks",))
@@ -105,9 +135,7 @@ async def create_project_webhook(
 ) -> dict[str, Any]:
     """Add a webhook to a project (Maintainer role). Returns the new hook; the token is never returned."""
     settings = (url, name, description, push_events_branch_filter, enable_ssl_verification, token)
-    body = _body(events, PROJECT_EVENTS, *settings)
-    data = await gitlab().post(f"/projects/{path_id(project)}/hooks", what=f"Webhooks of {project}", json=body)
-    return _hook(data, PROJECT_EVENTS)
+    return await _create(Parent.project(project), PROJECT_EVENTS, events, *settings)
 
 
 @tool(WRITE, "webhooks", routes=("PUT /projects/:id/hooks/:hook_id",))
@@ -124,18 +152,13 @@ async def update_project_webhook(
 ) -> dict[str, Any]:
     """Change a project webhook; only the fields given change. Returns the updated hook."""
     settings = (url, name, description, push_events_branch_filter, enable_ssl_verification, token)
-    body = _body(events, PROJECT_EVENTS, *settings)
-    data = await gitlab().put(
-        f"/projects/{path_id(project)}/hooks/{hook_id}", what=f"Webhook {hook_id} in {project}", json=body
-    )
-    return _hook(data, PROJECT_EVENTS)
+    return await _update(Parent.project(project), PROJECT_EVENTS, hook_id, events, *settings)
 
 
 @tool(DESTRUCTIVE, "webhooks", routes=("DELETE /projects/:id/hooks/:hook_id",))
 async def delete_project_webhook(project: ProjectRef, hook_id: HookId) -> dict[str, Any]:
     """Delete a project webhook; the receiver gets no more events."""
-    await gitlab().delete(f"/projects/{path_id(project)}/hooks/{hook_id}", what=f"Webhook {hook_id} in {project}")
-    return {"deleted": True, "hook_id": hook_id}
+    return await _delete(Parent.project(project), hook_id)
 
 
 @tool(WRITE, "webhooks", routes=("POST /projects/:id/hooks/:hook_id/test/:trigger",))
@@ -170,17 +193,13 @@ async def test_project_webhook(
 @tool(READ, "webhooks", routes=("GET /groups/:id/hooks",))
 async def list_group_webhooks(group: GroupRef, page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
     """List a group's webhooks (Premium; Owner role): URL, name and the events each fires on."""
-    items, meta = await gitlab().page(
-        f"/groups/{path_id(group)}/hooks", what=f"Webhooks of group {group}", page=page, per_page=per_page
-    )
-    return {"items": [_hook(item, GROUP_EVENTS) for item in items], **meta}
+    return await _list(Parent.group(group), GROUP_EVENTS, page, per_page)
 
 
 @tool(READ, "webhooks", routes=("GET /groups/:id/hooks/:hook_id",))
 async def get_group_webhook(group: GroupRef, hook_id: HookId) -> dict[str, Any]:
     """Get one group webhook (Premium): URL, events, branch filter and SSL verification."""
-    data = await gitlab().get(f"/groups/{path_id(group)}/hooks/{hook_id}", what=f"Webhook {hook_id} in group {group}")
-    return _hook(data, GROUP_EVENTS)
+    return await _get(Parent.group(group), GROUP_EVENTS, hook_id)
 
 
 @tool(WRITE, "webhooks", routes=("POST /groups/:id/hooks",))
@@ -196,9 +215,7 @@ async def create_group_webhook(
 ) -> dict[str, Any]:
     """Add a webhook to a group (Premium; Owner role). Returns the new hook; the token is never returned."""
     settings = (url, name, description, push_events_branch_filter, enable_ssl_verification, token)
-    body = _body(events, GROUP_EVENTS, *settings)
-    data = await gitlab().post(f"/groups/{path_id(group)}/hooks", what=f"Webhooks of group {group}", json=body)
-    return _hook(data, GROUP_EVENTS)
+    return await _create(Parent.group(group), GROUP_EVENTS, events, *settings)
 
 
 @tool(WRITE, "webhooks", routes=("PUT /groups/:id/hooks/:hook_id",))
@@ -215,15 +232,10 @@ async def update_group_webhook(
 ) -> dict[str, Any]:
     """Change a group webhook (Premium); only the fields given change. Returns the updated hook."""
     settings = (url, name, description, push_events_branch_filter, enable_ssl_verification, token)
-    body = _body(events, GROUP_EVENTS, *settings)
-    data = await gitlab().put(
-        f"/groups/{path_id(group)}/hooks/{hook_id}", what=f"Webhook {hook_id} in group {group}", json=body
-    )
-    return _hook(data, GROUP_EVENTS)
+    return await _update(Parent.group(group), GROUP_EVENTS, hook_id, events, *settings)
 
 
 @tool(DESTRUCTIVE, "webhooks", routes=("DELETE /groups/:id/hooks/:hook_id",))
 async def delete_group_webhook(group: GroupRef, hook_id: HookId) -> dict[str, Any]:
     """Delete a group webhook (Premium); the receiver gets no more events from the group."""
-    await gitlab().delete(f"/groups/{path_id(group)}/hooks/{hook_id}", what=f"Webhook {hook_id} in group {group}")
-    return {"deleted": True, "hook_id": hook_id}
+    return await _delete(Parent.group(group), hook_id)

@@ -6,8 +6,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import path_id
-from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, ProjectRef, gitlab, line_window, pick, tool
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import ProjectRef
+from mcp_bridge.paths import path_id
+from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
+from mcp_bridge.shaping import line_window, pick
+from mcp_bridge.tools.parents import Parent
 from mcp_bridge.tools.variables import GroupRef
 
 PAGE_FIELDS = ("slug", "title", "format")
@@ -21,13 +25,15 @@ StartLine = Annotated[int | None, Field(description="First line to show, from 1.
 LineCount = Annotated[int, Field(description="How many lines to show (1-2000).", ge=1, le=2000)]
 
 
-# Each tool works on a wiki: its API path and how error messages name it ("acme/app", "group acme").
+# One implementation for project and group wikis: `base` is the wiki's API path, `name` its parent's.
 def _project(project: str) -> tuple[str, str]:
-    return f"/projects/{path_id(project)}/wikis", project
+    parent = Parent.project(project)
+    return f"{parent.path}/wikis", parent.name
 
 
 def _group(group: str) -> tuple[str, str]:
-    return f"/groups/{path_id(group)}/wikis", f"group {group}"
+    parent = Parent.group(group)
+    return f"{parent.path}/wikis", parent.name
 
 
 async def _list(base: str, name: str) -> dict[str, Any]:

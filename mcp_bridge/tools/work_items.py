@@ -12,9 +12,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import GitLabNotFound
+from mcp_bridge.errors import GitLabNotFound
+from mcp_bridge.gitlab import gitlab
 from mcp_bridge.graphql import document, payload
-from mcp_bridge.toolkit import READ, WRITE, gitlab, tool
+from mcp_bridge.registry import READ, WRITE, tool
 
 GRAPHQL = ("POST /graphql",)
 

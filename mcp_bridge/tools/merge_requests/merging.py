@@ -8,8 +8,12 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import GitLabRejected, path_id
-from mcp_bridge.toolkit import DESTRUCTIVE, Iid, ProjectRef, gitlab, pick, tool
+from mcp_bridge.errors import GitLabRejected
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Iid, ProjectRef
+from mcp_bridge.paths import path_id
+from mcp_bridge.registry import DESTRUCTIVE, tool
+from mcp_bridge.shaping import pick
 
 MERGED_FIELDS = (
     "iid", "state", "merge_when_pipeline_succeeds", "merge_user", "merged_at", "merge_commit_sha",

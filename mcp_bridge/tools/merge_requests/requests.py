@@ -1,29 +1,18 @@
-"""Merge requests: find them (in a project, a group, or yours everywhere), read one and its diffs in
-capped pages, open and change them, approve them (doc/api/merge_requests.md,
-doc/api/merge_request_approvals.md). Merging is in mcp_bridge/tools/merging.py."""
+"""Merge requests: find them (in a project, a group, or yours everywhere), read one, open and change
+them (doc/api/merge_requests.md)."""
 
 from __future__ import annotations
 
 import re
-from fnmatch import fnmatch
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import GitLabRejected, path_id
-from mcp_bridge.toolkit import (
-    READ,
-    WRITE,
-    Iid,
-    Page,
-    PerPage,
-    ProjectRef,
-    gitlab,
-    line_window,
-    listing,
-    pick,
-    tool,
-)
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Iid, Page, PerPage, ProjectRef
+from mcp_bridge.paths import path_id
+from mcp_bridge.registry import READ, WRITE, tool
+from mcp_bridge.shaping import listing, pick
 
 LIST_FIELDS = (
     "iid",
@@ -61,16 +50,6 @@ DETAIL_FIELDS = (
     "merge_error",
 )
 PIPELINE_FIELDS = ("id", "status", "ref", "sha", "web_url")
-FILE_FIELDS = ("old_path", "new_path", "new_file", "renamed_file", "deleted_file")
-FILE_MARKS = ("generated_file", "too_large", "collapsed")  # shown only when true
-MAX_FILE_CHARS = 10_000  # of one file's diff text
-MAX_TOTAL_CHARS = 50_000  # of all diff text in one call
-MIN_USEFUL_CHARS = 1_000  # below this, a file's diff is left out rather than cut to a stub
-
-PathPatterns = Annotated[
-    list[str] | None,
-    Field(description="Paths, folders ('src/') or globs ('*.py'); a file matches on its new or old path."),
-]
 
 
 @tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests",))
@@ -117,108 +96,6 @@ async def get_merge_request(project: ProjectRef, iid: Iid) -> dict[str, Any]:
     pipeline = data.get("head_pipeline") or data.get("pipeline")
     result["pipeline"] = pick(pipeline, PIPELINE_FIELDS) if pipeline else None
     return result
-
-
-@tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests/:merge_request_iid/diffs",))
-async def get_merge_request_changes(
-    project: ProjectRef,
-    iid: Iid,
-    paths: PathPatterns = None,
-    exclude_paths: PathPatterns = None,
-    start_line: Annotated[int, Field(description="Start each diff at this line, to read on in a cut diff.", ge=1)] = 1,
-    page: Page = 1,
-    per_page: PerPage = 20,
-) -> dict[str, Any]:
-    """The diffs of a merge request, one page of changed files at a time: paths, new/renamed/deleted flags and
-    diff text. Diff text is capped (10,000 characters per file, 50,000 per call); when `truncated` is true the
-    `hint` says how to get the rest. paths/exclude_paths filter the files of the requested page."""
-    path = f"/projects/{path_id(project)}/merge_requests/{iid}/diffs"
-    what = f"Merge request !{iid} in {project}"
-    items, meta = await gitlab().page(path, what=what, page=page, per_page=per_page)
-    return {"iid": iid, **diff_page(items, meta, paths, exclude_paths, start_line)}
-
-
-def diff_page(
-    items: list[dict[str, Any]],
-    meta: dict[str, int | None],
-    paths: list[str] | None,
-    exclude_paths: list[str] | None,
-    start_line: int,
-) -> dict[str, Any]:
-    """One page of GitLab Diff entities, filtered by path and capped, with a hint for reading on."""
-    chosen = [f for f in items if _chosen(f, paths, exclude_paths)]
-    files, cut, left_out = _capped(chosen, start_line)
-    result: dict[str, Any] = {"files": files, **meta, "truncated": bool(cut or left_out)}
-    hint = _changes_hint(cut, left_out, meta, filtered=len(chosen) < len(items))
-    if hint:
-        result["hint"] = hint
-    return result
-
-
-def _chosen(file: dict[str, Any], paths: list[str] | None, exclude: list[str] | None) -> bool:
-    names = {file.get("new_path") or "", file.get("old_path") or ""}
-    wanted = not paths or any(_matches(name, p) for name in names for p in paths)
-    return wanted and not any(_matches(name, p) for name in names for p in exclude or ())
-
-
-def _matches(name: str, pattern: str) -> bool:
-    folder = pattern.rstrip("/")
-    return name == folder or name.startswith(folder + "/") or fnmatch(name, pattern)
-
-
-def _capped(
-    files: list[dict[str, Any]], start_line: int
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
-    """The files with their diffs cut to the per-file and total caps; which were cut, which left out."""
-    budget, out, cut, left_out = MAX_TOTAL_CHARS, [], [], []
-    for file in files:
-        entry = pick(file, FILE_FIELDS) | {mark: True for mark in FILE_MARKS if file.get(mark)}
-        diff = file.get("diff") or ""
-        if diff and budget < MIN_USEFUL_CHARS:
-            entry["diff"] = None
-            left_out.append(entry["new_path"])
-        elif diff:
-            entry |= _clip(diff, start_line, min(MAX_FILE_CHARS, budget))
-            budget -= len(entry["diff"])
-            if entry.get("truncated"):
-                cut.append(entry)
-        else:
-            entry["diff"] = ""  # GitLab sends none for binary, too_large or collapsed files
-        out.append(entry)
-    return out, cut, left_out
-
-
-def _clip(diff: str, start_line: int, limit: int) -> dict[str, Any]:
-    """The diff's lines from start_line that fit in `limit` characters, and where they sit in the whole."""
-    window = line_window(diff, start=start_line, count=len(diff), tail=False, max_chars=limit)
-    clip: dict[str, Any] = {"diff": window["content"]}
-    if window["truncated"]:
-        more = window["last_line"] < window["total_lines"] or "cut at" in window.get("hint", "")
-        clip |= {k: window[k] for k in ("first_line", "last_line", "total_lines")} | {"truncated": more}
-    return clip
-
-
-def _changes_hint(
-    cut: list[dict[str, Any]], left_out: list[str], meta: dict[str, int | None], *, filtered: bool
-) -> str | None:
-    parts = []
-    if cut:
-        spans = ", ".join(
-            f"{f['new_path']} (lines {f['first_line']}-{f['last_line']} of {f['total_lines']})" for f in cut[:5]
-        )
-        parts.append(
-            f"Diffs cut to fit the caps: {spans}. Read on with paths=['<file>'] and start_line=<last line + 1>."
-        )
-    if left_out:
-        names = ", ".join(left_out[:10]) + (f" and {len(left_out) - 10} more" if len(left_out) > 10 else "")
-        parts.append(
-            f"The {MAX_TOTAL_CHARS:,}-character cap left out the diffs of {names}: get them with the same page and "
-            "per_page and paths naming them, or leave big files out with exclude_paths."
-        )
-    if meta.get("next_page"):
-        more = "Other files may match on later pages" if filtered else "More changed files"
-        parts.append(f"{more}: page={meta['next_page']}.")
-    return " ".join(parts) or None
 
 
 # --- across projects -------------------------------------------------------------------------------
@@ -357,101 +234,3 @@ async def update_merge_request(
     body |= {"assignee_ids": assignee_ids, "reviewer_ids": reviewer_ids, "target_branch": target_branch}
     body["state_event"] = state_event
     return _written(await gitlab().put(path, what=what, json=body))
-
-
-# --- approvals (doc/api/merge_request_approvals.md) -------------------------------------------------
-APPROVAL_FIELDS = ("approved", "approvals_required", "approvals_left", "user_has_approved", "user_can_approve")
-
-
-def _approvals(iid: int, data: dict[str, Any]) -> dict[str, Any]:
-    result = {"iid": iid, **pick(data, APPROVAL_FIELDS)}
-    result["approved_by"] = [(a.get("user") or {}).get("username") for a in data.get("approved_by") or []]
-    return result
-
-
-@tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests/:merge_request_iid/approvals",))
-async def get_merge_request_approvals(project: ProjectRef, iid: Iid) -> dict[str, Any]:
-    """Approval state of a merge request: approved, approvals required and left, who approved, and whether
-    you have approved or may approve."""
-    path = f"/projects/{path_id(project)}/merge_requests/{iid}/approvals"
-    return _approvals(iid, await gitlab().get(path, what=f"Merge request !{iid} in {project}"))
-
-
-@tool(
-    WRITE,
-    "merge_requests",
-    routes=(
-        "GET /projects/:id/merge_requests/:merge_request_iid/approvals",
-        "POST /projects/:id/merge_requests/:merge_request_iid/approve",
-    ),
-)
-async def approve_merge_request(
-    project: ProjectRef,
-    iid: Iid,
-    sha: Annotated[str | None, Field(description="Head SHA you reviewed; fails if the branch moved.")] = None,
-) -> dict[str, Any]:
-    """Approve a merge request as yourself. Returns the approval state afterwards."""
-    path = f"/projects/{path_id(project)}/merge_requests/{iid}"
-    what = f"Merge request !{iid} in {project}"
-    # GitLab answers 401 when the approval is not allowed, which reads like a bad token: ask first.
-    state = await gitlab().get(f"{path}/approvals", what=what)
-    if state.get("user_has_approved"):
-        return _approvals(iid, state) | {"hint": "You had already approved it."}
-    if state.get("user_can_approve") is False:
-        raise GitLabRejected(
-            f"You may not approve {what}: it is not open, you lack the Developer role, or the project does "
-            "not let authors or committers approve their own merge requests.",
-            403,
-        )
-    return _approvals(iid, await gitlab().post(f"{path}/approve", what=what, json={"sha": sha}))
-
-
-@tool(WRITE, "merge_requests", routes=("POST /projects/:id/merge_requests/:merge_request_iid/unapprove",))
-async def unapprove_merge_request(project: ProjectRef, iid: Iid) -> dict[str, Any]:
-    """Withdraw your approval of a merge request. Returns the approval state afterwards."""
-    path = f"/projects/{path_id(project)}/merge_requests/{iid}/unapprove"
-    what = f"Your approval of merge request !{iid} in {project}"
-    return _approvals(iid, await gitlab().post(path, what=what))
-
-
-# --- what belongs to a merge request ---------------------------------------------------------------
-COMMIT_FIELDS = ("id", "short_id", "title", "author_name", "authored_date", "web_url")
-USER_FIELDS = ("id", "username", "name")
-ISSUE_FIELDS = ("iid", "title", "state", "labels", "assignees", "web_url")
-
-
-async def _mr_page(project: str, iid: int, suffix: str, page: int, per_page: int) -> tuple[list[Any], dict[str, Any]]:
-    path = f"/projects/{path_id(project)}/merge_requests/{iid}/{suffix}"
-    return await gitlab().page(path, what=f"Merge request !{iid} in {project}", page=page, per_page=per_page)
-
-
-@tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests/:merge_request_iid/commits",))
-async def list_merge_request_commits(
-    project: ProjectRef, iid: Iid, page: Page = 1, per_page: PerPage = 20
-) -> dict[str, Any]:
-    """The commits of a merge request, newest first: SHA, title, author and date of each."""
-    return listing(*await _mr_page(project, iid, "commits", page, per_page), COMMIT_FIELDS)
-
-
-@tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests/:merge_request_iid/pipelines",))
-async def list_merge_request_pipelines(
-    project: ProjectRef, iid: Iid, page: Page = 1, per_page: PerPage = 20
-) -> dict[str, Any]:
-    """The pipelines run for a merge request, newest first: id, status, ref and SHA of each."""
-    return listing(*await _mr_page(project, iid, "pipelines", page, per_page), (*PIPELINE_FIELDS, "created_at"))
-
-
-@tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests/:merge_request_iid/closes_issues",))
-async def get_merge_request_closes_issues(
-    project: ProjectRef, iid: Iid, page: Page = 1, per_page: PerPage = 20
-) -> dict[str, Any]:
-    """The issues that merging this MR will close ('Closes #12' in its description or commits)."""
-    return listing(*await _mr_page(project, iid, "closes_issues", page, per_page), ISSUE_FIELDS)
-
-
-@tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests/:merge_request_iid/participants",))
-async def list_merge_request_participants(
-    project: ProjectRef, iid: Iid, page: Page = 1, per_page: PerPage = 20
-) -> dict[str, Any]:
-    """The people involved in a merge request: author, assignees, reviewers, commenters."""
-    return listing(*await _mr_page(project, iid, "participants", page, per_page), USER_FIELDS)

@@ -1,7 +1,6 @@
 """Reviewing a merge request beyond its diff and threads: its conflicts, who reviews it and how far
-they got, its diff versions (one per push), cancelling auto-merge, starting a merge request pipeline,
-and changing, deleting or publishing one draft note (doc/api/merge_requests.md, doc/api/draft_notes.md).
-"""
+they got, its diff versions (one per push), cancelling auto-merge and starting a merge request
+pipeline (doc/api/merge_requests.md)."""
 
 from __future__ import annotations
 
@@ -9,29 +8,26 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from mcp_bridge.gitlab import path_id
-from mcp_bridge.toolkit import DESTRUCTIVE, READ, WRITE, Iid, Page, PerPage, ProjectRef, gitlab, listing, pick, tool
-from mcp_bridge.tools.discussions import NewLine, NewPath, OldLine, OldPath, _draft, _position
-from mcp_bridge.tools.merge_requests import PathPatterns, diff_page
-from mcp_bridge.tools.merging import MERGED_FIELDS
-from mcp_bridge.tools.pipelines import pipeline_summary
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Iid, Page, PerPage, ProjectRef
+from mcp_bridge.registry import READ, WRITE, tool
+from mcp_bridge.shaping import listing, pick
+from mcp_bridge.tools.merge_requests.changes import PathPatterns, diff_page
+from mcp_bridge.tools.merge_requests.discussions import mr_path
+from mcp_bridge.tools.merge_requests.merging import MERGED_FIELDS
+from mcp_bridge.tools.pipelines.runs import pipeline_summary
 
 MAX_CONFLICT_CHARS = 20_000  # of one file's conflict text
 MAX_CONFLICT_TOTAL = 60_000  # of all conflict text in one call
 VERSION_FIELDS = ("id", "head_commit_sha", "base_commit_sha", "start_commit_sha", "created_at", "real_size")
-DraftNoteId = Annotated[int, Field(description="The draft's id (from list_draft_notes).", ge=1)]
 MR = "/projects/:id/merge_requests/:merge_request_iid"
-
-
-def _mr(project: str, iid: int) -> tuple[str, str]:
-    return f"/projects/{path_id(project)}/merge_requests/{iid}", f"Merge request !{iid} in {project}"
 
 
 @tool(READ, "merge_requests", routes=(f"GET {MR}/conflicts",))
 async def get_merge_request_conflicts(project: ProjectRef, iid: Iid) -> dict[str, Any]:
     """The files a merge request conflicts in, each with git's conflict markers (<<<<<<< target, =======,
     >>>>>>> source) and the line where the conflict starts, to resolve locally and push. Developer role."""
-    path, what = _mr(project, iid)
+    path, what = mr_path(project, iid)
     files = await gitlab().get(f"{path}/conflicts", what=f"Conflicts of {what}")
     budget, out, cut = MAX_CONFLICT_TOTAL, [], []
     for file in files:
@@ -54,7 +50,7 @@ async def get_merge_request_conflicts(project: ProjectRef, iid: Iid) -> dict[str
 async def list_merge_request_reviewers(project: ProjectRef, iid: Iid) -> dict[str, Any]:
     """The reviewers of a merge request and each one's review state: unreviewed, review_started,
     reviewed, requested_changes, approved or unapproved."""
-    path, what = _mr(project, iid)
+    path, what = mr_path(project, iid)
     reviewers = await gitlab().get(f"{path}/reviewers", what=what)
     items = [{"username": (r.get("user") or {}).get("username"), **pick(r, ("state", "created_at"))} for r in reviewers]
     return {"iid": iid, "items": items}
@@ -66,7 +62,7 @@ async def list_merge_request_versions(
 ) -> dict[str, Any]:
     """The diff versions of a merge request (one per push), newest first: id, head/base/start SHAs, date.
     Read one with get_merge_request_version to review what changed in an earlier push."""
-    path, what = _mr(project, iid)
+    path, what = mr_path(project, iid)
     items, meta = await gitlab().page(f"{path}/versions", what=what, page=page, per_page=per_page)
     return listing(items, meta, VERSION_FIELDS)
 
@@ -82,7 +78,7 @@ async def get_merge_request_version(
 ) -> dict[str, Any]:
     """One diff version of a merge request: its SHAs, commits and the diffs as of that push, capped like
     get_merge_request_changes (10,000 characters per file, 50,000 per call)."""
-    path, what = _mr(project, iid)
+    path, what = mr_path(project, iid)
     data = await gitlab().get(f"{path}/versions/{version_id}", what=f"Version {version_id} of {what}")
     result = pick(data, VERSION_FIELDS)
     result["commits"] = [pick(c, ("short_id", "title", "author_name")) for c in data.get("commits") or []]
@@ -94,7 +90,7 @@ async def get_merge_request_version(
 async def cancel_auto_merge(project: ProjectRef, iid: Iid) -> dict[str, Any]:
     """Stop a merge request from merging automatically when its pipeline succeeds (undo auto_merge=true).
     Fails if it was not set to merge automatically."""
-    path, what = _mr(project, iid)
+    path, what = mr_path(project, iid)
     data = await gitlab().post(f"{path}/cancel_merge_when_pipeline_succeeds", what=f"Auto-merge of {what}")
     return pick(data, MERGED_FIELDS)
 
@@ -103,47 +99,5 @@ async def cancel_auto_merge(project: ProjectRef, iid: Iid) -> dict[str, Any]:
 async def create_merge_request_pipeline(project: ProjectRef, iid: Iid) -> dict[str, Any]:
     """Run a new merge request pipeline (on refs/merge-requests/<iid>/head; the project's CI must define
     merge request pipelines). Returns the pipeline; follow it with wait_for_pipeline."""
-    path, what = _mr(project, iid)
+    path, what = mr_path(project, iid)
     return pipeline_summary(await gitlab().post(f"{path}/pipelines", what=what))
-
-
-# --- one draft note (the rest are in discussions) -------------------------------------------------
-@tool(
-    WRITE,
-    "merge_requests",
-    routes=(f"GET {MR}", f"PUT {MR}/draft_notes/:draft_note_id"),
-)
-async def update_draft_note(
-    project: ProjectRef,
-    iid: Iid,
-    draft_note_id: DraftNoteId,
-    note: Annotated[str | None, Field(description="New text, in GitLab Markdown.", min_length=1)] = None,
-    new_path: NewPath = None,
-    old_path: OldPath = None,
-    new_line: NewLine = None,
-    old_line: OldLine = None,
-) -> dict[str, Any]:
-    """Change one of your unpublished draft notes: its text, or the diff line it is on. Returns the draft."""
-    path, what = _mr(project, iid)
-    body: dict[str, Any] = {"note": note}
-    body["position"] = await _position(path, what, new_path, old_path, new_line, old_line)
-    data = await gitlab().put(
-        f"{path}/draft_notes/{draft_note_id}", what=f"Draft note {draft_note_id} on {what}", json=body
-    )
-    return _draft(data)
-
-
-@tool(DESTRUCTIVE, "merge_requests", routes=(f"DELETE {MR}/draft_notes/:draft_note_id",))
-async def delete_draft_note(project: ProjectRef, iid: Iid, draft_note_id: DraftNoteId) -> dict[str, Any]:
-    """Delete one of your unpublished draft notes; it is gone for good."""
-    path, what = _mr(project, iid)
-    await gitlab().delete(f"{path}/draft_notes/{draft_note_id}", what=f"Draft note {draft_note_id} on {what}")
-    return {"deleted": True, "draft_note_id": draft_note_id}
-
-
-@tool(WRITE, "merge_requests", routes=(f"PUT {MR}/draft_notes/:draft_note_id/publish",))
-async def publish_draft_note(project: ProjectRef, iid: Iid, draft_note_id: DraftNoteId) -> dict[str, Any]:
-    """Publish one of your draft notes now, leaving the others pending (publish_draft_notes sends all)."""
-    path, what = _mr(project, iid)
-    await gitlab().put(f"{path}/draft_notes/{draft_note_id}/publish", what=f"Draft note {draft_note_id} on {what}")
-    return {"published": True, "draft_note_id": draft_note_id}

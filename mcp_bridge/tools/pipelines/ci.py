@@ -16,9 +16,13 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from mcp_bridge.gitlab import path_id
-from mcp_bridge.toolkit import READ, ProjectRef, gitlab, pick, tool
-from mcp_bridge.tools.pipelines import JOB_FIELDS, PipelineId, pipeline_summary
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import ProjectRef
+from mcp_bridge.paths import path_id
+from mcp_bridge.registry import READ, tool
+from mcp_bridge.shaping import pick
+from mcp_bridge.tools.pipelines.jobs import JOB_FIELDS
+from mcp_bridge.tools.pipelines.runs import PipelineId, pipeline_summary
 
 MAX_CONTENT_CHARS = 500_000  # of YAML sent to lint
 MAX_MESSAGES = 50  # errors or warnings shown
