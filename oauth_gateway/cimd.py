@@ -18,7 +18,7 @@ from django.conf import settings
 from django.http.request import validate_host
 from oauth2_provider.cimd import CIMDError, SafeMetadataFetcher
 
-from oauth_gateway.models import Application
+from oauth_gateway.models import Application, AuditEvent
 from oauth_gateway.redirects import redirect_uri_problem
 from oauth_gateway.registration_limits import registrations_exhausted
 from oauth_gateway.services.audit import audit
@@ -60,4 +60,6 @@ def record_first_sight(client: Application, ip: str | None) -> None:
         return
     if Application.objects.filter(pk=client.pk, registration_ip__isnull=True).update(registration_ip=ip):
         client.registration_ip = ip
-        audit("client.registered", application_id=client.pk, ip=ip, client_name=client.name, source="cimd")
+        audit(
+            AuditEvent.Kind.CLIENT_REGISTERED, application_id=client.pk, ip=ip, client_name=client.name, source="cimd"
+        )

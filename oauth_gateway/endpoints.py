@@ -65,7 +65,7 @@ class TokenView(CorsMixin, dot_views.TokenView):
         grants = request.POST.getlist("grant_type")
         grant = grants[0][:100] if grants else ""
         if len(grants) != 1 or grants[0] not in TOKEN_GRANTS:
-            audit("token.refused", outcome="denied", ip=client_ip(request), grant_type=grant)
+            audit(AuditEvent.Kind.TOKEN_REFUSED, outcome="denied", ip=client_ip(request), grant_type=grant)
             if len(grants) == 1:
                 supported = ", ".join(sorted(TOKEN_GRANTS))
                 return _token_error("unsupported_grant_type", f"Supported grant types: {supported}.")
@@ -78,7 +78,7 @@ class TokenView(CorsMixin, dot_views.TokenView):
             issued = json.loads(response.content).get("access_token", "")
             token = AccessToken.objects.filter(token_checksum=hashlib.sha256(issued.encode()).hexdigest()).first()
             if token is not None:
-                kind = "token.refreshed" if grant == "refresh_token" else "token.issued"
+                kind = AuditEvent.Kind.TOKEN_REFRESHED if grant == "refresh_token" else AuditEvent.Kind.TOKEN_ISSUED
                 audit(
                     kind,
                     user_id=token.user_id,
@@ -87,7 +87,7 @@ class TokenView(CorsMixin, dot_views.TokenView):
                     ip=client_ip(request),
                 )
         else:
-            audit("token.refused", outcome="denied", ip=client_ip(request), grant_type=grant)
+            audit(AuditEvent.Kind.TOKEN_REFUSED, outcome="denied", ip=client_ip(request), grant_type=grant)
         return response
 
 
@@ -98,7 +98,9 @@ class RevokeView(CorsMixin, dot_views.RevokeTokenView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = super().post(request, *args, **kwargs)
         if response.status_code == 200:
-            audit("token.revoked", ip=client_ip(request), client_id=request.POST.get("client_id", "")[:100])
+            audit(
+                AuditEvent.Kind.TOKEN_REVOKED, ip=client_ip(request), client_id=request.POST.get("client_id", "")[:100]
+            )
             # §2.2: the body is ignored; the toolkit's is empty and labelled text/html, which clients
             # that parse every answer as JSON choke on. `{}` as JSON suits both kinds.
             response = JsonResponse({}, headers={"Cache-Control": "no-store"})
@@ -166,12 +168,17 @@ class RegisterView(CorsMixin, DynamicClientRegistrationView):
             data["client_secret_expires_at"] = 0  # RFC 7591 §3.2.1: never
         if isinstance(metadata, dict) and metadata.get("token_endpoint_auth_method") == "client_secret_post":
             data["token_endpoint_auth_method"] = "client_secret_post"  # noqa: S105  (a method name)
-        audit("client.registered", application_id=application.pk, ip=ip, client_name=application.name)
+        audit(AuditEvent.Kind.CLIENT_REGISTERED, application_id=application.pk, ip=ip, client_name=application.name)
         return JsonResponse(data, status=201)
 
 
 # RFC 7592 requests, as audited; an address's rows of the last hour are its management rate limit.
-MANAGEMENT_EVENTS = ("client.read", "client.updated", "client.unregistered", "client.management_refused")
+MANAGEMENT_EVENTS = (
+    AuditEvent.Kind.CLIENT_READ,
+    AuditEvent.Kind.CLIENT_UPDATED,
+    AuditEvent.Kind.CLIENT_UNREGISTERED,
+    AuditEvent.Kind.CLIENT_MANAGEMENT_REFUSED,
+)
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -198,7 +205,7 @@ class RegisterManagementView(CorsMixin, dot_views.DynamicClientRegistrationManag
             auth = _error("invalid_token", "Unknown client", 401)  # §2: as for a client that does not exist
             auth["WWW-Authenticate"] = 'Bearer error="invalid_token"'
         if isinstance(auth, HttpResponse):
-            audit("client.management_refused", outcome="denied", ip=ip, method=request.method)
+            audit(AuditEvent.Kind.CLIENT_MANAGEMENT_REFUSED, outcome="denied", ip=ip, method=request.method)
         else:
             self.authenticated = auth
         return auth
@@ -206,7 +213,7 @@ class RegisterManagementView(CorsMixin, dot_views.DynamicClientRegistrationManag
     def get(self, request: HttpRequest, client_id: str, *args: Any, **kwargs: Any) -> HttpResponse:
         response = super().get(request, client_id, *args, **kwargs)
         if response.status_code == 200:
-            audit("client.read", application_id=self.authenticated.application.pk, ip=client_ip(request))
+            audit(AuditEvent.Kind.CLIENT_READ, application_id=self.authenticated.application.pk, ip=client_ip(request))
         return response
 
     def put(self, request: HttpRequest, client_id: str, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -222,10 +229,12 @@ class RegisterManagementView(CorsMixin, dot_views.DynamicClientRegistrationManag
             response = _error("invalid_client_metadata", "The client metadata is nested too deeply.")
         if response.status_code != 200:
             status = response.status_code
-            audit("client.updated", outcome="refused", application_id=application.pk, ip=ip, status=status)
+            audit(
+                AuditEvent.Kind.CLIENT_UPDATED, outcome="refused", application_id=application.pk, ip=ip, status=status
+            )
             return response
         application.name = json.loads(response.content).get("client_name", "")
-        audit("client.updated", application_id=application.pk, ip=ip, client_name=application.name)
+        audit(AuditEvent.Kind.CLIENT_UPDATED, application_id=application.pk, ip=ip, client_name=application.name)
         if application.name != old_name:
             application_renamed(application=application, old_name=old_name, ip=ip)
         return response

@@ -199,7 +199,59 @@ class AuditEvent(models.Model):
     Never holds a secret: no tokens, no file contents; tool arguments are summarised.
     """
 
-    kind = models.CharField(max_length=40)
+    class Kind(models.TextChoices):
+        """What happened. The values are stored: never change one (old rows keep their meaning)."""
+
+        SIGNIN_STARTED = "signin.started", "sign-in started"
+        SIGNIN_COMPLETED = "signin.completed", "sign-in completed"
+        SIGNIN_FAILED = "signin.failed", "sign-in failed"
+        SIGNIN_ABANDONED = "signin.abandoned", "sign-in abandoned"
+        SIGNIN_SWITCHED = "signin.switched", "sign-in switched to another GitLab account"
+        BROWSER_SIGNIN = "browser.signin", "browser sign-in (admin, connections page)"
+        BROWSER_SIGNOUT = "browser.signout", "browser sign-out"
+        ADMIN_GRANTED = "admin.granted", "admin rights granted"
+        ADMIN_REMOVED = "admin.removed", "admin rights removed"
+        CONSENT_GIVEN = "consent.given", "consent given (connection made)"
+        CONSENT_DENIED = "consent.denied", "consent denied"
+        CONNECTION_REVOKED = "connection.revoked", "connection revoked"
+        # Stored as "sessions" since before connections had that name.
+        USER_CONNECTIONS_REVOKED = "user.sessions_revoked", "all of a user's connections revoked"
+        TOKEN_ISSUED = "token.issued", "token issued"
+        TOKEN_REFRESHED = "token.refreshed", "token refreshed"
+        TOKEN_REFUSED = "token.refused", "token refused"
+        TOKEN_REVOKED = "token.revoked", "token revoked (/revoke)"
+        CODE_REPLAY_DETECTED = "code.replay_detected", "authorization code replayed"
+        REFRESH_REUSE_DETECTED = "refresh.reuse_detected", "refresh token reused"
+        GITLAB_REFRESHED = "gitlab.refreshed", "GitLab token refreshed"
+        GITLAB_REFRESH_FAILED = "gitlab.refresh_failed", "GitLab token refresh failed"
+        CLIENT_REGISTERED = "client.registered", "client registered"
+        CLIENT_READ = "client.read", "client read (RFC 7592)"
+        CLIENT_UPDATED = "client.updated", "client updated (RFC 7592)"
+        CLIENT_RENAMED = "client.renamed", "client renamed (RFC 7592)"
+        CLIENT_UNREGISTERED = "client.unregistered", "client unregistered (RFC 7592)"
+        CLIENT_MANAGEMENT_REFUSED = "client.management_refused", "client management refused (RFC 7592)"
+        CLIENT_DISABLED = "client.disabled", "client disabled"
+        CLIENT_ENABLED = "client.enabled", "client enabled"
+        CLIENT_VERIFIED = "client.verified", "client verified"
+        CLIENT_UNVERIFIED = "client.unverified", "client unverified"
+        TOOL_CALL = "tool.call", "tool call"
+        MAINTENANCE_PRUNED = "maintenance.pruned", "old rows pruned"
+
+    class Actor(models.TextChoices):
+        """Who or what ended a connection or changed a client, stored as detail["by"]: never change
+        a value."""
+
+        ADMIN = "admin", "an admin, in the admin"
+        SELF_SERVICE = "self_service", "the user, on the connections page"
+        COMMAND = "command", "the revoke command"
+        GITLAB_IDENTITY = "gitlab_identity", "the GitLab identity at sign-in (admin settings)"
+        GITLAB_REFUSED_REFRESH = "gitlab_refused_refresh", "GitLab, refusing to refresh its token"
+        CODE_REPLAY = "code_replay", "authorization code replay detection"
+        REFRESH_REUSE = "refresh_reuse", "refresh token reuse detection"
+        RFC7592_DELETE = "rfc7592_delete", "the client, unregistering itself (RFC 7592)"
+        RFC7592_RENAME = "rfc7592_rename", "the client, renaming itself (RFC 7592)"
+
+    kind = models.CharField(max_length=40, choices=Kind.choices)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     # PROTECT: a client or session with audit rows is disabled or revoked, never deleted, so the

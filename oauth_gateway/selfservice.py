@@ -22,7 +22,7 @@ from django.views import View
 
 from oauth_gateway.errors import browser_signin_url, error_page, no_device_code
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
-from oauth_gateway.models import GitLabConnection
+from oauth_gateway.models import AuditEvent, GitLabConnection
 from oauth_gateway.services.audit import audit, client_ip
 from oauth_gateway.services.connections import connection_revoke
 from oauth_gateway.services.signin import (
@@ -60,7 +60,7 @@ class DisconnectView(View):
         connection = GitLabConnection.objects.filter(pk=connection_id, user=request.user).first()
         if connection is None:
             raise Http404("No such session.")
-        if connection_revoke(connection=connection, by="self_service", actor_id=request.user.pk):
+        if connection_revoke(connection=connection, by=AuditEvent.Actor.SELF_SERVICE, actor_id=request.user.pk):
             messages.success(request, f"Disconnected {connection.application.name or 'the client'}.")
         else:
             messages.info(request, "That session had already ended.")
@@ -74,7 +74,7 @@ class SignOutView(View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
-            audit("browser.signout", user_id=request.user.pk, ip=client_ip(request))
+            audit(AuditEvent.Kind.BROWSER_SIGNOUT, user_id=request.user.pk, ip=client_ip(request))
         logout(request)
         return HttpResponseRedirect(safe_next(request.POST.get("next", "")))
 

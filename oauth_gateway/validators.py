@@ -18,7 +18,7 @@ from oauthlib.oauth2.rfc6749 import errors
 from oauth_gateway.cimd import record_first_sight
 from oauth_gateway.codes import HashedCodeValidator, code_digest
 from oauth_gateway.gitlab_oauth import DEVICE_GRANT
-from oauth_gateway.models import Application, Grant, RefreshToken
+from oauth_gateway.models import Application, AuditEvent, Grant, RefreshToken
 from oauth_gateway.resources import canonical_resource
 from oauth_gateway.services.headless import HEADLESS_REDIRECT
 
@@ -146,7 +146,7 @@ def _end_replayed_code(grant: Grant, request: Any) -> None:
     from oauth_gateway.services.connections import connection_revoke
 
     audit(
-        "code.replay_detected",
+        AuditEvent.Kind.CODE_REPLAY_DETECTED,
         outcome="denied",
         user_id=grant.user_id,
         application_id=grant.application_id,
@@ -154,7 +154,7 @@ def _end_replayed_code(grant: Grant, request: Any) -> None:
         ip=(request.headers or {}).get("REMOTE_ADDR"),
     )
     if grant.connection is not None:
-        connection_revoke(connection=grant.connection, by="code_replay")
+        connection_revoke(connection=grant.connection, by=AuditEvent.Actor.CODE_REPLAY)
 
 
 def _end_reused_session(token: RefreshToken) -> None:
@@ -164,10 +164,10 @@ def _end_reused_session(token: RefreshToken) -> None:
 
     assert token.connection is not None
     audit(
-        "refresh.reuse_detected",
+        AuditEvent.Kind.REFRESH_REUSE_DETECTED,
         outcome="denied",
         user_id=token.user_id,
         application_id=token.application_id,
         connection_id=token.connection_id,
     )
-    connection_revoke(connection=token.connection, by="refresh_reuse")
+    connection_revoke(connection=token.connection, by=AuditEvent.Actor.REFRESH_REUSE)

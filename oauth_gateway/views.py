@@ -22,7 +22,7 @@ from oauth_gateway.denials import denial_redirect, error_url
 from oauth_gateway.device_flow import authorize_as_json
 from oauth_gateway.errors import RE_ADD, START_FROM_CLIENT, client_refused, error_page, no_device_code, signin_failed
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
-from oauth_gateway.models import Application, PendingSignIn
+from oauth_gateway.models import Application, AuditEvent, PendingSignIn
 from oauth_gateway.redirects import redirect_target
 from oauth_gateway.resources import canonical_resource
 from oauth_gateway.services.audit import audit, client_ip
@@ -139,7 +139,12 @@ class AuthorizeView(AuthorizationView):
             connection = connection_create(request=request, pending=pending, application=application)
             credentials = {**credentials, "gitlab_connection_id": connection.pk}
         else:
-            audit("consent.denied", user_id=request.user.pk, application_id=application.pk, ip=client_ip(request))
+            audit(
+                AuditEvent.Kind.CONSENT_DENIED,
+                user_id=request.user.pk,
+                application_id=application.pk,
+                ip=client_ip(request),
+            )
             signin_abandon(pending)  # its GitLab tokens, never to be used, are revoked at GitLab
         return super().create_authorization_response(request, scopes, credentials, allow)
 
@@ -166,7 +171,7 @@ class SwitchAccountView(View):
         who = identity.username if identity else request.user.get_username()
         if pending is not None:
             signin_abandon(pending)
-        audit("signin.switched", user_id=request.user.pk, ip=client_ip(request))
+        audit(AuditEvent.Kind.SIGNIN_SWITCHED, user_id=request.user.pk, ip=client_ip(request))
         logout(request)  # a new, empty session: nothing of the last person stays in this browser
         request.session[SWITCHED_FROM] = who
         return HttpResponseRedirect(f"{reverse('oauth2_provider:authorize')}?{authorize.urlencode()}")

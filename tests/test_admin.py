@@ -158,7 +158,7 @@ def test_revoking_selected_sessions_ends_them_and_their_tokens_and_is_audited(ad
     assert not AccessToken.objects.filter(connection=ended).exists()
     assert not RefreshToken.objects.filter(connection=ended, revoked__isnull=True).exists()
     assert GitLabConnection.objects.filter(revoked__isnull=True).count() == 2  # the others live on
-    event = AuditEvent.objects.get(kind="connection.revoked")
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.CONNECTION_REVOKED)
     assert event.connection_id == ended.pk and event.user_id == cast["alice"].pk
     assert event.detail == {"by": "admin", "actor_id": admin_user.pk}
 
@@ -168,8 +168,8 @@ def test_revoking_the_users_of_selected_sessions_ends_all_their_sessions(admin_c
     assert not GitLabConnection.objects.filter(user=cast["alice"], revoked__isnull=True).exists()
     assert GitLabConnection.objects.get(pk=cast["bob_claude"].pk).revoked is None
     assert not AccessToken.objects.filter(user=cast["alice"]).exists()
-    assert AuditEvent.objects.filter(kind="connection.revoked", user=cast["alice"]).count() == 2
-    summary = AuditEvent.objects.get(kind="user.sessions_revoked")
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.CONNECTION_REVOKED, user=cast["alice"]).count() == 2
+    summary = AuditEvent.objects.get(kind=AuditEvent.Kind.USER_CONNECTIONS_REVOKED)
     assert summary.user_id == cast["alice"].pk
     assert summary.detail == {"by": "admin", "actor_id": admin_user.pk, "sessions": 2}
 
@@ -180,7 +180,7 @@ def test_disabling_the_clients_of_selected_sessions_ends_every_session_of_those_
     assert Application.objects.get(pk=cast["cursor"].pk).disabled is None
     assert GitLabConnection.objects.filter(application=cast["claude"], revoked__isnull=True).count() == 0
     assert GitLabConnection.objects.get(pk=cast["alice_cursor"].pk).revoked is None
-    event = AuditEvent.objects.get(kind="client.disabled")
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.CLIENT_DISABLED)
     assert event.application_id == cast["claude"].pk and event.detail["sessions"] == 2
 
 
@@ -245,8 +245,8 @@ def test_the_clients_list_counts_sessions_and_disables_and_enables(admin_client,
     assert [
         e.kind for e in AuditEvent.objects.filter(application=cast["cursor"], kind__startswith="client.").order_by("pk")
     ] == [
-        "client.disabled",
-        "client.enabled",
+        AuditEvent.Kind.CLIENT_DISABLED,
+        AuditEvent.Kind.CLIENT_ENABLED,
     ]
 
 
@@ -345,6 +345,8 @@ def test_clients_and_sessions_are_never_deleted_and_a_user_with_sessions_stays(a
     assert GitLabConnection.objects.count() == 4 and Application.objects.count() == 2
     loner = make_user("loner", 99)  # no session: nothing of the trail goes with them
     assert admin_client.post(f"{USERS}{loner.pk}/delete/", {"post": "yes"}).status_code == 302
-    AuditEvent.objects.create(kind="tool.call", application=cast["claude"], connection=cast["alice_claude"])
+    AuditEvent.objects.create(
+        kind=AuditEvent.Kind.TOOL_CALL, application=cast["claude"], connection=cast["alice_claude"]
+    )
     with pytest.raises(ProtectedError):
         cast["claude"].delete()

@@ -71,7 +71,7 @@ def test_the_confirmed_post_acts_on_exactly_the_ids_it_showed(admin_client, admi
     form = {"action": "revoke_sessions", "_selected_action": shown, "confirmed": "yes"}
     assert admin_client.post(SESSIONS, form).status_code == 302
     assert GitLabConnection.objects.filter(revoked__isnull=True).count() == 2
-    event = AuditEvent.objects.get(kind="connection.revoked")
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.CONNECTION_REVOKED)
     assert event.connection_id == cast["alice_claude"].pk and event.detail == {"by": "admin", "actor_id": admin_user.pk}
 
 
@@ -97,7 +97,7 @@ def test_session_and_audit_titles_use_names_and_dates(cast):
     session.refresh_from_db()
     assert str(session) == "alice via Claude Code, since 3 Dec 2026"
     assert str(GitLabConnection.objects.get(pk=cast["bob_old"].pk)).endswith("(revoked)")
-    event = AuditEvent.objects.create(kind="connection.revoked", user=cast["alice"])
+    event = AuditEvent.objects.create(kind=AuditEvent.Kind.CONNECTION_REVOKED, user=cast["alice"])
     AuditEvent.objects.filter(pk=event.pk).update(created=datetime(2026, 12, 3, 14, 5, 9, tzinfo=UTC))
     event.refresh_from_db()
     assert str(event) == "connection.revoked (ok) at 3 Dec 2026, 14:05:09 UTC"
@@ -105,7 +105,7 @@ def test_session_and_audit_titles_use_names_and_dates(cast):
 
 def test_every_time_the_admin_shows_carries_its_zone(admin_client, admin_user, cast):
     session = cast["alice_claude"]
-    AuditEvent.objects.create(kind="tool.call", user=cast["alice"], tool="get_project")
+    AuditEvent.objects.create(kind=AuditEvent.Kind.TOOL_CALL, user=cast["alice"], tool="get_project")
     admin_user.last_login = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
     admin_user.save()
     zoned = re.compile(r"\d{1,2} \w{3} \d{4}, \d\d:\d\d UTC")
@@ -157,7 +157,7 @@ def test_sign_in_as_someone_else_signs_out_and_opens_the_admin_login(client, cas
     page = response.content.decode()
     assert response.redirect_chain[-1][0].startswith("/admin/login/")
     assert 'id="login-form"' in page and "Sign in with GitLab" in page and "This page is for administrators" not in page
-    assert AuditEvent.objects.filter(kind="browser.signout", user=cast["alice"]).count() == 1
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.BROWSER_SIGNOUT, user=cast["alice"]).count() == 1
 
 
 @pytest.mark.urls("tests.oauth_urls")
@@ -199,4 +199,4 @@ def test_a_selection_too_big_to_post_back_is_confirmed_as_the_same_filtered_list
     confirmed = {"action": "revoke_sessions", "select_across": "1", "_selected_action": posted, "confirmed": "yes"}
     assert admin_client.post(f"{SESSIONS}?state=active", confirmed).status_code == 302
     assert not GitLabConnection.objects.filter(revoked__isnull=True).exists()
-    assert AuditEvent.objects.filter(kind="connection.revoked").count() == 3
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.CONNECTION_REVOKED).count() == 3

@@ -42,7 +42,7 @@ def cast(transactional_db: Any) -> dict[str, Any]:
         "alice_cursor": make_session(alice, cursor, leg=GitLabConnection.Leg.DEVICE),
         "bob_claude": make_session(bob, claude, ip="2001:db8:ffff:ffff:ffff:ffff:ffff:fffe"),
     }
-    for kind in ("tool.call", "user.sessions_revoked"):
+    for kind in (AuditEvent.Kind.TOOL_CALL, AuditEvent.Kind.USER_CONNECTIONS_REVOKED):
         AuditEvent.objects.create(
             kind=kind,
             user=alice,
@@ -140,7 +140,7 @@ def test_revoking_asks_with_counts_cancel_changes_nothing_and_yes_acts_and_is_au
     seen = run(chromium, ask_cancel_then_confirm, live_server.url, ids)
     assert "alice via Claude Code, since" in seen["objects"] and "bob via Claude Code" in seen["objects"]
     assert not GitLabConnection.objects.filter(revoked__isnull=True).exists()
-    revoked = AuditEvent.objects.filter(kind="connection.revoked")
+    revoked = AuditEvent.objects.filter(kind=AuditEvent.Kind.CONNECTION_REVOKED)
     assert sorted(revoked.values_list("connection_id", flat=True)) == sorted(ids)
     assert {event.detail["by"] for event in revoked} == {"admin"}
 
@@ -162,7 +162,7 @@ def test_an_object_page_button_asks_too_and_cancel_returns_to_the_object(live_se
     question = run(chromium, disable_from_the_client_page, live_server.url, cast["claude"].pk)
     assert question == "Disable 1 client and end their 2 active sessions?"
     assert Application.objects.get(pk=cast["claude"].pk).disabled is not None
-    assert AuditEvent.objects.filter(kind="client.disabled", application=cast["claude"]).count() == 1
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.CLIENT_DISABLED, application=cast["claude"]).count() == 1
     assert GitLabConnection.objects.get(pk=cast["alice_cursor"].pk).revoked is None  # another client's
 
 

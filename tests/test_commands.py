@@ -139,7 +139,7 @@ def test_prune_deletes_what_cannot_be_used_and_says_so(junk: dict[str, Any]):
     assert not GitLabConnection.objects.filter(pk=junk["old_session"].pk).exists()
     assert GitLabConnection.objects.filter(pk=junk["recent_session"].pk).exists()
     kinds = set(AuditEvent.objects.values_list("kind", flat=True))
-    assert kinds == {"month-old", "fresh", "maintenance.pruned"}
+    assert kinds == {"month-old", "fresh", AuditEvent.Kind.MAINTENANCE_PRUNED}
     assert run("prune").count("Deleted 0 ") == 6  # nothing left to do
 
 
@@ -150,20 +150,20 @@ def test_prune_with_a_shorter_horizon_and_a_dry_run(junk: dict[str, Any]):
     assert AuditEvent.objects.count() == 3 and GitLabConnection.objects.filter(revoked__isnull=False).count() == 2
     out = run("prune", "--audit-older-than", "720h")
     assert "Deleted 2 audit events" in out and "Deleted 2 ended sessions" in out and "Deleted 2 access tokens" in out
-    assert set(AuditEvent.objects.values_list("kind", flat=True)) == {"fresh", "maintenance.pruned"}
+    assert set(AuditEvent.objects.values_list("kind", flat=True)) == {"fresh", AuditEvent.Kind.MAINTENANCE_PRUNED}
 
 
 def test_prune_keeps_an_ended_session_that_a_remaining_audit_row_points_at(junk: dict[str, Any]):
     cited = junk["old_session"]
-    AuditEvent.objects.create(kind="connection.revoked", connection=cited, application=cited.application)
+    AuditEvent.objects.create(kind=AuditEvent.Kind.CONNECTION_REVOKED, connection=cited, application=cited.application)
     forgotten = session(cited.user, cited.application, revoked=ago(100 * DAY))
-    AuditEvent.objects.create(kind="connection.revoked", connection=forgotten)
+    AuditEvent.objects.create(kind=AuditEvent.Kind.CONNECTION_REVOKED, connection=forgotten)
     AuditEvent.objects.filter(connection=forgotten).update(created=ago(100 * DAY))  # pruned with it
     assert "Would delete 1 ended sessions" in run("prune", "--dry-run")
     assert "Deleted 1 ended sessions" in run("prune")
     assert GitLabConnection.objects.filter(pk=cited.pk).exists()
     assert not GitLabConnection.objects.filter(pk=forgotten.pk).exists()
-    assert AuditEvent.objects.get(kind="connection.revoked").connection_id == cited.pk
+    assert AuditEvent.objects.get(kind=AuditEvent.Kind.CONNECTION_REVOKED).connection_id == cited.pk
 
 
 @pytest.mark.parametrize("age", ["90", "3w", "-5d", "d"])
@@ -203,7 +203,7 @@ def test_revoke_a_client_ends_only_its_sessions(cast: dict[str, Any], gitlab: Si
     live = GitLabConnection.objects.filter(revoked__isnull=True)
     assert list(live) == [cast["sessions"][1]]  # alice's Cursor session
     assert len([r for r in gitlab.requests() if r["path"] == "/oauth/revoke"]) == 4  # 2 tokens × 2 sessions
-    events = AuditEvent.objects.filter(kind="connection.revoked")
+    events = AuditEvent.objects.filter(kind=AuditEvent.Kind.CONNECTION_REVOKED)
     assert [e.detail["by"] for e in events] == ["command", "command"]
 
 

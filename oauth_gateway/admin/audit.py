@@ -52,7 +52,8 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_filter = (
         "user",
         ("application", admin.RelatedOnlyFieldListFilter),
-        "kind",
+        # The kinds found in the rows, as stored (not every AuditEvent.Kind, by its label).
+        ("kind", admin.AllValuesFieldListFilter),
         "tool",
         "project",
         "outcome",

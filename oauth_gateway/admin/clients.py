@@ -21,7 +21,7 @@ from oauth_gateway.admin.common import (
     on_object_page,
 )
 from oauth_gateway.admin.confirm import count
-from oauth_gateway.models import Application, GitLabConnection
+from oauth_gateway.models import Application, AuditEvent, GitLabConnection
 from oauth_gateway.services.connections import application_enable, application_verify
 
 if admin.site.is_registered(Application):
@@ -138,7 +138,9 @@ class ClientAdmin(ObjectActionsAdmin):
         )
         if asking:
             return asking
-        enabled = sum(application_enable(application=app, by="admin", actor_id=request.user.pk) for app in disabled)
+        enabled = sum(
+            application_enable(application=app, by=AuditEvent.Actor.ADMIN, actor_id=request.user.pk) for app in disabled
+        )
         self.message_user(request, f"Enabled {count(enabled, 'client')}.")
         return None
 
@@ -177,7 +179,7 @@ class ClientAdmin(ObjectActionsAdmin):
         if asking:
             return asking
         done = sum(
-            application_verify(application=app, verified=verified, by="admin", actor_id=request.user.pk)
+            application_verify(application=app, verified=verified, by=AuditEvent.Actor.ADMIN, actor_id=request.user.pk)
             for app in changing
         )
         self.message_user(request, f"Marked {count(done, 'client')} {word}.")

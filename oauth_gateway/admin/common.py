@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from oauth_gateway.admin.confirm import confirmation, confirmed, count
-from oauth_gateway.models import Application, GitLabConnection
+from oauth_gateway.models import Application, AuditEvent, GitLabConnection
 from oauth_gateway.services.connections import application_disable, user_revoke_all
 
 
@@ -172,7 +172,7 @@ class ObjectActionsAdmin(admin.ModelAdmin):
         )
         if asking:
             return asking
-        ended = sum(user_revoke_all(user=user, by="admin", actor_id=request.user.pk) for user in users)
+        ended = sum(user_revoke_all(user=user, by=AuditEvent.Actor.ADMIN, actor_id=request.user.pk) for user in users)
         self.message_user(request, f"Revoked {count(ended, 'session')} of {count(len(users), 'user')}.")
         return None
 
@@ -198,7 +198,9 @@ class ObjectActionsAdmin(admin.ModelAdmin):
         )
         if asking:
             return asking
-        ended = sum(application_disable(application=app, by="admin", actor_id=request.user.pk) for app in clients)
+        ended = sum(
+            application_disable(application=app, by=AuditEvent.Actor.ADMIN, actor_id=request.user.pk) for app in clients
+        )
         self.message_user(request, f"Disabled {count(len(clients), 'client')}; {count(ended, 'session')} ended.")
         return None
 

@@ -137,7 +137,10 @@ class SessionAdmin(ObjectActionsAdmin):
         )
         if asking:
             return asking
-        ended = sum(connection_revoke(connection=session, by="admin", actor_id=request.user.pk) for session in live)
+        ended = sum(
+            connection_revoke(connection=session, by=AuditEvent.Actor.ADMIN, actor_id=request.user.pk)
+            for session in live
+        )
         self.message_user(request, f"Revoked {count(ended, 'session')}.")
         return None
 

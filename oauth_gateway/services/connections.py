@@ -19,7 +19,7 @@ from django.utils import timezone
 from oauth_gateway import gitlab_oauth
 from oauth_gateway.crypto import DecryptionFailed
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
-from oauth_gateway.models import AccessToken, Application, GitLabConnection, PendingSignIn, RefreshToken
+from oauth_gateway.models import AccessToken, Application, AuditEvent, GitLabConnection, PendingSignIn, RefreshToken
 from oauth_gateway.services.audit import audit, client_ip
 from oauth_gateway.services.signin import pending_tokens
 
@@ -50,7 +50,7 @@ def connection_create(*, request: HttpRequest, pending: PendingSignIn, applicati
         connection.save()
         pending.delete()
     audit(
-        "consent.given",
+        AuditEvent.Kind.CONSENT_GIVEN,
         user_id=connection.user_id,
         application_id=application.pk,
         connection_id=connection.pk,
@@ -60,7 +60,7 @@ def connection_create(*, request: HttpRequest, pending: PendingSignIn, applicati
     return connection
 
 
-def connection_revoke(*, connection: GitLabConnection, by: str, actor_id: int | None = None) -> bool:
+def connection_revoke(*, connection: GitLabConnection, by: AuditEvent.Actor, actor_id: int | None = None) -> bool:
     """End a session now: its MCP tokens stop working and its GitLab token is revoked at GitLab.
     Returns False when it had already ended."""
     now = timezone.now()
@@ -72,7 +72,7 @@ def connection_revoke(*, connection: GitLabConnection, by: str, actor_id: int | 
         return False
     connection.refresh_from_db()
     audit(
-        "connection.revoked",
+        AuditEvent.Kind.CONNECTION_REVOKED,
         user_id=connection.user_id,
         application_id=connection.application_id,
         connection_id=connection.pk,
@@ -89,15 +89,15 @@ def connection_revoke(*, connection: GitLabConnection, by: str, actor_id: int | 
     return True
 
 
-def user_revoke_all(*, user: AbstractBaseUser, by: str, actor_id: int | None = None) -> int:
+def user_revoke_all(*, user: AbstractBaseUser, by: AuditEvent.Actor, actor_id: int | None = None) -> int:
     """End every live session of `user` ("revoke everything"); returns how many ended."""
     live = GitLabConnection.objects.filter(user_id=user.pk, revoked__isnull=True).order_by("pk")
     ended = sum(connection_revoke(connection=connection, by=by, actor_id=actor_id) for connection in live)
-    audit("user.sessions_revoked", user_id=user.pk, by=by, actor_id=actor_id, sessions=ended)
+    audit(AuditEvent.Kind.USER_CONNECTIONS_REVOKED, user_id=user.pk, by=by, actor_id=actor_id, sessions=ended)
     return ended
 
 
-def application_disable(*, application: Application, by: str, actor_id: int | None = None) -> int:
+def application_disable(*, application: Application, by: AuditEvent.Actor, actor_id: int | None = None) -> int:
     """Disable a client: /authorize refuses it from now on and its sessions end; returns how many
     ended. Not one transaction: each session ends in its own (GitLab is told after each commit), the
     flag is set first so no new session slips in, and running it again finishes an interrupted run."""
@@ -107,32 +107,34 @@ def application_disable(*, application: Application, by: str, actor_id: int | No
         application.disabled = now
     ended = application_sessions_end(application=application, by=by, actor_id=actor_id)
     if changed or ended:
-        audit("client.disabled", application_id=application.pk, by=by, actor_id=actor_id, sessions=ended)
+        audit(AuditEvent.Kind.CLIENT_DISABLED, application_id=application.pk, by=by, actor_id=actor_id, sessions=ended)
     return ended
 
 
-def application_sessions_end(*, application: Application, by: str, actor_id: int | None = None) -> int:
+def application_sessions_end(*, application: Application, by: AuditEvent.Actor, actor_id: int | None = None) -> int:
     """End every live session of a client, each through connection_revoke; returns how many ended."""
     live = GitLabConnection.objects.filter(application_id=application.pk, revoked__isnull=True).order_by("pk")
     return sum(connection_revoke(connection=connection, by=by, actor_id=actor_id) for connection in live)
 
 
-def application_enable(*, application: Application, by: str, actor_id: int | None = None) -> bool:
+def application_enable(*, application: Application, by: AuditEvent.Actor, actor_id: int | None = None) -> bool:
     """Allow sign-ins with a disabled client again (its ended sessions stay ended)."""
     changed = Application.objects.filter(pk=application.pk, disabled__isnull=False).update(disabled=None)
     application.disabled = None
     if changed:
-        audit("client.enabled", application_id=application.pk, by=by, actor_id=actor_id)
+        audit(AuditEvent.Kind.CLIENT_ENABLED, application_id=application.pk, by=by, actor_id=actor_id)
     return bool(changed)
 
 
-def application_verify(*, application: Application, verified: bool, by: str, actor_id: int | None = None) -> bool:
+def application_verify(
+    *, application: Application, verified: bool, by: AuditEvent.Actor, actor_id: int | None = None
+) -> bool:
     """Vouch for a self-registered client (consent stops calling it unverified), or take that back."""
     now = timezone.now() if verified else None
     changed = Application.objects.filter(pk=application.pk, verified__isnull=verified).update(verified=now)
     application.verified = now
     if changed:
-        kind = "client.verified" if verified else "client.unverified"
+        kind = AuditEvent.Kind.CLIENT_VERIFIED if verified else AuditEvent.Kind.CLIENT_UNVERIFIED
         audit(kind, application_id=application.pk, by=by, actor_id=actor_id, client_name=application.name)
     return bool(changed)
 
@@ -158,7 +160,7 @@ def connection_refresh_gitlab(connection_id: int, *, seen_token: str) -> str:
             connection.save(update_fields=["access_token_enc", "refresh_token_enc", "gitlab_expires", "gitlab_scopes"])
     if failure is not None:
         audit(
-            "gitlab.refresh_failed",
+            AuditEvent.Kind.GITLAB_REFRESH_FAILED,
             outcome="error",
             user_id=connection.user_id,
             connection_id=connection.pk,
@@ -175,9 +177,9 @@ def connection_refresh_gitlab(connection_id: int, *, seen_token: str) -> str:
                 failure.error,
             )
             raise failure
-        connection_revoke(connection=connection, by="gitlab_refused_refresh")
+        connection_revoke(connection=connection, by=AuditEvent.Actor.GITLAB_REFUSED_REFRESH)
         raise ConnectionEnded("GitLab refused to refresh the session")
-    audit("gitlab.refreshed", user_id=connection.user_id, connection_id=connection.pk)
+    audit(AuditEvent.Kind.GITLAB_REFRESHED, user_id=connection.user_id, connection_id=connection.pk)
     return connection.gitlab_access_token
 
 

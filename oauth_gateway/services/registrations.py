@@ -10,25 +10,31 @@ from __future__ import annotations
 
 from oauth2_provider.settings import oauth2_settings
 
-from oauth_gateway.models import AccessToken, Application
+from oauth_gateway.models import AccessToken, Application, AuditEvent
 from oauth_gateway.services.audit import audit
 from oauth_gateway.services.connections import application_disable, application_sessions_end
 
 
 def application_unregister(*, application: Application, ip: str | None) -> int:
     """The client deleted its registration; returns how many of its sessions ended."""
-    ended = application_disable(application=application, by="rfc7592_delete")
+    ended = application_disable(application=application, by=AuditEvent.Actor.RFC7592_DELETE)
     AccessToken.objects.filter(application=application, scope=oauth2_settings.DCR_REGISTRATION_SCOPE).delete()
-    audit("client.unregistered", application_id=application.pk, ip=ip, client_name=application.name, sessions=ended)
+    audit(
+        AuditEvent.Kind.CLIENT_UNREGISTERED,
+        application_id=application.pk,
+        ip=ip,
+        client_name=application.name,
+        sessions=ended,
+    )
     return ended
 
 
 def application_renamed(*, application: Application, old_name: str, ip: str | None) -> int:
     """The client changed its name (already saved): record both names and end its live sessions;
     returns how many ended."""
-    ended = application_sessions_end(application=application, by="rfc7592_rename")
+    ended = application_sessions_end(application=application, by=AuditEvent.Actor.RFC7592_RENAME)
     audit(
-        "client.renamed",
+        AuditEvent.Kind.CLIENT_RENAMED,
         application_id=application.pk,
         ip=ip,
         old_name=old_name,

@@ -32,7 +32,7 @@ from oauth_gateway import gitlab_oauth
 from oauth_gateway.crypto import decrypt, encrypt
 from oauth_gateway.denials import DENIED, EXPIRED, denial_url
 from oauth_gateway.gitlab_oauth import GitLabOAuthError, TokenSet
-from oauth_gateway.models import GitLabConnection, GitLabIdentity, PendingSignIn
+from oauth_gateway.models import AuditEvent, GitLabConnection, GitLabIdentity, PendingSignIn
 from oauth_gateway.services.admins import admin_rights_set
 from oauth_gateway.services.audit import audit, client_ip
 
@@ -227,7 +227,7 @@ def _create(request: HttpRequest, leg: str, authorize_query: str, client_id: str
         user_agent=request.headers.get("user-agent", "")[:400],
     )
     request.session[SESSION_KEY] = {"id": str(pending.pk), "key": key}
-    audit("signin.started", ip=client_ip(request), leg=leg, client_id=client_id)
+    audit(AuditEvent.Kind.SIGNIN_STARTED, ip=client_ip(request), leg=leg, client_id=client_id)
     return pending
 
 
@@ -244,7 +244,14 @@ def _fail(pending: PendingSignIn, error: str, message: str) -> SignInError:
         message = message.replace("Start again from your client.", "Sign in again.")
     pending.status, pending.error = PendingSignIn.Status.FAILED, message
     pending.save(update_fields=["status", "error"])
-    audit("signin.failed", outcome="error", ip=pending.ip, leg=pending.leg, client_id=pending.client_id, error=error)
+    audit(
+        AuditEvent.Kind.SIGNIN_FAILED,
+        outcome="error",
+        ip=pending.ip,
+        leg=pending.leg,
+        client_id=pending.client_id,
+        error=error,
+    )
     failure = SignInError(message)
     failure.pending, failure.code = pending, error
     return failure
@@ -258,7 +265,13 @@ def signin_abandon(pending: PendingSignIn) -> None:
         for token in (tokens.refresh_token, tokens.access_token):
             if token:
                 gitlab_oauth.revoke(token)
-    audit("signin.abandoned", user_id=pending.user_id, ip=pending.ip, leg=pending.leg, client_id=pending.client_id)
+    audit(
+        AuditEvent.Kind.SIGNIN_ABANDONED,
+        user_id=pending.user_id,
+        ip=pending.ip,
+        leg=pending.leg,
+        client_id=pending.client_id,
+    )
     pending.delete()
 
 
@@ -286,9 +299,22 @@ def _signed_in(request: HttpRequest, pending: PendingSignIn, tokens: TokenSet) -
     request.session[SESSION_KEY] = {"id": str(pending.pk), "key": pending.browser_key}
     if browser:
         next_path = safe_next(pending.authorize_query)
-        audit("browser.signin", user_id=user.pk, ip=pending.ip, leg=pending.leg, next=next_path, staff=user.is_staff)
+        audit(
+            AuditEvent.Kind.BROWSER_SIGNIN,
+            user_id=user.pk,
+            ip=pending.ip,
+            leg=pending.leg,
+            next=next_path,
+            staff=user.is_staff,
+        )
     else:
-        audit("signin.completed", user_id=user.pk, ip=pending.ip, leg=pending.leg, client_id=pending.client_id)
+        audit(
+            AuditEvent.Kind.SIGNIN_COMPLETED,
+            user_id=user.pk,
+            ip=pending.ip,
+            leg=pending.leg,
+            client_id=pending.client_id,
+        )
     return pending
 
 

@@ -82,4 +82,4 @@ class Command(BaseCommand):
         for label, count in removed.items():
             self.stdout.write(f"{verb} {count} {label}")
         if not dry_run:
-            audit("maintenance.pruned", horizon=options["audit_older_than"], removed=removed)
+            audit(AuditEvent.Kind.MAINTENANCE_PRUNED, horizon=options["audit_older_than"], removed=removed)

@@ -11,10 +11,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from oauth_gateway.models import Application, GitLabConnection, GitLabIdentity
+from oauth_gateway.models import Application, AuditEvent, GitLabConnection, GitLabIdentity
 from oauth_gateway.services.connections import connection_revoke, user_revoke_all
 
-BY = "command"
+BY = AuditEvent.Actor.COMMAND
 
 
 class Command(BaseCommand):
