@@ -17,9 +17,8 @@ import json
 import secrets
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
-import httpx
 from django.conf import settings
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.models import User
@@ -327,23 +326,7 @@ def _gitlab_admin(profile: dict[str, Any], access_token: str) -> bool | None:
     names = {entry.lower() for entry in listed}
     if str(profile["id"]) in names or str(profile["username"]).lower() in names:
         return True
-    return bool(group) and _group_member(group, int(profile["id"]), access_token)
-
-
-def _group_member(group: str, gitlab_id: int, access_token: str) -> bool:
-    """Direct or inherited membership, asked with the user's own token (GitLab answers 404 for a group
-    they cannot see). doc/api/members.md: "List all members of a group", filtered by user_ids."""
-    url = f"{settings.GITLAB_API_BASE}/groups/{quote(group, safe='')}/members/all"
-    headers = {"Authorization": f"Bearer {access_token}"}
-    try:
-        response = httpx.get(url, params={"user_ids[]": gitlab_id}, headers=headers, timeout=gitlab_oauth.TIMEOUT)
-        members = response.json() if response.status_code == 200 else []
-    except (httpx.HTTPError, ValueError):
-        return False  # fail closed: no admin rights from this sign-in
-    return isinstance(members, list) and any(
-        isinstance(m, dict) and m.get("id") == gitlab_id and m.get("membership_state", "active") == "active"
-        for m in members
-    )
+    return bool(group) and gitlab_oauth.group_member(group, int(profile["id"]), access_token)
 
 
 def user_for_gitlab(profile: dict[str, Any]) -> User:
