@@ -101,7 +101,7 @@ class DeviceAuthorizationView(View):
 
 def device_token(request: HttpRequest) -> HttpResponse:
     """RFC 8628 §3.4-3.5 at /token: a poll (GitLab is asked no faster than the interval), then, once
-    the user approved, a session and our token pair, minted by the toolkit like the code flow's."""
+    the user approved, a connection and our token pair, minted by the toolkit like the code flow's."""
     if not request.POST.get("device_code"):
         return oauth_error("invalid_request", "device_code is required.")
     client = _Client(request)

@@ -188,7 +188,7 @@ class RegisterManagementView(CorsMixin, dot_views.DynamicClientRegistrationManag
     The token is checked before anything else (§2: 401), each request is audited and limited per
     address like registrations, and a disabled client is unknown here (401). Deleting disables the
     client through the one revoke path (§2.3; its audit rows keep pointing at it); a new name ends
-    its sessions, so that every user consents again under that name (services.registrations).
+    its connections, so that every user consents again under that name (services.registrations).
     """
 
     authenticated: Any = None

@@ -99,7 +99,7 @@ def start_device() -> dict[str, Any]:
 
 
 def revoke(token: str) -> None:
-    """RFC 7009 at GitLab; best effort (a revoked session must end here even if GitLab is down)."""
+    """RFC 7009 at GitLab; best effort (a revoked connection must end here even if GitLab is down)."""
     with contextlib.suppress(GitLabOAuthError):
         _post("/oauth/revoke", {"token": token}, timeout=REVOKE_TIMEOUT)
 

@@ -21,7 +21,7 @@ class Application(dot.AbstractApplication):
     """A registered MCP client (dynamic registration, CIMD or made by an admin)."""
 
     registration_ip = models.GenericIPAddressField(null=True, blank=True)
-    disabled = models.DateTimeField(null=True, blank=True)  # no new sign-ins, sessions ended
+    disabled = models.DateTimeField(null=True, blank=True)  # no new sign-ins, connections ended
     # An admin vouched for a self-registered client (DCR, CIMD); until then consent says "unverified".
     verified = models.DateTimeField(null=True, blank=True)
 
@@ -56,7 +56,8 @@ class GitLabIdentity(models.Model):
 
 
 class GitLabConnection(models.Model):
-    """One signed-in session: a user, the MCP client, and the GitLab tokens it acts with."""
+    """A connection: a signed-in user, the MCP client, and the GitLab tokens it acts with (the admin,
+    /connections/ and the services call it that; "session" is only the Django or MCP SDK one)."""
 
     class Leg(models.TextChoices):
         CODE = "authorization_code", "GitLab redirect"
@@ -78,14 +79,14 @@ class GitLabConnection(models.Model):
     user_agent = models.CharField(max_length=400, blank=True)
 
     class Meta:
-        verbose_name = "session"
+        verbose_name = "connection"
         indexes = [
-            # The user's and the client's sessions, newest first (admin lists, revoke-all).
+            # The user's and the client's connections, newest first (admin lists, revoke-all).
             models.Index(fields=["user", "-created"], name="connection_user_created"),
             models.Index(fields=["application", "-created"], name="connection_app_created"),
-            # The sessions list: all of them newest first, and its date hierarchy.
+            # The connections list: all of them newest first, and its date hierarchy.
             models.Index(fields=["-created"], name="connection_created"),
-            # The sessions list filtered by state (active = revoked IS NULL), newest first.
+            # The connections list filtered by state (active = revoked IS NULL), newest first.
             models.Index(fields=["revoked", "-created"], name="connection_revoked_created"),
             # MAX(last_used) per client ("last use" on the clients list) and per user ("last activity").
             models.Index(fields=["application", "last_used"], name="connection_app_last_used"),
@@ -116,7 +117,7 @@ class GitLabConnection(models.Model):
         self.refresh_token_enc = encrypt(refresh) if refresh else ""
 
     def is_read_only(self) -> bool:
-        """GitLab scopes that allow no writes: such a session never sees write tools."""
+        """GitLab scopes that allow no writes: such a connection never sees write tools."""
         return "api" not in self.gitlab_scopes.split()
 
 
@@ -254,8 +255,8 @@ class AuditEvent(models.Model):
     kind = models.CharField(max_length=40, choices=Kind.choices)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    # PROTECT: a client or session with audit rows is disabled or revoked, never deleted, so the
-    # trail keeps saying which client and session acted (`prune` removes old rows first).
+    # PROTECT: a client or connection with audit rows is disabled or revoked, never deleted, so the
+    # trail keeps saying which client and connection acted (`prune` removes old rows first).
     application = models.ForeignKey(
         settings.OAUTH2_PROVIDER_APPLICATION_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )

@@ -1,8 +1,8 @@
-"""Browser pages for people, not MCP clients: /connections/ (each user's own sessions, with a
+"""Browser pages for people, not MCP clients: /connections/ (each user's own connections, with a
 "Disconnect" button) and GitLab sign-in for them and for the Django admin.
 
 Sign-in reuses the MCP sign-in with GitLab (services.signin) without a client: afterwards the
-browser goes back to a local `next` page. A session that is not the user's own is a 404, exactly
+browser goes back to a local `next` page. A connection that is not the user's own is a 404, exactly
 like one that does not exist, so ids cannot be probed.
 """
 
@@ -33,11 +33,11 @@ from oauth_gateway.services.signin import (
     signin_begin_browser,
 )
 
-SHOWN_ENDED = 20  # ended sessions listed under the active ones, newest first
+SHOWN_ENDED = 20  # ended connections listed under the active ones, newest first
 
 
 class ConnectionsView(View):
-    """The signed-in user's sessions: which client, how it registered, when it was made and last used."""
+    """The signed-in user's connections: which client, how it registered, when it was made and last used."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
         if not request.user.is_authenticated:
@@ -52,25 +52,25 @@ class ConnectionsView(View):
 
 
 class DisconnectView(View):
-    """POST (CSRF-checked) only: end one of the user's own sessions through the one revoke path."""
+    """POST (CSRF-checked) only: end one of the user's own connections through the one revoke path."""
 
     def post(self, request: HttpRequest, connection_id: int) -> HttpResponse:
         if not request.user.is_authenticated:
             return HttpResponseRedirect(browser_signin_url(BROWSER_HOME))
         connection = GitLabConnection.objects.filter(pk=connection_id, user=request.user).first()
         if connection is None:
-            raise Http404("No such session.")
+            raise Http404("No such connection.")
         if connection_revoke(connection=connection, by=AuditEvent.Actor.SELF_SERVICE, actor_id=request.user.pk):
             messages.success(request, f"Disconnected {connection.application.name or 'the client'}.")
         else:
-            messages.info(request, "That session had already ended.")
+            messages.info(request, "That connection had already ended.")
         return HttpResponseRedirect(reverse("connections"))
 
 
 class SignOutView(View):
     """POST (CSRF-checked): sign this browser out of this server's pages, anyone signed in (the
     admin's own logout does nothing for someone who is not an admin), then go to `next`, one of
-    this server's pages. The MCP clients' sessions are not touched."""
+    this server's pages. The MCP clients' connections are not touched."""
 
     def post(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:

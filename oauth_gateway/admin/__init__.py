@@ -1,4 +1,4 @@
-"""The admin: sessions, users, clients and the audit log (DESIGN.md §4, issue 4), one module each.
+"""The admin: connections, users, clients and the audit log (DESIGN.md §4, issue 4), one module each.
 
 Every action ends in a service of oauth_gateway.services.connections, so the admin revokes exactly
 as the self-service page, the revoke command, /revoke and refresh-reuse detection do, and each
@@ -10,16 +10,16 @@ checksums) are unregistered.
 
 from django.contrib import admin
 
-from oauth_gateway.admin import audit, clients, sessions, users
+from oauth_gateway.admin import audit, clients, connections, users
 from oauth_gateway.models import AccessToken, DeviceGrant, Grant, IDToken, RefreshToken
 
-__all__ = ["audit", "clients", "sessions", "users"]
+__all__ = ["audit", "clients", "connections", "users"]
 
 admin.site.site_header = admin.site.site_title = "GitLab MCP administration"
 # The lists need the width of a laptop (1280 px); the home page and breadcrumbs lead to all four.
 admin.site.enable_nav_sidebar = False
 
-# Codes, token values and checksums: no page for them (sessions are where tokens are ended).
+# Codes, token values and checksums: no page for them (connections are where tokens are ended).
 for _model in (Grant, AccessToken, RefreshToken, IDToken, DeviceGrant):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)

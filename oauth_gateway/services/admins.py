@@ -11,7 +11,7 @@ from oauth_gateway.models import AuditEvent
 from oauth_gateway.services.audit import audit
 
 GROUP = "GitLab MCP admins"
-# See sessions, users and clients; revoke sessions, disable or verify clients, register one; read the
+# See connections, users and clients; revoke connections, disable or verify clients, register one; read the
 # audit log; unlock an address or user locked out by django-axes.
 PERMISSIONS = {
     "oauth_gateway": (

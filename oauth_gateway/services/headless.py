@@ -141,7 +141,7 @@ def headless_poll(*, handle: str, client_id: str | None = None) -> Poll:
 
 
 def headless_redeem(*, request: HttpRequest, handle: str, client_id: str) -> GitLabConnection | None:
-    """Turn an approved sign-in into a session, once: the sign-in row goes with it, so a second
+    """Turn an approved sign-in into a connection, once: the sign-in row goes with it, so a second
     redemption (or a concurrent one, waiting on the lock) finds nothing."""
     with transaction.atomic():
         pending = (
@@ -156,7 +156,7 @@ def headless_redeem(*, request: HttpRequest, handle: str, client_id: str) -> Git
 
 
 def headless_authorization_code(*, request: HttpRequest, handle: str) -> dict[str, str] | None:
-    """The reference shape's ending: the approved sign-in becomes a session and an authorization code
+    """The reference shape's ending: the approved sign-in becomes a connection and an authorization code
     for the /authorize request it began with (PKCE and resource included), minted by the toolkit's
     validator like any other code. Once: None for a handle already used, unknown or not approved."""
     query = QueryDict(
