@@ -64,8 +64,11 @@ class GitLabConnection(models.Model):
         DEVICE = "device", "GitLab device code"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="connections")
-    application = models.ForeignKey(
-        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="connections"
+    application = models.ForeignKey(  # an MCP "client" wherever a person reads it
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+        on_delete=models.CASCADE,
+        related_name="connections",
+        verbose_name="client",
     )
     leg = models.CharField(max_length=32, choices=Leg.choices)
     access_token_enc = models.TextField()
@@ -258,7 +261,11 @@ class AuditEvent(models.Model):
     # PROTECT: a client or connection with audit rows is disabled or revoked, never deleted, so the
     # trail keeps saying which client and connection acted (`prune` removes old rows first).
     application = models.ForeignKey(
-        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, null=True, blank=True, on_delete=models.PROTECT
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        verbose_name="client",
     )
     connection = models.ForeignKey(GitLabConnection, null=True, blank=True, on_delete=models.PROTECT)
     ip = models.GenericIPAddressField(null=True, blank=True)
