@@ -22,6 +22,7 @@ from oauth2_provider import views as dot_views
 from oauth2_provider.views.dynamic_client_registration import DynamicClientRegistrationView
 
 from oauth_gateway.device_flow import device_token
+from oauth_gateway.errors import oauth_error, rate_limited, token_error
 from oauth_gateway.models import AccessToken, Application, AuditEvent
 from oauth_gateway.redirects import redirect_uri_problem
 from oauth_gateway.registration_limits import registration_host, registrations_exhausted
@@ -68,8 +69,8 @@ class TokenView(CorsMixin, dot_views.TokenView):
             audit(AuditEvent.Kind.TOKEN_REFUSED, outcome="denied", ip=client_ip(request), grant_type=grant)
             if len(grants) == 1:
                 supported = ", ".join(sorted(TOKEN_GRANTS))
-                return _token_error("unsupported_grant_type", f"Supported grant types: {supported}.")
-            return _token_error("invalid_request", "Send exactly one grant_type.")
+                return token_error("unsupported_grant_type", f"Supported grant types: {supported}.")
+            return token_error("invalid_request", "Send exactly one grant_type.")
         if grant == DEVICE_CODE_GRANT:
             response = device_token(request)
         else:
@@ -152,7 +153,7 @@ class RegisterView(CorsMixin, DynamicClientRegistrationView):
         with transaction.atomic():
             _lock_registrations(ip)
             if registrations_exhausted(ip=ip, host=host):
-                return _rate_limited("Too many registrations from this address; retry later.")
+                return rate_limited("Too many registrations from this address; retry later.")
             response = super().post(request, *args, **kwargs)
             if response.status_code != 201:
                 return response
@@ -199,10 +200,10 @@ class RegisterManagementView(CorsMixin, dot_views.DynamicClientRegistrationManag
         # Served by the (kind, -created) index; then this address's rows among them.
         recent = AuditEvent.objects.filter(kind__in=MANAGEMENT_EVENTS, created__gte=since, ip=ip)
         if ip and recent.count() >= settings.OAUTH_REGISTRATIONS_PER_HOUR:
-            return _rate_limited("Too many registration requests from this address; retry later.")
+            return rate_limited("Too many registration requests from this address; retry later.")
         auth = super()._authenticate_registration_request(request, client_id)
         if not isinstance(auth, HttpResponse) and auth.application.disabled:
-            auth = _error("invalid_token", "Unknown client", 401)  # §2: as for a client that does not exist
+            auth = oauth_error("invalid_token", "Unknown client", 401)  # §2: as for a client that does not exist
             auth["WWW-Authenticate"] = 'Bearer error="invalid_token"'
         if isinstance(auth, HttpResponse):
             audit(AuditEvent.Kind.CLIENT_MANAGEMENT_REFUSED, outcome="denied", ip=ip, method=request.method)
@@ -226,7 +227,7 @@ class RegisterManagementView(CorsMixin, dot_views.DynamicClientRegistrationManag
             _, refused = _checked_metadata(request)
             response = refused or super().put(request, client_id, *args, **kwargs)
         except RecursionError:  # json.loads recurses once per level of a deeply nested body
-            response = _error("invalid_client_metadata", "The client metadata is nested too deeply.")
+            response = oauth_error("invalid_client_metadata", "The client metadata is nested too deeply.")
         if response.status_code != 200:
             status = response.status_code
             audit(
@@ -256,12 +257,6 @@ def _lock_registrations(ip: str | None) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
-def _rate_limited(description: str) -> JsonResponse:
-    response = _error("too_many_requests", description, 429)
-    response["Retry-After"] = "3600"
-    return response
-
-
 def _checked_metadata(request: HttpRequest) -> tuple[Any, HttpResponse | None]:
     """The client metadata sent, and an RFC 7591 §3.2.2 error when it is not a JSON object, names
     a grant we do not serve, or a redirect URI that is not allowed. The toolkit's view parses the
@@ -269,14 +264,14 @@ def _checked_metadata(request: HttpRequest) -> tuple[Any, HttpResponse | None]:
     try:
         metadata = json.loads(request.body)
     except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
-        return None, _error("invalid_client_metadata", "The body must be a JSON object.")
+        return None, oauth_error("invalid_client_metadata", "The body must be a JSON object.")
     if not isinstance(metadata, dict):
-        return None, _error("invalid_client_metadata", "The body must be a JSON object.")
+        return None, oauth_error("invalid_client_metadata", "The body must be a JSON object.")
     grants = metadata.get("grant_types", ["authorization_code"])
     if not isinstance(grants, list) or not all(isinstance(g, str) for g in grants):
-        return metadata, _error("invalid_client_metadata", "grant_types must be an array of strings")
+        return metadata, oauth_error("invalid_client_metadata", "grant_types must be an array of strings")
     if not set(grants) <= {"authorization_code", "refresh_token", DEVICE_CODE_GRANT}:
-        return metadata, _error(
+        return metadata, oauth_error(
             "invalid_client_metadata",
             f"grant_types may only be authorization_code or {DEVICE_CODE_GRANT}, and refresh_token",
         )
@@ -284,17 +279,5 @@ def _checked_metadata(request: HttpRequest) -> tuple[Any, HttpResponse | None]:
     for uri in uris if isinstance(uris, list) else []:
         problem = redirect_uri_problem(uri) if isinstance(uri, str) else "must be a string"
         if problem:
-            return metadata, _error("invalid_redirect_uri", f"{uri!r} {problem}")
+            return metadata, oauth_error("invalid_redirect_uri", f"{uri!r} {problem}")
     return metadata, None
-
-
-def _error(error: str, description: str, status: int = 400) -> JsonResponse:
-    return JsonResponse({"error": error, "error_description": description}, status=status)
-
-
-def _token_error(error: str, description: str) -> JsonResponse:
-    """An error from /token, with the headers of the toolkit's own (RFC 6749 §5.1, §5.2)."""
-    response = _error(error, description)
-    response["Cache-Control"] = "no-store"
-    response["Pragma"] = "no-cache"
-    return response
