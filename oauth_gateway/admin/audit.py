@@ -42,7 +42,6 @@ CSV_COLUMNS = (
 )
 
 
-@admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
     """Append-only: nobody adds, changes or deletes audit rows here, superusers included."""
 

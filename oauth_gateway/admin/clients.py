@@ -24,11 +24,7 @@ from oauth_gateway.admin.confirm import count
 from oauth_gateway.models import Application, AuditEvent, GitLabConnection
 from oauth_gateway.services.connections import application_enable, application_verify
 
-if admin.site.is_registered(Application):
-    admin.site.unregister(Application)
 
-
-@admin.register(Application)
 class ClientAdmin(ObjectActionsAdmin):
     list_display = (
         "name",

@@ -25,7 +25,6 @@ from oauth_gateway.models import Application, AuditEvent, GitLabConnection
 from oauth_gateway.services.connections import connection_revoke
 
 
-@admin.register(GitLabConnection)
 class ConnectionAdmin(ObjectActionsAdmin):
     # Narrow enough for 1280 px beside the admin's sidebar; the rest is on the connection's page.
     list_display = ("connection", "user_name", "client", "leg", "created", "last_used", "ip", "state")

@@ -23,10 +23,7 @@ from oauth_gateway.admin.common import (
 )
 from oauth_gateway.models import AuditEvent, GitLabConnection
 
-admin.site.unregister(User)
 
-
-@admin.register(User)
 class GitLabUserAdmin(ObjectActionsAdmin, UserAdmin):
     list_display = (
         "username",
