@@ -15,10 +15,10 @@ from ninja import Router
 
 from config import lifecycle
 from oauth_gateway.device_flow import poll_answer
-from oauth_gateway.errors import error_body
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
 from oauth_gateway.models import PendingSignIn
 from oauth_gateway.services.signin import SignInError, signin_poll_device
+from oauth_gateway.views.errors import error_body
 
 router = Router()
 log = logging.getLogger(__name__)

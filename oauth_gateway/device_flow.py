@@ -16,7 +16,6 @@ from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 from oauthlib.common import Request as OAuthRequest
 
-from oauth_gateway.errors import NO_STORE, oauth_error
 from oauth_gateway.gitlab_oauth import DEVICE_GRANT, GitLabOAuthError
 from oauth_gateway.models import Application
 from oauth_gateway.resources import canonical_resource
@@ -27,6 +26,7 @@ from oauth_gateway.services.headless import (
     headless_poll,
     headless_redeem,
 )
+from oauth_gateway.views.errors import NO_STORE, oauth_error
 
 POLL_ERRORS = {
     "authorization_pending": "The user has not approved the code at GitLab yet.",

@@ -1,4 +1,4 @@
-"""oauth_gateway.errors renders every JSON error of the OAuth app (RFC 6749 §5.1-5.2), and the MCP
+"""oauth_gateway.views.errors renders every JSON error of the OAuth app (RFC 6749 §5.1-5.2), and the MCP
 401 challenge quotes what it carries (RFC 6750 §3, RFC 7230 §3.2.6 quoted-string)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 from django.test import override_settings
 
 from mcp_bridge.asgi import _unauthorized
-from oauth_gateway.errors import error_body, oauth_error, rate_limited, token_error
+from oauth_gateway.views.errors import error_body, oauth_error, rate_limited, token_error
 
 
 def test_the_error_object_has_rfc_6749_members_and_extras():

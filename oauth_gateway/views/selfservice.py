@@ -20,7 +20,6 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views import View
 
-from oauth_gateway.errors import browser_signin_url, error_page, no_device_code
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
 from oauth_gateway.models import AuditEvent, GitLabConnection
 from oauth_gateway.services.audit import audit, client_ip
@@ -32,6 +31,7 @@ from oauth_gateway.services.signin import (
     safe_next,
     signin_begin_browser,
 )
+from oauth_gateway.views.errors import browser_signin_url, error_page, no_device_code
 
 SHOWN_ENDED = 20  # ended connections listed under the active ones, newest first
 

@@ -22,12 +22,12 @@ from oauth2_provider import views as dot_views
 from oauth2_provider.views.dynamic_client_registration import DynamicClientRegistrationView
 
 from oauth_gateway.device_flow import device_token
-from oauth_gateway.errors import oauth_error, rate_limited, token_error
 from oauth_gateway.models import AccessToken, Application, AuditEvent
 from oauth_gateway.redirects import redirect_uri_problem
 from oauth_gateway.registration_limits import registration_host, registrations_exhausted
 from oauth_gateway.services.audit import audit, client_ip
 from oauth_gateway.services.registrations import application_renamed, application_unregister
+from oauth_gateway.views.errors import oauth_error, rate_limited, token_error
 
 
 def with_cors(response: HttpResponse) -> HttpResponse:
