@@ -3,7 +3,7 @@
 django-oauth-toolkit fetches the document the first time an https client_id is seen and stores the
 client. Left alone it would skip what /register enforces, so with OAUTH_CIMD_ENABLED:
 - `RegistrationPolicy` runs before any fetch: the optional host allowlist (OAUTH_CIMD_ALLOWED_HOSTS)
-  and the registration rate limit (oauth_gateway.registration_limits: per client IP and document
+  and the registration rate limit (oauth_gateway.services.clients: per client IP and document
   host, and per document host);
 - `CheckedFetcher` applies the redirect URI rules of `oauth_gateway.redirects` to the document;
 - `record_first_sight` stamps the registering IP on the new client and audits the registration.
@@ -20,8 +20,8 @@ from oauth2_provider.cimd import CIMDError, SafeMetadataFetcher
 
 from oauth_gateway.models import Application, AuditEvent
 from oauth_gateway.redirects import redirect_uri_problem
-from oauth_gateway.registration_limits import registrations_exhausted
 from oauth_gateway.services.audit import audit
+from oauth_gateway.services.clients import registrations_exhausted
 
 
 class RegistrationPolicy:

@@ -22,7 +22,7 @@ from oauth_gateway.admin.common import (
 )
 from oauth_gateway.admin.confirm import count
 from oauth_gateway.models import Application, AuditEvent, GitLabConnection
-from oauth_gateway.services.connections import application_enable, application_verify
+from oauth_gateway.services.clients import application_enable, application_verify
 
 
 class ClientAdmin(ObjectActionsAdmin):

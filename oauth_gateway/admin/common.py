@@ -21,7 +21,8 @@ from django.views.decorators.http import require_POST
 
 from oauth_gateway.admin.confirm import confirmation, confirmed, count
 from oauth_gateway.models import Application, AuditEvent, GitLabConnection
-from oauth_gateway.services.connections import application_disable, user_revoke_all
+from oauth_gateway.services.clients import application_disable
+from oauth_gateway.services.connections import user_revoke_all
 
 
 def changelist(model: type[Any], **filters: Any) -> str:

@@ -2,7 +2,7 @@
 
 `connection_revoke` is the one revoke path: the admin, the self-service page, the revoke command,
 /revoke, refresh-token reuse detection and RFC 7592 client management all end here; `user_revoke_all`,
-`application_disable` and `application_connections_end` end many connections through it.
+`application_connections_end` (and through it services.clients) end many connections through it.
 """
 
 from __future__ import annotations
@@ -98,46 +98,10 @@ def user_revoke_all(*, user: AbstractBaseUser, by: AuditEvent.Actor, actor_id: i
     return ended
 
 
-def application_disable(*, application: Application, by: AuditEvent.Actor, actor_id: int | None = None) -> int:
-    """Disable a client: /authorize refuses it from now on and its connections end; returns how many
-    ended. Not one transaction: each connection ends in its own (GitLab is told after each commit), the
-    flag is set first so no new connection slips in, and running it again finishes an interrupted run."""
-    now = timezone.now()
-    changed = Application.objects.filter(pk=application.pk, disabled__isnull=True).update(disabled=now)
-    if changed:
-        application.disabled = now
-    ended = application_connections_end(application=application, by=by, actor_id=actor_id)
-    if changed or ended:
-        audit(AuditEvent.Kind.CLIENT_DISABLED, application_id=application.pk, by=by, actor_id=actor_id, sessions=ended)
-    return ended
-
-
 def application_connections_end(*, application: Application, by: AuditEvent.Actor, actor_id: int | None = None) -> int:
     """End every live connection of a client, each through connection_revoke; returns how many ended."""
     live = GitLabConnection.objects.filter(application_id=application.pk, revoked__isnull=True).order_by("pk")
     return sum(connection_revoke(connection=connection, by=by, actor_id=actor_id) for connection in live)
-
-
-def application_enable(*, application: Application, by: AuditEvent.Actor, actor_id: int | None = None) -> bool:
-    """Allow sign-ins with a disabled client again (its ended connections stay ended)."""
-    changed = Application.objects.filter(pk=application.pk, disabled__isnull=False).update(disabled=None)
-    application.disabled = None
-    if changed:
-        audit(AuditEvent.Kind.CLIENT_ENABLED, application_id=application.pk, by=by, actor_id=actor_id)
-    return bool(changed)
-
-
-def application_verify(
-    *, application: Application, verified: bool, by: AuditEvent.Actor, actor_id: int | None = None
-) -> bool:
-    """Vouch for a self-registered client (consent stops calling it unverified), or take that back."""
-    now = timezone.now() if verified else None
-    changed = Application.objects.filter(pk=application.pk, verified__isnull=verified).update(verified=now)
-    application.verified = now
-    if changed:
-        kind = AuditEvent.Kind.CLIENT_VERIFIED if verified else AuditEvent.Kind.CLIENT_UNVERIFIED
-        audit(kind, application_id=application.pk, by=by, actor_id=actor_id, client_name=application.name)
-    return bool(changed)
 
 
 def connection_refresh_gitlab(connection_id: int, *, seen_token: str) -> str:

@@ -24,9 +24,13 @@ from oauth2_provider.views.dynamic_client_registration import DynamicClientRegis
 from oauth_gateway.device_flow import device_token
 from oauth_gateway.models import AccessToken, Application, AuditEvent
 from oauth_gateway.redirects import redirect_uri_problem
-from oauth_gateway.registration_limits import registration_host, registrations_exhausted
 from oauth_gateway.services.audit import audit, client_ip
-from oauth_gateway.services.registrations import application_renamed, application_unregister
+from oauth_gateway.services.clients import (
+    application_renamed,
+    application_unregister,
+    registration_host,
+    registrations_exhausted,
+)
 from oauth_gateway.views.errors import oauth_error, rate_limited, token_error
 
 
@@ -139,7 +143,7 @@ class ResourceMetadataView(CorsMixin, dot_views.OAuthProtectedResourceMetadataVi
 @method_decorator(csrf_exempt, name="dispatch")
 class RegisterView(CorsMixin, DynamicClientRegistrationView):
     """RFC 7591 open registration, with our redirect URI rules and a rate limit per address and
-    redirect host (oauth_gateway.registration_limits)."""
+    redirect host (oauth_gateway.services.clients)."""
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         ip = client_ip(request)
@@ -189,7 +193,7 @@ class RegisterManagementView(CorsMixin, dot_views.DynamicClientRegistrationManag
     The token is checked before anything else (§2: 401), each request is audited and limited per
     address like registrations, and a disabled client is unknown here (401). Deleting disables the
     client through the one revoke path (§2.3; its audit rows keep pointing at it); a new name ends
-    its connections, so that every user consents again under that name (services.registrations).
+    its connections, so that every user consents again under that name (services.clients).
     """
 
     authenticated: Any = None
