@@ -67,7 +67,7 @@ def seed() -> None:
     AuditEvent.objects.bulk_create(
         (
             AuditEvent(
-                kind="tool.call",
+                kind=AuditEvent.Kind.TOOL_CALL,
                 user=users[i % 200],
                 application=apps[i % 300],
                 connection=sessions[i % 5000],

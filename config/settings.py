@@ -190,7 +190,7 @@ OAUTH_TOKEN_TTL = _int("OAUTH_TOKEN_TTL", 3600, minimum=60)
 OAUTH_REFRESH_TOKEN_TTL = _int("OAUTH_REFRESH_TOKEN_TTL", 604800, minimum=60)
 OAUTH_DEVICE_POLL_INTERVAL = _int("OAUTH_DEVICE_POLL_INTERVAL", 5, minimum=1)
 OAUTH_DEVICE_TIMEOUT = _int("OAUTH_DEVICE_TIMEOUT", 300, minimum=30)
-# Per (client IP, redirect host), an IP ten times that in all (oauth_gateway.registration_limits);
+# Per (client IP, redirect host), an IP ten times that in all (oauth_gateway.services.clients);
 # also RFC 7592 management requests per client IP.
 OAUTH_REGISTRATIONS_PER_HOUR = _int("OAUTH_REGISTRATIONS_PER_HOUR", 100, minimum=1)
 # Unfinished sign-ins to this server's own pages (/connections/, /admin/) one client IP may hold.

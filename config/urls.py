@@ -14,44 +14,45 @@ urlpatterns: list[URLPattern | URLResolver] = [
 ]
 
 if settings.OAUTH_ENABLED:
-    from oauth_gateway import device_flow, endpoints, selfservice, views
+    from oauth_gateway import device_flow
+    from oauth_gateway.views import authorize, protocol, selfservice, signin
 
     # Before admin.site.urls: the admin's login page, with "Sign in with GitLab" added.
     urlpatterns.insert(0, path("admin/login/", selfservice.admin_login, name="admin-login"))
 
     # Named as django-oauth-toolkit expects (its metadata and registration views reverse these).
     oauth_patterns = [
-        path("authorize", views.AuthorizeView.as_view(), name="authorize"),
-        path("token", endpoints.TokenView.as_view(), name="token"),
-        path("revoke", endpoints.RevokeView.as_view(), name="revoke-token"),
+        path("authorize", authorize.AuthorizeView.as_view(), name="authorize"),
+        path("token", protocol.TokenView.as_view(), name="token"),
+        path("revoke", protocol.RevokeView.as_view(), name="revoke-token"),
         path("device_authorization", device_flow.DeviceAuthorizationView.as_view(), name="device-authorization"),
-        path("register", endpoints.RegisterView.as_view(), name="dcr-register"),
+        path("register", protocol.RegisterView.as_view(), name="dcr-register"),
         path(
             "register/<str:client_id>",
-            endpoints.RegisterManagementView.as_view(),
+            protocol.RegisterManagementView.as_view(),
             name="dcr-register-management",
         ),
         path(
             ".well-known/oauth-authorization-server",
-            endpoints.ServerMetadataView.as_view(),
+            protocol.ServerMetadataView.as_view(),
             name="oauth-server-metadata",
         ),
         path(
             ".well-known/oauth-protected-resource",
-            endpoints.ResourceMetadataView.as_view(),
+            protocol.ResourceMetadataView.as_view(),
             name="oauth-protected-resource-metadata",
         ),
         path(
             ".well-known/oauth-protected-resource/mcp",
-            endpoints.ResourceMetadataView.as_view(path_suffix=settings.MCP_PATH),
+            protocol.ResourceMetadataView.as_view(path_suffix=settings.MCP_PATH),
         ),
     ]
     urlpatterns += [
         path("", include((oauth_patterns, "oauth2_provider"))),
-        path("oauth/signin", views.SignInView.as_view(), name="oauth-signin"),
-        path("oauth/switch-account", views.SwitchAccountView.as_view(), name="oauth-switch-account"),
-        path("oauth/callback", views.CallbackView.as_view(), name="oauth-callback"),
-        path("oauth/device/<uuid:pending_id>", views.DeviceView.as_view(), name="oauth-device"),
+        path("oauth/signin", signin.SignInView.as_view(), name="oauth-signin"),
+        path("oauth/switch-account", authorize.SwitchAccountView.as_view(), name="oauth-switch-account"),
+        path("oauth/callback", signin.CallbackView.as_view(), name="oauth-callback"),
+        path("oauth/device/<uuid:pending_id>", signin.DeviceView.as_view(), name="oauth-device"),
         path("connections/", selfservice.ConnectionsView.as_view(), name="connections"),
         path("connections/signin", selfservice.SignInView.as_view(), name="connections-signin"),
         path("connections/signout", selfservice.SignOutView.as_view(), name="connections-signout"),

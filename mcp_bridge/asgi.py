@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
+from oauth2_provider.www_authenticate import build_bearer_challenge
 
 from config import startup
 from mcp_bridge import guard
@@ -205,11 +206,11 @@ async def _unauthorized(send: Any, description: str | None, path: str) -> None:
     `error="invalid_token"` only when a token was sent (RFC 6750 §3.1)."""
     suffix = settings.MCP_PATH if path.startswith(settings.MCP_PATH) else ""
     metadata = f"{settings.PUBLIC_URL}/.well-known/oauth-protected-resource{suffix}"
-    challenge = f'Bearer resource_metadata="{metadata}"'
     body: dict[str, str] = {"error": "unauthorized", "error_description": "Sign in to use this server."}
     if description is not None:
-        challenge = f'Bearer error="invalid_token", error_description="{description}", resource_metadata="{metadata}"'
         body = {"error": "invalid_token", "error_description": description}
+    # The toolkit's builder quotes each value (RFC 7230 quoted-string); it reads no request here.
+    challenge = build_bearer_challenge(None, body if description is not None else None, resource_metadata_url=metadata)
     payload = json.dumps(body).encode()
     headers = [
         (b"content-type", b"application/json"),

@@ -18,6 +18,7 @@ from oauth_gateway.device_flow import poll_answer
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
 from oauth_gateway.models import PendingSignIn
 from oauth_gateway.services.signin import SignInError, signin_poll_device
+from oauth_gateway.views.errors import error_body
 
 router = Router()
 log = logging.getLogger(__name__)
@@ -86,5 +87,5 @@ def oauth_poll_post(request: HttpRequest) -> tuple[int, dict[str, Any]]:
             body = None
         handle = body.get("device_code", "") if isinstance(body, dict) else ""
     if not isinstance(handle, str) or not handle:
-        return 400, {"error": "invalid_request", "error_description": "device_code is required."}
+        return 400, error_body("invalid_request", "device_code is required.")
     return poll_answer(request, handle)

@@ -8,4 +8,6 @@ class OAuthGatewayConfig(AppConfig):
     verbose_name = "OAuth gateway"
 
     def ready(self) -> None:
-        from oauth_gateway import checks  # noqa: F401  (registers the configuration checks)
+        from oauth_gateway import admin, checks  # noqa: F401  (checks registers the configuration checks)
+
+        admin.install()

@@ -1,4 +1,5 @@
-"""Configuration checks: a bad environment stops start-up with a message naming the variable.
+"""Configuration checks of the server and its OAuth side: a bad environment stops start-up with a
+message naming the variable. The MCP tool settings are checked in mcp_bridge.checks.
 
 They run before `migrate`, `serve` and `mcp_stdio`, and when config.asgi loads. Those about
 listening on HTTP (tag SERVING) are left out by `mcp_stdio`, which listens on nothing.
@@ -30,19 +31,7 @@ def check_environment(app_configs: Any = None, **kwargs: Any) -> list[Error | Wa
     ]
     problems += _gitlab_auth_problems()
     problems += _oauth_problems()
-    if settings.GITLAB_DENIED_TOOLS_REGEX:
-        try:
-            re.compile(settings.GITLAB_DENIED_TOOLS_REGEX)
-        except re.error as exc:
-            problems.append(
-                Error(
-                    f"GITLAB_DENIED_TOOLS_REGEX is not a valid regular expression: {exc}.",
-                    hint="Use a Python regular expression such as ^(delete_|create_).",
-                    id="oauth_gateway.E004",
-                )
-            )
     problems += _redirect_scheme_problems()
-    problems += _toolset_problems()
     problems += _admin_problems()
     if settings.SECRET_KEY_EPHEMERAL and not settings.HOST_IS_LOOPBACK:
         problems.append(
@@ -67,21 +56,6 @@ def _redirect_scheme_problems() -> list[Error | Warning]:
             hint="List only the custom schemes of native apps, such as cursor,vscode (https and loopback http "
             "are always allowed); set it empty to allow none.",
             id="oauth_gateway.E011",
-        )
-    ]
-
-
-def _toolset_problems() -> list[Error | Warning]:
-    from mcp_bridge.toolsets import TOOLSETS
-
-    unknown = [name for name in settings.GITLAB_TOOLSETS if name not in TOOLSETS and name not in ("all", "default")]
-    if not unknown:
-        return []
-    return [
-        Error(
-            f"GITLAB_TOOLSETS names unknown toolsets: {', '.join(unknown)}.",
-            hint=f"Use 'default', 'all' or a comma-separated list of: {', '.join(TOOLSETS)}.",
-            id="oauth_gateway.E005",
         )
     ]
 

@@ -3,7 +3,7 @@
 django-oauth-toolkit fetches the document the first time an https client_id is seen and stores the
 client. Left alone it would skip what /register enforces, so with OAUTH_CIMD_ENABLED:
 - `RegistrationPolicy` runs before any fetch: the optional host allowlist (OAUTH_CIMD_ALLOWED_HOSTS)
-  and the registration rate limit (oauth_gateway.registration_limits: per client IP and document
+  and the registration rate limit (oauth_gateway.services.clients: per client IP and document
   host, and per document host);
 - `CheckedFetcher` applies the redirect URI rules of `oauth_gateway.redirects` to the document;
 - `record_first_sight` stamps the registering IP on the new client and audits the registration.
@@ -18,10 +18,10 @@ from django.conf import settings
 from django.http.request import validate_host
 from oauth2_provider.cimd import CIMDError, SafeMetadataFetcher
 
-from oauth_gateway.models import Application
+from oauth_gateway.models import Application, AuditEvent
 from oauth_gateway.redirects import redirect_uri_problem
-from oauth_gateway.registration_limits import registrations_exhausted
 from oauth_gateway.services.audit import audit
+from oauth_gateway.services.clients import registrations_exhausted
 
 
 class RegistrationPolicy:
@@ -60,4 +60,6 @@ def record_first_sight(client: Application, ip: str | None) -> None:
         return
     if Application.objects.filter(pk=client.pk, registration_ip__isnull=True).update(registration_ip=ip):
         client.registration_ip = ip
-        audit("client.registered", application_id=client.pk, ip=ip, client_name=client.name, source="cimd")
+        audit(
+            AuditEvent.Kind.CLIENT_REGISTERED, application_id=client.pk, ip=ip, client_name=client.name, source="cimd"
+        )

@@ -26,8 +26,8 @@ from oauth_gateway.services.headless import (
     headless_poll,
     headless_redeem,
 )
+from oauth_gateway.views.errors import NO_STORE, oauth_error
 
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 §5.1
 POLL_ERRORS = {
     "authorization_pending": "The user has not approved the code at GitLab yet.",
     "slow_down": "Polling too fast: wait the interval between polls.",
@@ -37,20 +37,20 @@ POLL_ERRORS = {
 }
 
 
-def oauth_error(error: str, description: str, status: int = 400, **extra: Any) -> JsonResponse:
-    body = {"error": error, "error_description": description, **extra}
-    return JsonResponse(body, status=status, headers=NO_STORE)
+def device_error(error: str, description: str, status: int = 400, **extra: Any) -> JsonResponse:
+    """The device endpoints' errors: no-store, as every answer here (RFC 6749 §5.1)."""
+    return oauth_error(error, description, status, headers=NO_STORE, **extra)
 
 
 def request_problem(application: Application | None, params: QueryDict) -> JsonResponse | None:
     """What both shapes refuse before GitLab is asked for a code: an unknown or disabled client, a
     scope other than ours, a resource other than this server (RFC 8707 §2: invalid_target)."""
     if application is None or application.disabled:
-        return oauth_error("invalid_client", "Unknown or disabled client.", 401)
+        return device_error("invalid_client", "Unknown or disabled client.", 401)
     if not set(params.get("scope", settings.MCP_SCOPE).split()) <= {settings.MCP_SCOPE}:
-        return oauth_error("invalid_scope", f"The only scope is {settings.MCP_SCOPE!r}.")
+        return device_error("invalid_scope", f"The only scope is {settings.MCP_SCOPE!r}.")
     if any(canonical_resource(r) is None for r in params.getlist("resource")):
-        return oauth_error("invalid_target", f"This server only issues tokens for {settings.PUBLIC_URL}.")
+        return device_error("invalid_target", f"This server only issues tokens for {settings.PUBLIC_URL}.")
     return None
 
 
@@ -58,7 +58,7 @@ def _start(request: HttpRequest, application: Application, authorize_query: str 
     try:
         pending, handle = headless_begin(request=request, application=application, authorize_query=authorize_query)
     except GitLabOAuthError:
-        return oauth_error("temporarily_unavailable", "GitLab did not give a sign-in code; try again shortly.", 503)
+        return device_error("temporarily_unavailable", "GitLab did not give a sign-in code; try again shortly.", 503)
     answer = device_answer(pending, handle)
     if authorize_query:  # the reference's shape polls /oauth/poll, not /token
         answer["poll_uri"] = f"{settings.PUBLIC_URL}{reverse('api:oauth-poll')}"
@@ -78,12 +78,12 @@ class _Client:
 
     def authenticate(self) -> JsonResponse | Application:
         if not self.validator.authenticate_client(self.oauth):
-            return oauth_error("invalid_client", "Unknown client, or its authentication failed.", 401)
+            return device_error("invalid_client", "Unknown client, or its authentication failed.", 401)
         application: Application = self.oauth.client
         if application.disabled:
-            return oauth_error("invalid_client", "Unknown or disabled client.", 401)
+            return device_error("invalid_client", "Unknown or disabled client.", 401)
         if not self.validator.validate_grant_type(application.client_id, DEVICE_GRANT, application, self.oauth):
-            return oauth_error("unauthorized_client", "This client may not use the device grant.")
+            return device_error("unauthorized_client", "This client may not use the device grant.")
         return application
 
 
@@ -101,9 +101,9 @@ class DeviceAuthorizationView(View):
 
 def device_token(request: HttpRequest) -> HttpResponse:
     """RFC 8628 §3.4-3.5 at /token: a poll (GitLab is asked no faster than the interval), then, once
-    the user approved, a session and our token pair, minted by the toolkit like the code flow's."""
+    the user approved, a connection and our token pair, minted by the toolkit like the code flow's."""
     if not request.POST.get("device_code"):
-        return oauth_error("invalid_request", "device_code is required.")
+        return device_error("invalid_request", "device_code is required.")
     client = _Client(request)
     application = client.authenticate()
     if isinstance(application, JsonResponse):
@@ -115,10 +115,10 @@ def device_token(request: HttpRequest) -> HttpResponse:
     poll = headless_poll(handle=handle, client_id=application.client_id)
     if not poll.approved:
         extra = {"interval": poll.interval} if poll.error == "slow_down" else {}
-        return oauth_error(poll.error, POLL_ERRORS.get(poll.error, "The sign-in failed."), **extra)
+        return device_error(poll.error, POLL_ERRORS.get(poll.error, "The sign-in failed."), **extra)
     connection = headless_redeem(request=request, handle=handle, client_id=application.client_id)
     if connection is None:  # a concurrent request redeemed it first
-        return oauth_error("invalid_grant", POLL_ERRORS["invalid_grant"])
+        return device_error("invalid_grant", POLL_ERRORS["invalid_grant"])
     oauth = client.oauth
     oauth.user, oauth.scopes = connection.user, [settings.MCP_SCOPE]
     oauth.resource = [settings.MCP_RESOURCE_URL]  # RFC 8707: bound to /mcp like every token of ours
@@ -142,9 +142,9 @@ def authorize_as_json(request: HttpRequest) -> HttpResponse | None:
         return problem
     assert application is not None
     if params.get("response_type") != "code":
-        return oauth_error("unsupported_response_type", "response_type must be code.")
+        return device_error("unsupported_response_type", "response_type must be code.")
     if not params.get("code_challenge") or params.get("code_challenge_method") != "S256":
-        return oauth_error("invalid_request", "PKCE is required: code_challenge with code_challenge_method=S256.")
+        return device_error("invalid_request", "PKCE is required: code_challenge with code_challenge_method=S256.")
     return _start(request, application, authorize_query=params.urlencode())
 
 

@@ -2,8 +2,11 @@
 
 GitLab endpoints (doc/api/oauth2.md): /oauth/authorize (with our PKCE), /oauth/token (code, refresh
 with rotation, device code), /oauth/authorize_device (a fixed path: GitLab's discovery document does
-not list it), /oauth/revoke, and /api/v4/user to learn who signed in. Synchronous: it runs in
-Django views and in worker threads, never on the event loop.
+not list it), /oauth/revoke, /api/v4/user to learn who signed in and a group's members to learn
+whether they are an admin here. Synchronous: it runs in Django views and in worker threads, never on
+the event loop, over one pooled httpx.Client per process (thread-safe). The client holds no setting:
+GitLab's URL, our credentials and the timeouts go with each request, so a changed setting (and
+`override_settings` in tests) reaches the next call.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ import base64
 import contextlib
 import hashlib
 import secrets
+import threading
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import httpx
 from django.conf import settings
@@ -22,6 +26,9 @@ from django.conf import settings
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 REVOKE_TIMEOUT = httpx.Timeout(5.0, connect=2.0)  # best effort: never hold a revocation up for long
+
+_pool: httpx.Client | None = None
+_pool_lock = threading.Lock()
 
 
 class GitLabOAuthError(Exception):
@@ -92,22 +99,36 @@ def start_device() -> dict[str, Any]:
 
 
 def revoke(token: str) -> None:
-    """RFC 7009 at GitLab; best effort (a revoked session must end here even if GitLab is down)."""
+    """RFC 7009 at GitLab; best effort (a revoked connection must end here even if GitLab is down)."""
     with contextlib.suppress(GitLabOAuthError):
         _post("/oauth/revoke", {"token": token}, timeout=REVOKE_TIMEOUT)
 
 
 def fetch_user(access_token: str) -> dict[str, Any]:
     try:
-        response = httpx.get(
-            f"{settings.GITLAB_API_BASE}/user", headers={"Authorization": f"Bearer {access_token}"}, timeout=TIMEOUT
-        )
+        response = _http().get(f"{settings.GITLAB_API_BASE}/user", headers=_bearer(access_token), timeout=TIMEOUT)
     except httpx.HTTPError as exc:
         raise GitLabOAuthError("temporarily_unavailable", f"GitLab unreachable ({type(exc).__name__})") from exc
     if response.status_code != 200:
         raise GitLabOAuthError("invalid_token", f"GitLab answered {response.status_code} for /user")
     user: dict[str, Any] = response.json()
     return user
+
+
+def group_member(group: str, gitlab_id: int, access_token: str) -> bool:
+    """Direct or inherited membership, asked with the user's own token (GitLab answers 404 for a group
+    they cannot see). doc/api/members.md: "List all members of a group", filtered by user_ids. False
+    when GitLab cannot be asked: no admin rights from a failed look-up."""
+    url = f"{settings.GITLAB_API_BASE}/groups/{quote(group, safe='')}/members/all"
+    try:
+        response = _http().get(url, params={"user_ids[]": gitlab_id}, headers=_bearer(access_token), timeout=TIMEOUT)
+        members = response.json() if response.status_code == 200 else []
+    except (httpx.HTTPError, ValueError):
+        return False  # fail closed
+    return isinstance(members, list) and any(
+        isinstance(m, dict) and m.get("id") == gitlab_id and m.get("membership_state", "active") == "active"
+        for m in members
+    )
 
 
 def _token_request(form: dict[str, str]) -> TokenSet:
@@ -127,7 +148,7 @@ def _post(path: str, form: dict[str, str], *, timeout: httpx.Timeout = TIMEOUT) 
     if settings.GITLAB_OAUTH_CLIENT_SECRET:
         form["client_secret"] = settings.GITLAB_OAUTH_CLIENT_SECRET
     try:
-        response = httpx.post(f"{settings.GITLAB_URL}{path}", data=form, timeout=timeout)
+        response = _http().post(f"{settings.GITLAB_URL}{path}", data=form, timeout=timeout)
     except httpx.HTTPError as exc:
         raise GitLabOAuthError("temporarily_unavailable", f"GitLab unreachable ({type(exc).__name__})") from exc
     try:
@@ -139,3 +160,18 @@ def _post(path: str, form: dict[str, str], *, timeout: httpx.Timeout = TIMEOUT) 
         description = data.get("error_description", "") if isinstance(data, dict) else ""
         raise GitLabOAuthError(str(error), str(description)[:300])
     return data
+
+
+def _bearer(access_token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {access_token}"}
+
+
+def _http() -> httpx.Client:
+    """The process's pooled client, made at first use. It captures no setting (see the module
+    docstring): every URL, credential and timeout is given per request."""
+    global _pool
+    if _pool is None:
+        with _pool_lock:
+            if _pool is None:
+                _pool = httpx.Client(timeout=TIMEOUT)
+    return _pool

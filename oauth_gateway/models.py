@@ -21,7 +21,7 @@ class Application(dot.AbstractApplication):
     """A registered MCP client (dynamic registration, CIMD or made by an admin)."""
 
     registration_ip = models.GenericIPAddressField(null=True, blank=True)
-    disabled = models.DateTimeField(null=True, blank=True)  # no new sign-ins, sessions ended
+    disabled = models.DateTimeField(null=True, blank=True)  # no new sign-ins, connections ended
     # An admin vouched for a self-registered client (DCR, CIMD); until then consent says "unverified".
     verified = models.DateTimeField(null=True, blank=True)
 
@@ -56,15 +56,19 @@ class GitLabIdentity(models.Model):
 
 
 class GitLabConnection(models.Model):
-    """One signed-in session: a user, the MCP client, and the GitLab tokens it acts with."""
+    """A connection: a signed-in user, the MCP client, and the GitLab tokens it acts with (the admin,
+    /connections/ and the services call it that; "session" is only the Django or MCP SDK one)."""
 
     class Leg(models.TextChoices):
         CODE = "authorization_code", "GitLab redirect"
         DEVICE = "device", "GitLab device code"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="connections")
-    application = models.ForeignKey(
-        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="connections"
+    application = models.ForeignKey(  # an MCP "client" wherever a person reads it
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+        on_delete=models.CASCADE,
+        related_name="connections",
+        verbose_name="client",
     )
     leg = models.CharField(max_length=32, choices=Leg.choices)
     access_token_enc = models.TextField()
@@ -78,14 +82,14 @@ class GitLabConnection(models.Model):
     user_agent = models.CharField(max_length=400, blank=True)
 
     class Meta:
-        verbose_name = "session"
+        verbose_name = "connection"
         indexes = [
-            # The user's and the client's sessions, newest first (admin lists, revoke-all).
+            # The user's and the client's connections, newest first (admin lists, revoke-all).
             models.Index(fields=["user", "-created"], name="connection_user_created"),
             models.Index(fields=["application", "-created"], name="connection_app_created"),
-            # The sessions list: all of them newest first, and its date hierarchy.
+            # The connections list: all of them newest first, and its date hierarchy.
             models.Index(fields=["-created"], name="connection_created"),
-            # The sessions list filtered by state (active = revoked IS NULL), newest first.
+            # The connections list filtered by state (active = revoked IS NULL), newest first.
             models.Index(fields=["revoked", "-created"], name="connection_revoked_created"),
             # MAX(last_used) per client ("last use" on the clients list) and per user ("last activity").
             models.Index(fields=["application", "last_used"], name="connection_app_last_used"),
@@ -116,7 +120,7 @@ class GitLabConnection(models.Model):
         self.refresh_token_enc = encrypt(refresh) if refresh else ""
 
     def is_read_only(self) -> bool:
-        """GitLab scopes that allow no writes: such a session never sees write tools."""
+        """GitLab scopes that allow no writes: such a connection never sees write tools."""
         return "api" not in self.gitlab_scopes.split()
 
 
@@ -199,13 +203,69 @@ class AuditEvent(models.Model):
     Never holds a secret: no tokens, no file contents; tool arguments are summarised.
     """
 
-    kind = models.CharField(max_length=40)
+    class Kind(models.TextChoices):
+        """What happened. The values are stored: never change one (old rows keep their meaning)."""
+
+        SIGNIN_STARTED = "signin.started", "sign-in started"
+        SIGNIN_COMPLETED = "signin.completed", "sign-in completed"
+        SIGNIN_FAILED = "signin.failed", "sign-in failed"
+        SIGNIN_ABANDONED = "signin.abandoned", "sign-in abandoned"
+        SIGNIN_SWITCHED = "signin.switched", "sign-in switched to another GitLab account"
+        BROWSER_SIGNIN = "browser.signin", "browser sign-in (admin, connections page)"
+        BROWSER_SIGNOUT = "browser.signout", "browser sign-out"
+        ADMIN_GRANTED = "admin.granted", "admin rights granted"
+        ADMIN_REMOVED = "admin.removed", "admin rights removed"
+        CONSENT_GIVEN = "consent.given", "consent given (connection made)"
+        CONSENT_DENIED = "consent.denied", "consent denied"
+        CONNECTION_REVOKED = "connection.revoked", "connection revoked"
+        # Stored as "sessions" since before connections had that name.
+        USER_CONNECTIONS_REVOKED = "user.sessions_revoked", "all of a user's connections revoked"
+        TOKEN_ISSUED = "token.issued", "token issued"
+        TOKEN_REFRESHED = "token.refreshed", "token refreshed"
+        TOKEN_REFUSED = "token.refused", "token refused"
+        TOKEN_REVOKED = "token.revoked", "token revoked (/revoke)"
+        CODE_REPLAY_DETECTED = "code.replay_detected", "authorization code replayed"
+        REFRESH_REUSE_DETECTED = "refresh.reuse_detected", "refresh token reused"
+        GITLAB_REFRESHED = "gitlab.refreshed", "GitLab token refreshed"
+        GITLAB_REFRESH_FAILED = "gitlab.refresh_failed", "GitLab token refresh failed"
+        CLIENT_REGISTERED = "client.registered", "client registered"
+        CLIENT_READ = "client.read", "client read (RFC 7592)"
+        CLIENT_UPDATED = "client.updated", "client updated (RFC 7592)"
+        CLIENT_RENAMED = "client.renamed", "client renamed (RFC 7592)"
+        CLIENT_UNREGISTERED = "client.unregistered", "client unregistered (RFC 7592)"
+        CLIENT_MANAGEMENT_REFUSED = "client.management_refused", "client management refused (RFC 7592)"
+        CLIENT_DISABLED = "client.disabled", "client disabled"
+        CLIENT_ENABLED = "client.enabled", "client enabled"
+        CLIENT_VERIFIED = "client.verified", "client verified"
+        CLIENT_UNVERIFIED = "client.unverified", "client unverified"
+        TOOL_CALL = "tool.call", "tool call"
+        MAINTENANCE_PRUNED = "maintenance.pruned", "old rows pruned"
+
+    class Actor(models.TextChoices):
+        """Who or what ended a connection or changed a client, stored as detail["by"]: never change
+        a value."""
+
+        ADMIN = "admin", "an admin, in the admin"
+        SELF_SERVICE = "self_service", "the user, on the connections page"
+        COMMAND = "command", "the revoke command"
+        GITLAB_IDENTITY = "gitlab_identity", "the GitLab identity at sign-in (admin settings)"
+        GITLAB_REFUSED_REFRESH = "gitlab_refused_refresh", "GitLab, refusing to refresh its token"
+        CODE_REPLAY = "code_replay", "authorization code replay detection"
+        REFRESH_REUSE = "refresh_reuse", "refresh token reuse detection"
+        RFC7592_DELETE = "rfc7592_delete", "the client, unregistering itself (RFC 7592)"
+        RFC7592_RENAME = "rfc7592_rename", "the client, renaming itself (RFC 7592)"
+
+    kind = models.CharField(max_length=40, choices=Kind.choices)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    # PROTECT: a client or session with audit rows is disabled or revoked, never deleted, so the
-    # trail keeps saying which client and session acted (`prune` removes old rows first).
+    # PROTECT: a client or connection with audit rows is disabled or revoked, never deleted, so the
+    # trail keeps saying which client and connection acted (`prune` removes old rows first).
     application = models.ForeignKey(
-        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, null=True, blank=True, on_delete=models.PROTECT
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        verbose_name="client",
     )
     connection = models.ForeignKey(GitLabConnection, null=True, blank=True, on_delete=models.PROTECT)
     ip = models.GenericIPAddressField(null=True, blank=True)

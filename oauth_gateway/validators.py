@@ -1,8 +1,8 @@
-"""django-oauth-toolkit's validator, taught about sessions (GitLab connections).
+"""django-oauth-toolkit's validator, taught about connections (GitLabConnection).
 
 The consent view passes the new connection's id in the authorization credentials; from there it is
 written on the grant, then on each access and refresh token minted from that grant or from a refresh
-token of the same family. A refresh token reused after rotation ends its whole session, and so
+token of the same family. A refresh token reused after rotation ends its whole connection, and so
 does an authorization code used twice. Codes are stored hashed (oauth_gateway.codes); passwords are
 never checked (there is no password grant).
 """
@@ -18,7 +18,7 @@ from oauthlib.oauth2.rfc6749 import errors
 from oauth_gateway.cimd import record_first_sight
 from oauth_gateway.codes import HashedCodeValidator, code_digest
 from oauth_gateway.gitlab_oauth import DEVICE_GRANT
-from oauth_gateway.models import Application, Grant, RefreshToken
+from oauth_gateway.models import Application, AuditEvent, Grant, RefreshToken
 from oauth_gateway.resources import canonical_resource
 from oauth_gateway.services.headless import HEADLESS_REDIRECT
 
@@ -44,7 +44,7 @@ class Validator(HashedCodeValidator):
         if client.disabled or not super().validate_code(client_id, code, client, request, *args, **kwargs):
             return False
         if grant is None or grant.connection is None or grant.connection.revoked:
-            return False  # a code of an ended session is worthless
+            return False  # a code of an ended connection is worthless
         request.gitlab_connection_id = grant.connection_id
         return True
 
@@ -70,7 +70,7 @@ class Validator(HashedCodeValidator):
             return False
         if not valid:
             if known.revoked is not None and known.connection.revoked is None:
-                _end_reused_session(known)
+                _end_reused_connection(known)
             return False
         if known.connection.revoked or client.disabled:
             return False
@@ -141,12 +141,12 @@ class Validator(HashedCodeValidator):
 
 def _end_replayed_code(grant: Grant, request: Any) -> None:
     """RFC 6749 §4.1.2: a code used more than once is refused, and the tokens already issued from
-    it are revoked; they belong to the grant's session, which ends."""
+    it are revoked; they belong to the grant's connection, which ends."""
     from oauth_gateway.services.audit import audit
     from oauth_gateway.services.connections import connection_revoke
 
     audit(
-        "code.replay_detected",
+        AuditEvent.Kind.CODE_REPLAY_DETECTED,
         outcome="denied",
         user_id=grant.user_id,
         application_id=grant.application_id,
@@ -154,20 +154,20 @@ def _end_replayed_code(grant: Grant, request: Any) -> None:
         ip=(request.headers or {}).get("REMOTE_ADDR"),
     )
     if grant.connection is not None:
-        connection_revoke(connection=grant.connection, by="code_replay")
+        connection_revoke(connection=grant.connection, by=AuditEvent.Actor.CODE_REPLAY)
 
 
-def _end_reused_session(token: RefreshToken) -> None:
-    """RFC 9700 §4.14.2: a rotated refresh token used again means it leaked; end the session."""
+def _end_reused_connection(token: RefreshToken) -> None:
+    """RFC 9700 §4.14.2: a rotated refresh token used again means it leaked; end the connection."""
     from oauth_gateway.services.audit import audit
     from oauth_gateway.services.connections import connection_revoke
 
     assert token.connection is not None
     audit(
-        "refresh.reuse_detected",
+        AuditEvent.Kind.REFRESH_REUSE_DETECTED,
         outcome="denied",
         user_id=token.user_id,
         application_id=token.application_id,
         connection_id=token.connection_id,
     )
-    connection_revoke(connection=token.connection, by="refresh_reuse")
+    connection_revoke(connection=token.connection, by=AuditEvent.Actor.REFRESH_REUSE)

@@ -34,7 +34,7 @@ def event(kind: str, when: datetime, **fields) -> AuditEvent:
 def trail(cast):
     """Tool calls, sign-ins and refusals of alice and bob over two months, through both clients."""
     alice, bob, claude, cursor = cast["alice"].pk, cast["bob"].pk, cast["claude"].pk, cast["cursor"].pk
-    call = {"kind": "tool.call", "ip": "192.0.2.10"}
+    call = {"kind": AuditEvent.Kind.TOOL_CALL, "ip": "192.0.2.10"}
     event(**call, when=MARCH, user_id=alice, application_id=claude, tool="get_project", project="acme/app",
           gitlab_status=200, duration_ms=120)  # fmt: skip
     event(**call, when=MARCH - timedelta(hours=1), user_id=alice, application_id=claude, tool="create_issue",
@@ -43,9 +43,21 @@ def trail(cast):
           project="bob/secret", gitlab_status=200, duration_ms=30)  # fmt: skip
     event(**call, when=MARCH - timedelta(days=40), user_id=alice, application_id=cursor, tool="list_issues",
           project="alice/notes", gitlab_status=200, duration_ms=50)  # fmt: skip
-    event("signin.completed", MARCH - timedelta(days=2), user_id=alice, leg="device", client_id="abc")
-    event("consent.given", MARCH - timedelta(days=2), user_id=bob, application_id=claude, client_name="Claude Code")
-    event("token.refused", MARCH - timedelta(days=3), outcome="denied", ip="203.0.113.9", grant_type="refresh_token")
+    event(AuditEvent.Kind.SIGNIN_COMPLETED, MARCH - timedelta(days=2), user_id=alice, leg="device", client_id="abc")
+    event(
+        AuditEvent.Kind.CONSENT_GIVEN,
+        MARCH - timedelta(days=2),
+        user_id=bob,
+        application_id=claude,
+        client_name="Claude Code",
+    )
+    event(
+        AuditEvent.Kind.TOKEN_REFUSED,
+        MARCH - timedelta(days=3),
+        outcome="denied",
+        ip="203.0.113.9",
+        grant_type="refresh_token",
+    )
     return cast
 
 
@@ -131,7 +143,7 @@ def test_the_csv_export_holds_exactly_the_rows_of_the_filtered_list(admin_client
 
 def test_the_csv_export_has_every_page_and_the_documented_columns(admin_client, trail):
     for i in range(130):  # more than one page of the list (100 a page)
-        event("tool.call", MARCH + timedelta(minutes=i), user_id=trail["bob"].pk, project="acme/web")
+        event(AuditEvent.Kind.TOOL_CALL, MARCH + timedelta(minutes=i), user_id=trail["bob"].pk, project="acme/web")
     assert len(listed(admin_client, {"project": "acme/web"})) == 100
     exported = export(admin_client, {"project": "acme/web"})
     assert len(exported) == 130
@@ -157,7 +169,7 @@ def test_the_csv_export_has_every_page_and_the_documented_columns(admin_client, 
 
 
 def test_the_csv_export_has_no_secret_and_no_formula(admin_client, trail):
-    event("tool.call", MARCH, user_id=trail["alice"].pk, tool="get_file", project="=HYPERLINK(1)")
+    event(AuditEvent.Kind.TOOL_CALL, MARCH, user_id=trail["alice"].pk, tool="get_file", project="=HYPERLINK(1)")
     body = b"".join(admin_client.get(EXPORT).streaming_content).decode()
     session = trail["alice_claude"]
     for secret in (GITLAB_TOKEN, GITLAB_REFRESH, MCP_TOKEN, CLIENT_SECRET, session.access_token_enc[:24]):
@@ -166,7 +178,7 @@ def test_the_csv_export_has_no_secret_and_no_formula(admin_client, trail):
 
 
 def test_every_csv_cell_is_quoted_so_a_formula_after_a_separator_stays_text(admin_client, trail):
-    event("tool.call", MARCH, user_id=trail["alice"].pk, tool="get_file", project="x;=1+2")
+    event(AuditEvent.Kind.TOOL_CALL, MARCH, user_id=trail["alice"].pk, tool="get_file", project="x;=1+2")
     lines = b"".join(admin_client.get(EXPORT, {"tool": "get_file"}).streaming_content).decode().splitlines()
     assert lines[0].startswith('"time","kind","outcome",')  # OWASP: every cell quoted
     assert '"x;=1+2"' in lines[1]  # a spreadsheet splitting on ";" would have run =1+2
@@ -201,6 +213,12 @@ def test_under_asgi_the_export_streams_asynchronously_in_chunks(admin_client, ad
 
 def test_the_audit_list_runs_a_fixed_number_of_queries(admin_client, trail, django_assert_max_num_queries):
     for i in range(100):
-        event("tool.call", MARCH, user_id=trail["bob"].pk, application_id=trail["claude"].pk, tool=f"tool{i % 7}")
+        event(
+            AuditEvent.Kind.TOOL_CALL,
+            MARCH,
+            user_id=trail["bob"].pk,
+            application_id=trail["claude"].pk,
+            tool=f"tool{i % 7}",
+        )
     with django_assert_max_num_queries(13):
         assert len(rows(admin_client.get(AUDIT))) == 100

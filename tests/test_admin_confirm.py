@@ -14,7 +14,7 @@ from django.test import Client
 
 from oauth_gateway.admin import confirm
 from oauth_gateway.models import Application, AuditEvent, GitLabConnection
-from tests.test_admin import AUDIT, CLIENTS, SESSIONS, USERS, cast, gateway
+from tests.test_admin import AUDIT, CLIENTS, CONNECTIONS, USERS, cast, gateway
 
 __all__ = ["cast", "gateway"]  # fixtures shared with test_admin.py
 pytestmark = pytest.mark.filterwarnings("ignore:No directory at")
@@ -29,17 +29,18 @@ def ask(client: Client, url: str, action: str, objects) -> str:
 @pytest.mark.parametrize(
     ("url", "action", "picked", "question", "named"),
     [
-        (SESSIONS, "revoke_sessions", ["alice_claude", "alice_cursor", "bob_claude"], "Revoke 3 sessions of 2 users?",
+        (CONNECTIONS, "revoke_connections", ["alice_claude", "alice_cursor", "bob_claude"],
+         "Revoke 3 connections of 2 users?",
          ["alice via Claude Code, since", "alice via Cursor, since", "bob via Claude Code, since"]),
-        (SESSIONS, "revoke_sessions", ["alice_claude", "bob_old"], "Revoke 1 session of 1 user?",
+        (CONNECTIONS, "revoke_connections", ["alice_claude", "bob_old"], "Revoke 1 connection of 1 user?",
          ["alice via Claude Code"]),  # bob's ended one is not counted
-        (SESSIONS, "revoke_users", ["alice_claude"], "Revoke all 2 sessions of 1 user?",
+        (CONNECTIONS, "revoke_users", ["alice_claude"], "Revoke all 2 connections of 1 user?",
          ["alice via Claude Code", "alice via Cursor"]),
-        (SESSIONS, "disable_clients", ["bob_claude"], "Disable 1 client and end their 2 active sessions?",
+        (CONNECTIONS, "disable_clients", ["bob_claude"], "Disable 1 client and end their 2 active connections?",
          ["Claude Code"]),
-        (USERS, "revoke_everything", ["alice", "bob"], "Revoke all 3 sessions of 2 users?",
+        (USERS, "revoke_everything", ["alice", "bob"], "Revoke all 3 connections of 2 users?",
          ["alice via Claude Code", "bob via Claude Code"]),
-        (CLIENTS, "disable_clients", ["claude", "cursor"], "Disable 2 clients and end their 3 active sessions?",
+        (CLIENTS, "disable_clients", ["claude", "cursor"], "Disable 2 clients and end their 3 active connections?",
          ["Claude Code", "Cursor"]),
         (CLIENTS, "verify_clients", ["claude"], "Mark 1 client verified?", ["Claude Code"]),
     ],
@@ -55,7 +56,7 @@ def test_each_action_asks_with_counts_and_names_and_changes_nothing_until_confir
     assert f"<h1>{question}</h1>" in page
     for name in named:
         assert name in page
-    assert "session #" not in page and "user #" not in page  # names, not ids
+    assert "connection #" not in page and "user #" not in page  # names, not ids
     assert 'name="confirmed" value="yes"' in page and 'id="confirm-cancel"' in page
     after = (
         sorted(GitLabConnection.objects.values_list("pk", "revoked")),
@@ -65,19 +66,19 @@ def test_each_action_asks_with_counts_and_names_and_changes_nothing_until_confir
 
 
 def test_the_confirmed_post_acts_on_exactly_the_ids_it_showed(admin_client, admin_user, cast):
-    page = ask(admin_client, SESSIONS, "revoke_sessions", [cast["alice_claude"], cast["bob_old"]])
+    page = ask(admin_client, CONNECTIONS, "revoke_connections", [cast["alice_claude"], cast["bob_old"]])
     shown = re.findall(r'name="_selected_action" value="(\d+)"', page)
     assert shown == [str(cast["alice_claude"].pk)]  # the ended one is left out of what is posted back
-    form = {"action": "revoke_sessions", "_selected_action": shown, "confirmed": "yes"}
-    assert admin_client.post(SESSIONS, form).status_code == 302
+    form = {"action": "revoke_connections", "_selected_action": shown, "confirmed": "yes"}
+    assert admin_client.post(CONNECTIONS, form).status_code == 302
     assert GitLabConnection.objects.filter(revoked__isnull=True).count() == 2
-    event = AuditEvent.objects.get(kind="connection.revoked")
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.CONNECTION_REVOKED)
     assert event.connection_id == cast["alice_claude"].pk and event.detail == {"by": "admin", "actor_id": admin_user.pk}
 
 
 def test_cancel_goes_back_to_the_same_filtered_list_or_object_page(admin_client, cast):
-    page = ask(admin_client, f"{SESSIONS}?state=active", "revoke_sessions", [cast["alice_claude"]])
-    assert f'href="{SESSIONS}?state=active" id="confirm-cancel"' in page
+    page = ask(admin_client, f"{CONNECTIONS}?state=active", "revoke_connections", [cast["alice_claude"]])
+    assert f'href="{CONNECTIONS}?state=active" id="confirm-cancel"' in page
     page = admin_client.post(f"{CLIENTS}{cast['claude'].pk}/do/disable_clients/").content.decode()
     assert f'href="{CLIENTS}{cast["claude"].pk}/change/" id="confirm-cancel"' in page
     assert Application.objects.get(pk=cast["claude"].pk).disabled is None
@@ -85,31 +86,38 @@ def test_cancel_goes_back_to_the_same_filtered_list_or_object_page(admin_client,
 
 def test_nothing_to_do_says_so_without_asking(admin_client, cast):
     response = admin_client.post(
-        SESSIONS, {"action": "revoke_sessions", "_selected_action": [cast["bob_old"].pk]}, follow=True
+        CONNECTIONS, {"action": "revoke_connections", "_selected_action": [cast["bob_old"].pk]}, follow=True
     )
-    assert "Nothing to revoke: the selected sessions have ended already." in response.content.decode()
+    assert "Nothing to revoke: the selected connections have ended already." in response.content.decode()
     assert not AuditEvent.objects.exists()
 
 
-def test_session_and_audit_titles_use_names_and_dates(cast):
-    session = GitLabConnection.objects.get(pk=cast["alice_claude"].pk)
-    GitLabConnection.objects.filter(pk=session.pk).update(created=datetime(2026, 12, 3, 9, 30, tzinfo=UTC))
-    session.refresh_from_db()
-    assert str(session) == "alice via Claude Code, since 3 Dec 2026"
+def test_connection_and_audit_titles_use_names_and_dates(cast):
+    connection = GitLabConnection.objects.get(pk=cast["alice_claude"].pk)
+    GitLabConnection.objects.filter(pk=connection.pk).update(created=datetime(2026, 12, 3, 9, 30, tzinfo=UTC))
+    connection.refresh_from_db()
+    assert str(connection) == "alice via Claude Code, since 3 Dec 2026"
     assert str(GitLabConnection.objects.get(pk=cast["bob_old"].pk)).endswith("(revoked)")
-    event = AuditEvent.objects.create(kind="connection.revoked", user=cast["alice"])
+    event = AuditEvent.objects.create(kind=AuditEvent.Kind.CONNECTION_REVOKED, user=cast["alice"])
     AuditEvent.objects.filter(pk=event.pk).update(created=datetime(2026, 12, 3, 14, 5, 9, tzinfo=UTC))
     event.refresh_from_db()
     assert str(event) == "connection.revoked (ok) at 3 Dec 2026, 14:05:09 UTC"
 
 
 def test_every_time_the_admin_shows_carries_its_zone(admin_client, admin_user, cast):
-    session = cast["alice_claude"]
-    AuditEvent.objects.create(kind="tool.call", user=cast["alice"], tool="get_project")
+    connection = cast["alice_claude"]
+    AuditEvent.objects.create(kind=AuditEvent.Kind.TOOL_CALL, user=cast["alice"], tool="get_project")
     admin_user.last_login = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
     admin_user.save()
     zoned = re.compile(r"\d{1,2} \w{3} \d{4}, \d\d:\d\d UTC")
-    for url in (SESSIONS, USERS, CLIENTS, AUDIT, f"{SESSIONS}{session.pk}/change/", f"{USERS}{admin_user.pk}/change/"):
+    for url in (
+        CONNECTIONS,
+        USERS,
+        CLIENTS,
+        AUDIT,
+        f"{CONNECTIONS}{connection.pk}/change/",
+        f"{USERS}{admin_user.pk}/change/",
+    ):
         page = admin_client.get(url).content.decode()
         assert zoned.search(page), url
     assert "3 Dec 2026, 08:00 UTC" in admin_client.get(f"{USERS}{admin_user.pk}/change/").content.decode()
@@ -157,7 +165,7 @@ def test_sign_in_as_someone_else_signs_out_and_opens_the_admin_login(client, cas
     page = response.content.decode()
     assert response.redirect_chain[-1][0].startswith("/admin/login/")
     assert 'id="login-form"' in page and "Sign in with GitLab" in page and "This page is for administrators" not in page
-    assert AuditEvent.objects.filter(kind="browser.signout", user=cast["alice"]).count() == 1
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.BROWSER_SIGNOUT, user=cast["alice"]).count() == 1
 
 
 @pytest.mark.urls("tests.oauth_urls")
@@ -171,32 +179,32 @@ def test_sign_out_at_connections_ends_the_browser_session_and_stays_on_this_serv
 
 def test_select_all_across_pages_asks_for_the_concrete_rows_it_will_act_on(admin_client, cast):
     form = {
-        "action": "revoke_sessions",
+        "action": "revoke_connections",
         "select_across": "1",
         "index": "0",
         "_selected_action": [cast["bob_claude"].pk],
     }
-    page = admin_client.post(SESSIONS, form).content.decode()
-    assert "<h1>Revoke 3 sessions of 2 users?</h1>" in page  # every active one, not only the ticked row
+    page = admin_client.post(CONNECTIONS, form).content.decode()
+    assert "<h1>Revoke 3 connections of 2 users?</h1>" in page  # every active one, not only the ticked row
     posted = re.findall(r'name="_selected_action" value="(\d+)"', page)
     assert sorted(posted) == sorted(str(cast[name].pk) for name in ("alice_claude", "alice_cursor", "bob_claude"))
-    assert 'name="select_across"' not in page  # a session made meanwhile is not swept in by the answer
+    assert 'name="select_across"' not in page  # a connection made meanwhile is not swept in by the answer
 
 
 def test_a_selection_too_big_to_post_back_is_confirmed_as_the_same_filtered_list(admin_client, cast, monkeypatch):
     monkeypatch.setattr(confirm, "MAX_POSTED_IDS", 2)
     monkeypatch.setattr(confirm, "SHOWN", 1)
     form = {
-        "action": "revoke_sessions",
+        "action": "revoke_connections",
         "select_across": "1",
         "index": "0",
         "_selected_action": [cast["bob_claude"].pk],
     }
-    page = admin_client.post(f"{SESSIONS}?state=active", form).content.decode()
+    page = admin_client.post(f"{CONNECTIONS}?state=active", form).content.decode()
     assert "<h2>3 affected</h2>" in page and "… and 2 more." in page
     assert 'name="select_across" value="1"' in page and page.count('name="_selected_action"') == 1
     posted = re.findall(r'name="_selected_action" value="(\d+)"', page)
-    confirmed = {"action": "revoke_sessions", "select_across": "1", "_selected_action": posted, "confirmed": "yes"}
-    assert admin_client.post(f"{SESSIONS}?state=active", confirmed).status_code == 302
+    confirmed = {"action": "revoke_connections", "select_across": "1", "_selected_action": posted, "confirmed": "yes"}
+    assert admin_client.post(f"{CONNECTIONS}?state=active", confirmed).status_code == 302
     assert not GitLabConnection.objects.filter(revoked__isnull=True).exists()
-    assert AuditEvent.objects.filter(kind="connection.revoked").count() == 3
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.CONNECTION_REVOKED).count() == 3

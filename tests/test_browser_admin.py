@@ -1,5 +1,5 @@
 """The admin in a real browser (chromium): a createsuperuser admin logs in with a password, finds
-alice's session among the sessions, revokes it, and follows her audit trail. Her MCP token is
+alice's connection among the connections, revokes it, and follows her audit trail. Her MCP token is
 refused on the next request while bob's keeps working.
 
 End to end: Daphne in OAuth mode, the GitLab simulator, the MCP SDK client holding real tokens.
@@ -59,7 +59,7 @@ def revoke_in_admin(context: BrowserContext, server_url: str, alice: McpSession,
     page = context.new_page()
     page.set_viewport_size(LAPTOP)  # the lists fit a laptop's window (tests/test_browser_admin_pages.py)
     log_in(page, server_url)
-    revoke_alices_session(page, alice, bob)
+    revoke_alices_connection(page, alice, bob)
     follow_her_audit_trail(page, alice, bob)
     for name, path in (("users", "auth/user"), ("clients", "oauth_gateway/application")):
         page.goto(f"{server_url}/admin/{path}/")  # the README's other two pages, checked for leaks too
@@ -68,14 +68,14 @@ def revoke_in_admin(context: BrowserContext, server_url: str, alice: McpSession,
         screenshot(page, f"admin-{name}.png", readme=True)
 
 
-def revoke_alices_session(page: Page, alice: McpSession, bob: McpSession) -> None:
-    page.get_by_role("link", name="Sessions", exact=True).click()
+def revoke_alices_connection(page: Page, alice: McpSession, bob: McpSession) -> None:
+    page.get_by_role("link", name="Connections", exact=True).click()
     alice_row = page.locator(f"#result_list tr:has(input.action-select[value='{alice.connection_id}'])")
     bob_row = page.locator(f"#result_list tr:has(input.action-select[value='{bob.connection_id}'])")
     expect(alice_row.locator("td.field-state")).to_have_text("active")
     expect(bob_row.locator("td.field-state")).to_have_text("active")
     without_secrets(page, alice.secrets() + bob.secrets())
-    screenshot(page, "admin-sessions.png", readme=True)
+    screenshot(page, "admin-connections.png", readme=True)
 
     page.fill("#searchbar", "alice")
     page.press("#searchbar", "Enter")
@@ -83,15 +83,15 @@ def revoke_alices_session(page: Page, alice: McpSession, bob: McpSession) -> Non
     expect(bob_row).to_have_count(0)
     expect(alice_row.locator("td.field-user_name")).to_contain_text("alice")
     alice_row.locator("input.action-select").check()
-    page.select_option("select[name=action]", "revoke_sessions")
+    page.select_option("select[name=action]", "revoke_connections")
     page.click("#changelist-form button[name=index]")
-    expect(page.locator("#content h1")).to_have_text("Revoke 1 session of 1 user?")  # asked first
+    expect(page.locator("#content h1")).to_have_text("Revoke 1 connection of 1 user?")  # asked first
     expect(page.locator(".confirm-objects li")).to_have_text(re.compile(r"^alice via Test client, since "))
     page.click("#confirm-yes")
-    expect(page.locator("ul.messagelist li")).to_have_text("Revoked 1 session.")
+    expect(page.locator("ul.messagelist li")).to_have_text("Revoked 1 connection.")
     expect(alice_row.locator("td.field-state")).to_have_text("revoked")
-    screenshot(page, "admin-sessions-revoked.png")
-    alice_row.locator("td.field-user_name a.trail").click()  # her audit trail: one click from her session
+    screenshot(page, "admin-connections-revoked.png")
+    alice_row.locator("td.field-user_name a.trail").click()  # her audit trail: one click from her connection
 
 
 def follow_her_audit_trail(page: Page, alice: McpSession, bob: McpSession) -> None:
@@ -113,7 +113,7 @@ def follow_her_audit_trail(page: Page, alice: McpSession, bob: McpSession) -> No
     assert "connection.revoked" in {line["kind"] for line in lines}
 
 
-async def test_an_admin_revokes_alices_session_in_the_browser_and_only_her_token_dies(server, sim: Sim, chromium):
+async def test_an_admin_revokes_alices_connection_in_the_browser_and_only_her_token_dies(server, sim: Sim, chromium):
     create_superuser(server)
     alice = await mcp_session(server, "alice")
     bob = await mcp_session(server, "bob")

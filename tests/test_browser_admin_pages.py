@@ -20,7 +20,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from oauth_gateway.models import Application, AuditEvent, GitLabConnection
 from tests.browser import screenshot
-from tests.test_admin import AUDIT, CLIENTS, SESSIONS, USERS, gateway, make_client, make_session, make_user
+from tests.test_admin import AUDIT, CLIENTS, CONNECTIONS, USERS, gateway, make_client, make_connection, make_user
 
 __all__ = ["gateway"]  # autouse: GitLab unreachable, a session secret
 
@@ -32,17 +32,17 @@ PASSWORD = "a long admin password 0123"
 
 @pytest.fixture
 def cast(transactional_db: Any) -> dict[str, Any]:
-    """alice with two sessions, bob with one (and an ended one), three clients, an admin."""
+    """alice with two connections, bob with one (and an ended one), three clients, an admin."""
     alice, bob = make_user("alice", 1), make_user("bob", 2)
     claude, cursor = make_client("Claude Code"), make_client("Cursor", "cimd")
     make_client("An MCP client with a name long enough to wrap in its column", "dcr")
     User.objects.create_superuser("root", "root@example.test", PASSWORD)
-    sessions = {
-        "alice_claude": make_session(alice, claude),
-        "alice_cursor": make_session(alice, cursor, leg=GitLabConnection.Leg.DEVICE),
-        "bob_claude": make_session(bob, claude, ip="2001:db8:ffff:ffff:ffff:ffff:ffff:fffe"),
+    connections = {
+        "alice_claude": make_connection(alice, claude),
+        "alice_cursor": make_connection(alice, cursor, leg=GitLabConnection.Leg.DEVICE),
+        "bob_claude": make_connection(bob, claude, ip="2001:db8:ffff:ffff:ffff:ffff:ffff:fffe"),
     }
-    for kind in ("tool.call", "user.sessions_revoked"):
+    for kind in (AuditEvent.Kind.TOOL_CALL, AuditEvent.Kind.USER_CONNECTIONS_REVOKED):
         AuditEvent.objects.create(
             kind=kind,
             user=alice,
@@ -57,7 +57,7 @@ def cast(transactional_db: Any) -> dict[str, Any]:
     AccessAttempt.objects.create(username="root", failures_since_start=3, get_data="", post_data="", **where)
     AccessFailureLog.objects.create(username="root", **where)
     AccessLog.objects.create(username="root", http_accept="text/html," * 20, **where)
-    return {"alice": alice, "bob": bob, "claude": claude, "cursor": cursor, **sessions}
+    return {"alice": alice, "bob": bob, "claude": claude, "cursor": cursor, **connections}
 
 
 def run(chromium: Any, script: Any, *args: Any) -> Any:
@@ -86,7 +86,7 @@ def lists_at_1280(context: BrowserContext, url: str) -> dict[str, Any]:
     page = log_in(context, url)
     expect(page).to_have_url(f"{url}/admin/")
     measured = {}
-    for path in (SESSIONS, USERS, CLIENTS, AUDIT, *AXES):
+    for path in (CONNECTIONS, USERS, CLIENTS, AUDIT, *AXES):
         page.goto(f"{url}{path}")
         expect(page.locator("#result_list")).to_be_visible()
         last = page.locator("#result_list thead th").last.bounding_box()
@@ -106,31 +106,31 @@ def test_every_admin_list_fits_1280_px(live_server, cast, chromium):
     for path, sizes in measured.items():
         assert sizes["overflow"] == 0, (path, sizes)
         assert sizes["last_right"] is not None and sizes["last_right"] <= LAPTOP["width"], (path, sizes)
-    for path in (SESSIONS, CLIENTS):  # the column the issue lost off screen
+    for path in (CONNECTIONS, CLIENTS):  # the column the issue lost off screen
         assert measured[path]["state_right"] is not None and measured[path]["state_right"] <= LAPTOP["width"]
 
 
 def ask_cancel_then_confirm(context: BrowserContext, url: str, ids: list[int]) -> dict[str, str]:
     page = log_in(context, url)
-    page.goto(f"{url}{SESSIONS}")
+    page.goto(f"{url}{CONNECTIONS}")
     seen = {}
     for pk in ids:
         page.locator(f"input.action-select[value='{pk}']").check()
-    page.select_option("select[name=action]", "revoke_sessions")
+    page.select_option("select[name=action]", "revoke_connections")
     page.click("#changelist-form button[name=index]")
-    expect(page.locator("#content h1")).to_have_text("Revoke 3 sessions of 2 users?")
+    expect(page.locator("#content h1")).to_have_text("Revoke 3 connections of 2 users?")
     expect(page.locator(".confirm-objects li")).to_have_count(3)
     seen["objects"] = page.locator(".confirm-objects").inner_text()
     screenshot(page, "admin-confirm.png", readme=True)
     page.click("#confirm-cancel")
-    expect(page).to_have_url(f"{url}{SESSIONS}")
+    expect(page).to_have_url(f"{url}{CONNECTIONS}")
     expect(page.locator("td.field-state", has_text="active")).to_have_count(3)  # nothing ended
     for pk in ids:
         page.locator(f"input.action-select[value='{pk}']").check()
-    page.select_option("select[name=action]", "revoke_sessions")
+    page.select_option("select[name=action]", "revoke_connections")
     page.click("#changelist-form button[name=index]")
     page.click("#confirm-yes")
-    expect(page.locator("ul.messagelist li")).to_have_text("Revoked 3 sessions.")
+    expect(page.locator("ul.messagelist li")).to_have_text("Revoked 3 connections.")
     expect(page.locator("td.field-state", has_text="revoked")).to_have_count(3)
     return seen
 
@@ -140,7 +140,7 @@ def test_revoking_asks_with_counts_cancel_changes_nothing_and_yes_acts_and_is_au
     seen = run(chromium, ask_cancel_then_confirm, live_server.url, ids)
     assert "alice via Claude Code, since" in seen["objects"] and "bob via Claude Code" in seen["objects"]
     assert not GitLabConnection.objects.filter(revoked__isnull=True).exists()
-    revoked = AuditEvent.objects.filter(kind="connection.revoked")
+    revoked = AuditEvent.objects.filter(kind=AuditEvent.Kind.CONNECTION_REVOKED)
     assert sorted(revoked.values_list("connection_id", flat=True)) == sorted(ids)
     assert {event.detail["by"] for event in revoked} == {"admin"}
 
@@ -160,9 +160,9 @@ def disable_from_the_client_page(context: BrowserContext, url: str, client_pk: i
 
 def test_an_object_page_button_asks_too_and_cancel_returns_to_the_object(live_server, cast, chromium):
     question = run(chromium, disable_from_the_client_page, live_server.url, cast["claude"].pk)
-    assert question == "Disable 1 client and end their 2 active sessions?"
+    assert question == "Disable 1 client and end their 2 active connections?"
     assert Application.objects.get(pk=cast["claude"].pk).disabled is not None
-    assert AuditEvent.objects.filter(kind="client.disabled", application=cast["claude"]).count() == 1
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.CLIENT_DISABLED, application=cast["claude"]).count() == 1
     assert GitLabConnection.objects.get(pk=cast["alice_cursor"].pk).revoked is None  # another client's
 
 

@@ -1,5 +1,5 @@
 """/connections/ in a real browser (chromium): alice, signed in at GitLab, opens the page, signs in
-with GitLab, sees her MCP session and disconnects it. Her MCP token is refused on the next request
+with GitLab, sees her MCP connection and disconnects it. Her MCP token is refused on the next request
 while bob's keeps working.
 
 End to end: Daphne in OAuth mode, the GitLab simulator, the MCP SDK client holding real tokens.
@@ -35,20 +35,20 @@ def disconnect_at_connections(
     expect(page).to_have_url(f"{server_url}/connections/")
     assert any(url.startswith(f"{sim_url}/oauth/authorize?") for url in gitlab_visits), gitlab_visits
     expect(page.locator("h1")).to_have_text("Clients connected to GitLab as alice")
-    mine = page.locator(f"#active-sessions #session-{alice.connection_id}")
+    mine = page.locator(f"#active-connections #connection-{alice.connection_id}")
     expect(mine).to_contain_text("Test client")
-    expect(page.locator(f"#session-{bob.connection_id}")).to_have_count(0)  # only her own
+    expect(page.locator(f"#connection-{bob.connection_id}")).to_have_count(0)  # only her own
     without_secrets(page, alice.secrets() + bob.secrets())
     screenshot(page, "connections.png", readme=True)
 
     mine.get_by_role("button", name="Disconnect").click()
     expect(page.locator("ul.messages li")).to_have_text("Disconnected Test client.")
-    expect(page.locator(f"#active-sessions #session-{alice.connection_id}")).to_have_count(0)
-    expect(page.locator(f"#ended-sessions #session-{alice.connection_id}")).to_be_visible()
+    expect(page.locator(f"#active-connections #connection-{alice.connection_id}")).to_have_count(0)
+    expect(page.locator(f"#ended-connections #connection-{alice.connection_id}")).to_be_visible()
     screenshot(page, "connections-disconnected.png")
 
 
-async def test_alice_disconnects_her_session_in_the_browser_and_only_her_token_dies(server, sim: Sim, chromium):
+async def test_alice_disconnects_her_connection_in_the_browser_and_only_her_token_dies(server, sim: Sim, chromium):
     alice = await mcp_session(server, "alice")
     bob = await mcp_session(server, "bob")
     assert mcp_status(server, alice.access_token) == 200

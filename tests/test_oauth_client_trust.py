@@ -148,7 +148,7 @@ def test_a_new_cimd_clients_first_authorize_works_and_is_audited_as_a_registrati
     assert response.status_code == 302 and response["Location"].startswith("/oauth/signin?")
     app = Application.objects.get(client_id=CIMD_ID)
     assert app.registration_ip == "203.0.113.9" and app.is_unverified()
-    event = AuditEvent.objects.get(kind="client.registered", application=app)
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.CLIENT_REGISTERED, application=app)
     assert event.ip == "203.0.113.9" and event.detail["source"] == "cimd"
 
 
@@ -200,7 +200,7 @@ def test_admin_marks_a_client_verified_and_it_is_audited(admin_client, db):
     admin_client.post(url, {**form, "confirmed": "yes"})
     app.refresh_from_db()
     assert app.verified is not None and not app.is_unverified()
-    assert AuditEvent.objects.filter(kind="client.verified", application=app).exists()
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.CLIENT_VERIFIED, application=app).exists()
     assert not Application(registration_source="manual").is_unverified()  # made by an admin
 
 

@@ -200,5 +200,5 @@ def test_a_nul_character_in_what_is_audited_is_stored_not_a_server_error(client:
 
     response = post(client, "/token", urlencode({"grant_type": "pass\x00word"}), CONTENT_TYPES[1])
     assert response.status_code == 400 and response.json()["error"] == "unsupported_grant_type"
-    row = AuditEvent.objects.filter(kind="token.refused").latest("id")
+    row = AuditEvent.objects.filter(kind=AuditEvent.Kind.TOKEN_REFUSED).latest("id")
     assert row.detail["grant_type"] == "pass\ufffdword"

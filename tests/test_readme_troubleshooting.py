@@ -44,7 +44,7 @@ def page_messages() -> set[str]:
                 position = PAGE_MESSAGES.get(name)
                 if position is not None and len(node.args) > position:
                     found.add(leading_text(node.args[position]))
-                # The page's headline, what a person reads first (oauth_gateway.errors).
+                # The page's headline, what a person reads first (oauth_gateway.views.errors).
                 found.update(leading_text(k.value) for k in node.keywords if k.arg == "headline")
             elif isinstance(node, ast.FunctionDef) and node.name == "error_page":
                 found.update(leading_text(d) for d in node.args.kw_defaults if d is not None)

@@ -1,4 +1,4 @@
-"""Browser sign-in with GitLab for this server's own pages: /connections/ (each user's sessions, with
+"""Browser sign-in with GitLab for this server's own pages: /connections/ (each user's connections, with
 "Disconnect") and the Django admin for GitLab users named by ADMIN_GITLAB_USERS / ADMIN_GITLAB_GROUP.
 
 End to end: Daphne, the GitLab simulator, the MCP SDK client holding real tokens, and a browser
@@ -40,7 +40,7 @@ def browser(username: str) -> httpx.Client:
 
 
 async def mcp_session(server: Any, username: str) -> tuple[str, int]:
-    """An MCP SDK client signs in as `username` and calls a tool: its access token and session id."""
+    """An MCP SDK client signs in as `username` and calls a tool: its access token and connection id."""
     storage = MemoryStorage()
     async with oauth_mcp(server.url, Browser(username), storage=storage) as client:
         assert structured(await client.call_tool("get_current_user", {}))["username"] == username
@@ -63,51 +63,53 @@ def staff(server: Any, username: str) -> tuple[int, int]:
     return int(is_staff), int(is_superuser)
 
 
-async def test_alice_disconnects_her_session_and_its_mcp_token_gets_401(server, sim: Sim):
-    alice_token, alice_session = await mcp_session(server, "alice")
+async def test_alice_disconnects_her_connection_and_its_mcp_token_gets_401(server, sim: Sim):
+    alice_token, alice_connection = await mcp_session(server, "alice")
     bob_token, _ = await mcp_session(server, "bob")
     assert mcp_status(server, alice_token) == 200
     with browser("alice") as http:
         page = http.get(f"{server.url}/connections/")
         assert page.url.path == "/connections/" and "as <em>alice</em>" in page.text
-        assert f'id="session-{alice_session}"' in page.text
+        assert f'id="connection-{alice_connection}"' in page.text
         assert "Test client" in page.text and "Dynamic Client Registration" in page.text
         done = http.post(
-            f"{server.url}/connections/{alice_session}/disconnect",
+            f"{server.url}/connections/{alice_connection}/disconnect",
             data={"csrfmiddlewaretoken": form_fields(page.text)["csrfmiddlewaretoken"]},
         )
     assert done.status_code == 200 and done.url.path == "/connections/"
     assert "Disconnected Test client." in done.text
-    ended = done.text.split('id="ended-sessions"')[1]
-    assert f'id="session-{alice_session}"' in ended  # listed under "Ended" now
+    ended = done.text.split('id="ended-connections"')[1]
+    assert f'id="connection-{alice_connection}"' in ended  # listed under "Ended" now
     assert mcp_status(server, alice_token) == 401  # the next request, already
-    assert mcp_status(server, bob_token) == 200  # nobody else's session moved
+    assert mcp_status(server, bob_token) == 200  # nobody else's connection moved
     rows = server_rows(
         server.env["DATABASE_URL"],
         f"SELECT e.detail, u.username FROM oauth_gateway_auditevent e JOIN auth_user u ON u.id = e.user_id "
-        f"WHERE e.kind = 'connection.revoked' AND e.connection_id = {alice_session}",
+        f"WHERE e.kind = 'connection.revoked' AND e.connection_id = {alice_connection}",
     )
     assert len(rows) == 1 and rows[0][1] == "alice" and as_json(rows[0][0])["by"] == "self_service"
 
 
-async def test_bob_can_neither_see_nor_disconnect_alices_session(server, sim: Sim):
-    alice_token, alice_session = await mcp_session(server, "alice")
+async def test_bob_can_neither_see_nor_disconnect_alices_connection(server, sim: Sim):
+    alice_token, alice_connection = await mcp_session(server, "alice")
     with browser("bob") as http:
         page = http.get(f"{server.url}/connections/")
         assert "as <em>bob</em>" in page.text
-        assert f'id="session-{alice_session}"' not in page.text
+        assert f'id="connection-{alice_connection}"' not in page.text
         csrf = form_fields(page.text)["csrfmiddlewaretoken"]
-        guessed = http.post(f"{server.url}/connections/{alice_session}/disconnect", data={"csrfmiddlewaretoken": csrf})
+        guessed = http.post(
+            f"{server.url}/connections/{alice_connection}/disconnect", data={"csrfmiddlewaretoken": csrf}
+        )
         unknown = http.post(f"{server.url}/connections/999999999/disconnect", data={"csrfmiddlewaretoken": csrf})
-        no_csrf = http.post(f"{server.url}/connections/{alice_session}/disconnect")
-        by_get = http.get(f"{server.url}/connections/{alice_session}/disconnect")
+        no_csrf = http.post(f"{server.url}/connections/{alice_connection}/disconnect")
+        by_get = http.get(f"{server.url}/connections/{alice_connection}/disconnect")
     assert guessed.status_code == 404 and unknown.status_code == 404  # the same answer: ids cannot be probed
     assert no_csrf.status_code == 403 and by_get.status_code == 405
-    anonymous = httpx.post(f"{server.url}/connections/{alice_session}/disconnect")
+    anonymous = httpx.post(f"{server.url}/connections/{alice_connection}/disconnect")
     assert anonymous.status_code == 403  # no session cookie, no CSRF token
     assert mcp_status(server, alice_token) == 200
     [(revoked,)] = server_rows(
-        server.env["DATABASE_URL"], f"SELECT revoked FROM oauth_gateway_gitlabconnection WHERE id = {alice_session}"
+        server.env["DATABASE_URL"], f"SELECT revoked FROM oauth_gateway_gitlabconnection WHERE id = {alice_connection}"
     )
     assert revoked is None
 

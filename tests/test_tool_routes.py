@@ -184,7 +184,7 @@ def test_a_denied_call_is_audited_with_what_was_refused(gitlab_sees, monkeypatch
         return records
 
     audit_tool_calls(asyncio.run(denied_call()), caller=None, ip="192.0.2.1")
-    event = AuditEvent.objects.get(kind="tool.call")
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.TOOL_CALL)
     assert (event.tool, event.outcome, event.project) == ("delete_label", "denied", "alice/notes")
     assert event.detail == {"refused": "undeclared route", "request": "DELETE /projects/alice%2Fnotes"}
     assert "glpat-test" not in json.dumps(event.detail)

@@ -54,5 +54,5 @@ def test_the_walkthrough_goes_through_from_a_fresh_server_to_the_audit_csv(tmp_p
     terminal = (tmp_path / "walkthrough-terminal.txt").read_text()
     assert '"username": "alice"' in terminal  # Claude Desktop's mcp-remote acts as alice
     assert "Signed in. Tokens written to tokens.json." in terminal  # the device code sign-in
-    assert "\n401\n" in terminal  # the revoked session's token is refused
+    assert "\n401\n" in terminal  # the revoked connection's token is refused
     assert "connection.revoked" in terminal and '"bob"' in terminal  # and the CSV says so

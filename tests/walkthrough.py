@@ -200,7 +200,7 @@ def disconnect_at_connections(run: Run, context: BrowserContext, saved: Path) ->
     expect(page.locator("h1")).to_contain_text("bob")
     run.shot(page, "walkthrough-connections.png")
     page.get_by_role("button", name="Disconnect").first.click()
-    expect(page.locator("#ended-sessions")).to_be_visible()
+    expect(page.locator("#ended-connections")).to_be_visible()
     run.shot(page, "walkthrough-connections-disconnected.png")
     status = bearer_status(run.url, token)
     assert status == 401, status
@@ -214,7 +214,7 @@ def disconnect_at_connections(run: Run, context: BrowserContext, saved: Path) ->
 
 
 def admin_audit_csv(run: Run, page: Page) -> None:
-    """alice (ADMIN_GITLAB_USERS) signs in to /admin/ with GitLab, sees the sessions, exports the audit."""
+    """alice (ADMIN_GITLAB_USERS) signs in to /admin/ with GitLab, sees the connections, exports the audit."""
     page.goto(f"{run.url}/admin/")
     page.get_by_role("link", name=re.compile("Sign in with GitLab")).first.click()
     if page.locator("h1").filter(has_text="Authorize").count():
@@ -222,7 +222,7 @@ def admin_audit_csv(run: Run, page: Page) -> None:
     page.wait_for_url(f"{run.url}/admin/**")
     run.shot(page, "walkthrough-admin.png")
     page.goto(f"{run.url}/admin/oauth_gateway/gitlabconnection/")
-    run.shot(page, "walkthrough-admin-sessions.png")
+    run.shot(page, "walkthrough-admin-connections.png")
     page.goto(f"{run.url}/admin/oauth_gateway/auditevent/")
     run.shot(page, "walkthrough-admin-audit.png")
     with page.expect_download() as download:

@@ -42,7 +42,6 @@ CSV_COLUMNS = (
 )
 
 
-@admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
     """Append-only: nobody adds, changes or deletes audit rows here, superusers included."""
 
@@ -52,7 +51,8 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_filter = (
         "user",
         ("application", admin.RelatedOnlyFieldListFilter),
-        "kind",
+        # The kinds found in the rows, as stored (not every AuditEvent.Kind, by its label).
+        ("kind", admin.AllValuesFieldListFilter),
         "tool",
         "project",
         "outcome",

@@ -1,4 +1,4 @@
-"""Clients (DOT's Application): registered ones, their sessions and state; disable, enable, verify.
+"""Clients (DOT's Application): registered ones, their connections and state; disable, enable, verify.
 No form field that weakens a client (skip authorization, grants this server does not serve, OIDC's
 algorithm) and no secret, not even hashed. Disabled, never deleted: the audit trail points at them."""
 
@@ -16,19 +16,15 @@ from oauth_gateway.admin.common import (
     ObjectActionsAdmin,
     changelist,
     last_used,
-    live_sessions,
+    live_connections,
     names,
     on_object_page,
 )
 from oauth_gateway.admin.confirm import count
-from oauth_gateway.models import Application, GitLabConnection
-from oauth_gateway.services.connections import application_enable, application_verify
-
-if admin.site.is_registered(Application):
-    admin.site.unregister(Application)
+from oauth_gateway.models import Application, AuditEvent, GitLabConnection
+from oauth_gateway.services.clients import application_enable, application_verify
 
 
-@admin.register(Application)
 class ClientAdmin(ObjectActionsAdmin):
     list_display = (
         "name",
@@ -36,7 +32,7 @@ class ClientAdmin(ObjectActionsAdmin):
         "client_type",
         "registration_source",
         "created",
-        "active_sessions",
+        "active_connections",
         "last_use",
         "state",
     )
@@ -72,9 +68,9 @@ class ClientAdmin(ObjectActionsAdmin):
         "verified",
         "created",
         "updated",
-        "active_sessions",
+        "active_connections",
         "last_use",
-        "sessions",
+        "connections",
     )
     actions = ("disable_clients", "enable_clients", "verify_clients", "unverify_clients")
     object_actions = ("disable_clients", "enable_clients", "verify_clients", "unverify_clients")
@@ -88,7 +84,7 @@ class ClientAdmin(ObjectActionsAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Application]:
         queryset = super().get_queryset(request)
-        return queryset.annotate(active_sessions=live_sessions("application"), last_use=last_used("application"))
+        return queryset.annotate(active_connections=live_connections("application"), last_use=last_used("application"))
 
     @admin.display(description="client id", ordering="client_id")
     def short_client_id(self, app: Application) -> str:
@@ -98,9 +94,9 @@ class ClientAdmin(ObjectActionsAdmin):
     def secret(self, app: Application) -> str:
         return "•••" if app.client_type == Application.CLIENT_CONFIDENTIAL and app.client_secret else "—"
 
-    @admin.display(description="active sessions", ordering="active_sessions")
-    def active_sessions(self, app: Any) -> int:
-        return int(app.active_sessions) if app.pk else 0
+    @admin.display(description="active connections", ordering="active_connections")
+    def active_connections(self, app: Any) -> int:
+        return int(app.active_connections) if app.pk else 0
 
     @admin.display(description="last use", ordering="last_use")
     def last_use(self, app: Any) -> Any:
@@ -111,13 +107,13 @@ class ClientAdmin(ObjectActionsAdmin):
         trust = " · unverified" if app.is_unverified() else ""
         return ("disabled" if app.disabled else "enabled") + trust
 
-    @admin.display(description="sessions")
-    def sessions(self, app: Application) -> str:
+    @admin.display(description="connections")
+    def connections(self, app: Application) -> str:
         url = changelist(GitLabConnection, application__id__exact=app.pk)
-        return format_html('<a href="{}">sessions of this client</a>', url) if app.pk else "—"
+        return format_html('<a href="{}">connections of this client</a>', url) if app.pk else "—"
 
     @on_object_page("Disable this client")
-    @admin.action(description="Disable selected clients (their sessions end)", permissions=["disable"])
+    @admin.action(description="Disable selected clients (their connections end)", permissions=["disable"])
     def disable_clients(self, request: HttpRequest, queryset: QuerySet[Application]) -> Any:
         return self._disable_clients(request, queryset, queryset)
 
@@ -132,13 +128,15 @@ class ClientAdmin(ObjectActionsAdmin):
             request,
             disabled,
             question=f"Enable {count(len(disabled), 'client')}?",
-            consequences=["Their users can sign in with them again (ended sessions stay ended). This is audited."],
+            consequences=["Their users can sign in with them again (ended connections stay ended). This is audited."],
             objects=disabled,
             button="Yes, enable",
         )
         if asking:
             return asking
-        enabled = sum(application_enable(application=app, by="admin", actor_id=request.user.pk) for app in disabled)
+        enabled = sum(
+            application_enable(application=app, by=AuditEvent.Actor.ADMIN, actor_id=request.user.pk) for app in disabled
+        )
         self.message_user(request, f"Enabled {count(enabled, 'client')}.")
         return None
 
@@ -177,7 +175,7 @@ class ClientAdmin(ObjectActionsAdmin):
         if asking:
             return asking
         done = sum(
-            application_verify(application=app, verified=verified, by="admin", actor_id=request.user.pk)
+            application_verify(application=app, verified=verified, by=AuditEvent.Actor.ADMIN, actor_id=request.user.pk)
             for app in changing
         )
         self.message_user(request, f"Marked {count(done, 'client')} {word}.")

@@ -1,4 +1,4 @@
-"""What the admin's pages share: links between them, the per-row session counts, the state filters,
+"""What the admin's pages share: links between them, the per-row connection counts, the state filters,
 and actions that are also buttons on an object's page, each confirmed before it acts (confirm.py)."""
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from oauth_gateway.admin.confirm import confirmation, confirmed, count
-from oauth_gateway.models import Application, GitLabConnection
-from oauth_gateway.services.connections import application_disable, user_revoke_all
+from oauth_gateway.models import Application, AuditEvent, GitLabConnection
+from oauth_gateway.services.clients import application_disable
+from oauth_gateway.services.connections import user_revoke_all
 
 
 def changelist(model: type[Any], **filters: Any) -> str:
@@ -41,8 +42,8 @@ def gitlab_username(user: User) -> str:
     return identity.username if identity else user.username
 
 
-def live_sessions(outer: str) -> Coalesce:
-    """Active sessions per user or client, counted only for the rows on the page."""
+def live_connections(outer: str) -> Coalesce:
+    """Active connections per user or client, counted only for the rows on the page."""
     live = GitLabConnection.objects.filter(**{outer: OuterRef("pk")}, revoked__isnull=True).order_by()
     return Coalesce(Subquery(live.values(outer).annotate(n=Count("pk")).values("n")), 0)
 
@@ -155,25 +156,25 @@ class ObjectActionsAdmin(admin.ModelAdmin):
         )
         if not live.exists():
             who = names(gitlab_username(user) for user in users)
-            self.message_user(request, f"Nothing to revoke: {who or 'nobody'} has no active session.")
+            self.message_user(request, f"Nothing to revoke: {who or 'nobody'} has no active connection.")
             return None
         users_named = [gitlab_username(user) for user in users if any(s.user_id == user.pk for s in live)]
         asking = self.confirm(
             request,
             selection,
-            question=f"Revoke all {count(len(live), 'session')} of {count(len(users_named), 'user')}?",
+            question=f"Revoke all {count(len(live), 'connection')} of {count(len(users_named), 'user')}?",
             consequences=[
                 f"Every client signed in as {names(users_named)} must sign in again.",
                 "Their MCP tokens stop working at once, and their GitLab tokens are revoked at GitLab.",
-                "Each ended session is written to the audit log.",
+                "Each ended connection is written to the audit log.",
             ],
             objects=live.order_by("user__username", "-created"),
             button="Yes, revoke them",
         )
         if asking:
             return asking
-        ended = sum(user_revoke_all(user=user, by="admin", actor_id=request.user.pk) for user in users)
-        self.message_user(request, f"Revoked {count(ended, 'session')} of {count(len(users), 'user')}.")
+        ended = sum(user_revoke_all(user=user, by=AuditEvent.Actor.ADMIN, actor_id=request.user.pk) for user in users)
+        self.message_user(request, f"Revoked {count(ended, 'connection')} of {count(len(users), 'user')}.")
         return None
 
     def _disable_clients(self, request: HttpRequest, selection: QuerySet[Any], clients: QuerySet[Application]) -> Any:
@@ -182,15 +183,16 @@ class ObjectActionsAdmin(admin.ModelAdmin):
             self.message_user(request, "Nothing to disable: those clients are disabled already.")
             return None
         live = GitLabConnection.objects.filter(application__in=clients, revoked__isnull=True)
-        sessions = live.count()
-        ending = f" and end their {count(sessions, 'active session')}" if sessions else ""
+        connections = live.count()
+        ending = f" and end their {count(connections, 'active connection')}" if connections else ""
         asking = self.confirm(
             request,
             selection,
             question=f"Disable {count(len(clients), 'client')}{ending}?",
             consequences=[
                 "A disabled client cannot sign in or use its tokens; its users see that an administrator disabled it.",
-                f"{count(sessions, 'active session')} end now: MCP tokens stop working, GitLab tokens are revoked.",
+                f"{count(connections, 'active connection')} end now: MCP tokens stop working, GitLab tokens are "
+                "revoked.",
                 "You can enable a client again later; its users then sign in again. Both are audited.",
             ],
             objects=clients,
@@ -198,12 +200,14 @@ class ObjectActionsAdmin(admin.ModelAdmin):
         )
         if asking:
             return asking
-        ended = sum(application_disable(application=app, by="admin", actor_id=request.user.pk) for app in clients)
-        self.message_user(request, f"Disabled {count(len(clients), 'client')}; {count(ended, 'session')} ended.")
+        ended = sum(
+            application_disable(application=app, by=AuditEvent.Actor.ADMIN, actor_id=request.user.pk) for app in clients
+        )
+        self.message_user(request, f"Disabled {count(len(clients), 'client')}; {count(ended, 'connection')} ended.")
         return None
 
 
-class SessionStateFilter(admin.SimpleListFilter):
+class ConnectionStateFilter(admin.SimpleListFilter):
     title = "state"
     parameter_name = "state"
 
@@ -216,7 +220,7 @@ class SessionStateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ClientStateFilter(SessionStateFilter):
+class ClientStateFilter(ConnectionStateFilter):
     def lookups(self, request: Any, model_admin: Any) -> list[tuple[str, str]]:
         return [("enabled", "enabled"), ("disabled", "disabled")]
 

@@ -1,5 +1,5 @@
 """The page every admin action shows before it acts: what will happen, with counts and names
-("Revoke 3 sessions of 2 users?"), and a button that posts the same action again, confirmed.
+("Revoke 3 connections of 2 users?"), and a button that posts the same action again, confirmed.
 
 A list action is confirmed by posting back to the changelist (same filters) with the selected ids
 made concrete, so "select all" across pages cannot grow between the question and the answer. An
@@ -28,7 +28,7 @@ def confirmed(request: HttpRequest) -> bool:
 
 
 def count(n: int, noun: str) -> str:
-    """'1 session', '3 sessions'."""
+    """'1 connection', '3 connections'."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 

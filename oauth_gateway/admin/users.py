@@ -1,6 +1,6 @@
-"""Users: Django's user admin (passwords, permissions) plus the GitLab identity, active sessions and
-last activity; "revoke everything" of a user. A user with sessions is never deleted (the audit trail
-points at their sessions): revoke everything, or make them inactive."""
+"""Users: Django's user admin (passwords, permissions) plus the GitLab identity, active connections and
+last activity; "revoke everything" of a user. A user with connections is never deleted (the audit trail
+points at their connections): revoke everything, or make them inactive."""
 
 from __future__ import annotations
 
@@ -17,16 +17,13 @@ from oauth_gateway.admin.common import (
     ObjectActionsAdmin,
     changelist,
     last_used,
-    live_sessions,
+    live_connections,
     on_object_page,
     web_link,
 )
 from oauth_gateway.models import AuditEvent, GitLabConnection
 
-admin.site.unregister(User)
 
-
-@admin.register(User)
 class GitLabUserAdmin(ObjectActionsAdmin, UserAdmin):
     list_display = (
         "username",
@@ -34,7 +31,7 @@ class GitLabUserAdmin(ObjectActionsAdmin, UserAdmin):
         "gitlab_username",
         "gitlab_name",
         "is_staff",
-        "active_sessions",
+        "active_connections",
         "last_activity",
         "links",
     )
@@ -45,7 +42,7 @@ class GitLabUserAdmin(ObjectActionsAdmin, UserAdmin):
         "gitlab_username",
         "gitlab_name",
         "avatar",
-        "active_sessions",
+        "active_connections",
         "last_activity",
         "links",
     )
@@ -57,7 +54,7 @@ class GitLabUserAdmin(ObjectActionsAdmin, UserAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         queryset = super().get_queryset(request).select_related("gitlab")
-        return queryset.annotate(active_sessions=live_sessions("user"), last_activity=last_used("user"))
+        return queryset.annotate(active_connections=live_connections("user"), last_activity=last_used("user"))
 
     @admin.display(description="GitLab id", ordering="gitlab__gitlab_id")
     def gitlab_id(self, user: User) -> int | None:
@@ -79,9 +76,9 @@ class GitLabUserAdmin(ObjectActionsAdmin, UserAdmin):
         identity = getattr(user, "gitlab", None)
         return web_link(identity.avatar_url, "avatar") if identity and identity.avatar_url else "—"
 
-    @admin.display(description="active sessions", ordering="active_sessions")
-    def active_sessions(self, user: Any) -> int:
-        return int(user.active_sessions)
+    @admin.display(description="active connections", ordering="active_connections")
+    def active_connections(self, user: Any) -> int:
+        return int(user.active_connections)
 
     @admin.display(description="last activity", ordering="last_activity")
     def last_activity(self, user: Any) -> Any:
@@ -90,20 +87,20 @@ class GitLabUserAdmin(ObjectActionsAdmin, UserAdmin):
     @admin.display(description="links")
     def links(self, user: User) -> str:
         return format_html(
-            '<a href="{}">sessions</a> · <a href="{}">audit trail</a>',
+            '<a href="{}">connections</a> · <a href="{}">audit trail</a>',
             changelist(GitLabConnection, user__id__exact=user.pk),
             changelist(AuditEvent, user__id__exact=user.pk),
         )
 
     @on_object_page("Revoke everything of this user")
-    @admin.action(description="Revoke all sessions of the selected users", permissions=["revoke"])
+    @admin.action(description="Revoke all connections of the selected users", permissions=["revoke"])
     def revoke_everything(self, request: HttpRequest, queryset: QuerySet[User]) -> Any:
         return self._revoke_users(request, queryset, queryset)
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
-        """A user who has sessions is not deleted (their sessions would go, and the audit trail points
+        """A user who has connections is not deleted (their connections would go, and the audit trail points
         at them): the admin page names them as protected; revoke everything, or make the user
         inactive, instead."""
         names = GitLabConnection.objects.filter(user__in=objs).values_list("user__username", flat=True)
-        kept = [f"{name}: has sessions; revoke everything or make the user inactive instead" for name in {*names}]
+        kept = [f"{name}: has connections; revoke everything or make the user inactive instead" for name in {*names}]
         return ([], {}, set(), sorted(kept)) if kept else super().get_deleted_objects(objs, request)

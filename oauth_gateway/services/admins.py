@@ -7,10 +7,11 @@ from __future__ import annotations
 from django.contrib.auth.models import Group, Permission, User
 from django.db.models import Q
 
+from oauth_gateway.models import AuditEvent
 from oauth_gateway.services.audit import audit
 
 GROUP = "GitLab MCP admins"
-# See sessions, users and clients; revoke sessions, disable or verify clients, register one; read the
+# See connections, users and clients; revoke connections, disable or verify clients, register one; read the
 # audit log; unlock an address or user locked out by django-axes.
 PERMISSIONS = {
     "oauth_gateway": (
@@ -52,4 +53,8 @@ def admin_rights_set(user: User, admin: bool | None) -> None:
         user.groups.add(group)
     else:
         user.groups.remove(group)
-    audit("admin.granted" if admin else "admin.removed", user_id=user.pk, by="gitlab_identity")
+    audit(
+        AuditEvent.Kind.ADMIN_GRANTED if admin else AuditEvent.Kind.ADMIN_REMOVED,
+        user_id=user.pk,
+        by=AuditEvent.Actor.GITLAB_IDENTITY,
+    )

@@ -8,7 +8,7 @@ from oauth_gateway.models import AuditEvent
 
 
 def audit(
-    kind: str,
+    kind: AuditEvent.Kind,
     *,
     user_id: int | None = None,
     application_id: int | None = None,
@@ -17,7 +17,7 @@ def audit(
     outcome: str = "ok",
     **detail: Any,
 ) -> AuditEvent:
-    """Record `kind` (e.g. "signin.completed"); `detail` holds small, non-secret facts."""
+    """Record `kind` (an AuditEvent.Kind); `detail` holds small, non-secret facts."""
     fields = {k: storable(detail.pop(k)) for k in ("tool", "project", "gitlab_status", "duration_ms") if k in detail}
     return AuditEvent.objects.create(
         kind=kind,
@@ -61,7 +61,7 @@ def tool_call_rows(calls: list[Any], *, caller: Any, ip: str | None, acting_as: 
     extra = {"gitlab_user": acting_as} if acting_as else {}
     return [
         AuditEvent(
-            kind="tool.call",
+            kind=AuditEvent.Kind.TOOL_CALL,
             user_id=caller.user_id if caller else None,
             application_id=caller.application_id if caller else None,
             connection_id=caller.connection_id if caller else None,

@@ -1,8 +1,8 @@
-"""Sessions (GitLab connections): made at consent, kept fresh, ended in one place.
+"""Connections (GitLabConnection): made at consent, kept fresh, ended in one place.
 
 `connection_revoke` is the one revoke path: the admin, the self-service page, the revoke command,
 /revoke, refresh-token reuse detection and RFC 7592 client management all end here; `user_revoke_all`,
-`application_disable` and `application_sessions_end` end many sessions through it.
+`application_connections_end` (and through it services.clients) end many connections through it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from django.utils import timezone
 from oauth_gateway import gitlab_oauth
 from oauth_gateway.crypto import DecryptionFailed
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
-from oauth_gateway.models import AccessToken, Application, GitLabConnection, PendingSignIn, RefreshToken
+from oauth_gateway.models import AccessToken, Application, AuditEvent, GitLabConnection, PendingSignIn, RefreshToken
 from oauth_gateway.services.audit import audit, client_ip
 from oauth_gateway.services.signin import pending_tokens
 
@@ -29,11 +29,11 @@ REFRESH_MARGIN = timedelta(seconds=60)  # refresh GitLab tokens this long before
 
 
 class ConnectionEnded(Exception):
-    """The session is revoked, or GitLab no longer honours its tokens: the client must sign in again."""
+    """The connection is revoked, or GitLab no longer honours its tokens: the client must sign in again."""
 
 
 def connection_create(*, request: HttpRequest, pending: PendingSignIn, application: Application) -> GitLabConnection:
-    """The user consented: a new session holding the GitLab tokens of this sign-in."""
+    """The user consented: a new connection holding the GitLab tokens of this sign-in."""
     tokens = pending_tokens(pending)
     assert pending.user is not None
     connection = GitLabConnection(
@@ -50,7 +50,7 @@ def connection_create(*, request: HttpRequest, pending: PendingSignIn, applicati
         connection.save()
         pending.delete()
     audit(
-        "consent.given",
+        AuditEvent.Kind.CONSENT_GIVEN,
         user_id=connection.user_id,
         application_id=application.pk,
         connection_id=connection.pk,
@@ -60,8 +60,8 @@ def connection_create(*, request: HttpRequest, pending: PendingSignIn, applicati
     return connection
 
 
-def connection_revoke(*, connection: GitLabConnection, by: str, actor_id: int | None = None) -> bool:
-    """End a session now: its MCP tokens stop working and its GitLab token is revoked at GitLab.
+def connection_revoke(*, connection: GitLabConnection, by: AuditEvent.Actor, actor_id: int | None = None) -> bool:
+    """End a connection now: its MCP tokens stop working and its GitLab token is revoked at GitLab.
     Returns False when it had already ended."""
     now = timezone.now()
     with transaction.atomic():
@@ -72,7 +72,7 @@ def connection_revoke(*, connection: GitLabConnection, by: str, actor_id: int | 
         return False
     connection.refresh_from_db()
     audit(
-        "connection.revoked",
+        AuditEvent.Kind.CONNECTION_REVOKED,
         user_id=connection.user_id,
         application_id=connection.application_id,
         connection_id=connection.pk,
@@ -85,56 +85,23 @@ def connection_revoke(*, connection: GitLabConnection, by: str, actor_id: int | 
         return True  # OAUTH_SESSION_SECRET changed: these tokens are unreadable, GitLab expires them
     for token in tokens:
         if token:
-            gitlab_oauth.revoke(token)  # best effort, after the session has already ended here
+            gitlab_oauth.revoke(token)  # best effort, after the connection has already ended here
     return True
 
 
-def user_revoke_all(*, user: AbstractBaseUser, by: str, actor_id: int | None = None) -> int:
-    """End every live session of `user` ("revoke everything"); returns how many ended."""
+def user_revoke_all(*, user: AbstractBaseUser, by: AuditEvent.Actor, actor_id: int | None = None) -> int:
+    """End every live connection of `user` ("revoke everything"); returns how many ended."""
     live = GitLabConnection.objects.filter(user_id=user.pk, revoked__isnull=True).order_by("pk")
     ended = sum(connection_revoke(connection=connection, by=by, actor_id=actor_id) for connection in live)
-    audit("user.sessions_revoked", user_id=user.pk, by=by, actor_id=actor_id, sessions=ended)
+    # detail["sessions"]: the count's stored key, kept so old and new rows read alike (like the kind).
+    audit(AuditEvent.Kind.USER_CONNECTIONS_REVOKED, user_id=user.pk, by=by, actor_id=actor_id, sessions=ended)
     return ended
 
 
-def application_disable(*, application: Application, by: str, actor_id: int | None = None) -> int:
-    """Disable a client: /authorize refuses it from now on and its sessions end; returns how many
-    ended. Not one transaction: each session ends in its own (GitLab is told after each commit), the
-    flag is set first so no new session slips in, and running it again finishes an interrupted run."""
-    now = timezone.now()
-    changed = Application.objects.filter(pk=application.pk, disabled__isnull=True).update(disabled=now)
-    if changed:
-        application.disabled = now
-    ended = application_sessions_end(application=application, by=by, actor_id=actor_id)
-    if changed or ended:
-        audit("client.disabled", application_id=application.pk, by=by, actor_id=actor_id, sessions=ended)
-    return ended
-
-
-def application_sessions_end(*, application: Application, by: str, actor_id: int | None = None) -> int:
-    """End every live session of a client, each through connection_revoke; returns how many ended."""
+def application_connections_end(*, application: Application, by: AuditEvent.Actor, actor_id: int | None = None) -> int:
+    """End every live connection of a client, each through connection_revoke; returns how many ended."""
     live = GitLabConnection.objects.filter(application_id=application.pk, revoked__isnull=True).order_by("pk")
     return sum(connection_revoke(connection=connection, by=by, actor_id=actor_id) for connection in live)
-
-
-def application_enable(*, application: Application, by: str, actor_id: int | None = None) -> bool:
-    """Allow sign-ins with a disabled client again (its ended sessions stay ended)."""
-    changed = Application.objects.filter(pk=application.pk, disabled__isnull=False).update(disabled=None)
-    application.disabled = None
-    if changed:
-        audit("client.enabled", application_id=application.pk, by=by, actor_id=actor_id)
-    return bool(changed)
-
-
-def application_verify(*, application: Application, verified: bool, by: str, actor_id: int | None = None) -> bool:
-    """Vouch for a self-registered client (consent stops calling it unverified), or take that back."""
-    now = timezone.now() if verified else None
-    changed = Application.objects.filter(pk=application.pk, verified__isnull=verified).update(verified=now)
-    application.verified = now
-    if changed:
-        kind = "client.verified" if verified else "client.unverified"
-        audit(kind, application_id=application.pk, by=by, actor_id=actor_id, client_name=application.name)
-    return bool(changed)
 
 
 def connection_refresh_gitlab(connection_id: int, *, seen_token: str) -> str:
@@ -143,7 +110,7 @@ def connection_refresh_gitlab(connection_id: int, *, seen_token: str) -> str:
     with transaction.atomic():
         connection = GitLabConnection.objects.select_for_update().get(pk=connection_id)
         if connection.revoked:
-            raise ConnectionEnded("session revoked")
+            raise ConnectionEnded("connection revoked")
         if connection.access_token_enc != seen_token:
             return connection.gitlab_access_token  # refreshed meanwhile by another call
         try:
@@ -158,14 +125,14 @@ def connection_refresh_gitlab(connection_id: int, *, seen_token: str) -> str:
             connection.save(update_fields=["access_token_enc", "refresh_token_enc", "gitlab_expires", "gitlab_scopes"])
     if failure is not None:
         audit(
-            "gitlab.refresh_failed",
+            AuditEvent.Kind.GITLAB_REFRESH_FAILED,
             outcome="error",
             user_id=connection.user_id,
             connection_id=connection.pk,
             error=failure.error,
         )
         if failure.error == "temporarily_unavailable":
-            raise failure  # GitLab is down: this call fails, the session stays
+            raise failure  # GitLab is down: this call fails, the connection stays
         if failure.error in ("invalid_client", "unauthorized_client"):
             # GitLab refused this server's own credentials (GITLAB_OAUTH_CLIENT_ID/_SECRET, e.g.
             # mid-rotation): the operator's problem, not a reason to sign every user out.
@@ -175,9 +142,9 @@ def connection_refresh_gitlab(connection_id: int, *, seen_token: str) -> str:
                 failure.error,
             )
             raise failure
-        connection_revoke(connection=connection, by="gitlab_refused_refresh")
-        raise ConnectionEnded("GitLab refused to refresh the session")
-    audit("gitlab.refreshed", user_id=connection.user_id, connection_id=connection.pk)
+        connection_revoke(connection=connection, by=AuditEvent.Actor.GITLAB_REFUSED_REFRESH)
+        raise ConnectionEnded("GitLab refused to refresh the connection")
+    audit(AuditEvent.Kind.GITLAB_REFRESHED, user_id=connection.user_id, connection_id=connection.pk)
     return connection.gitlab_access_token
 
 

@@ -34,7 +34,7 @@ from oauthlib.common import generate_token
 from oauth_gateway import gitlab_oauth
 from oauth_gateway.crypto import decrypt, encrypt
 from oauth_gateway.gitlab_oauth import GitLabOAuthError, TokenSet
-from oauth_gateway.models import Application, GitLabConnection, PendingSignIn
+from oauth_gateway.models import Application, AuditEvent, GitLabConnection, PendingSignIn
 from oauth_gateway.services.audit import audit, client_ip
 from oauth_gateway.services.connections import connection_create
 from oauth_gateway.services.signin import user_for_gitlab
@@ -91,7 +91,7 @@ def headless_begin(
         ip=client_ip(request),
         user_agent=request.headers.get("user-agent", "")[:400],
     )
-    audit("signin.started", application_id=application.pk, ip=pending.ip, leg=pending.leg, headless=True)
+    audit(AuditEvent.Kind.SIGNIN_STARTED, application_id=application.pk, ip=pending.ip, leg=pending.leg, headless=True)
     return pending, handle
 
 
@@ -141,7 +141,7 @@ def headless_poll(*, handle: str, client_id: str | None = None) -> Poll:
 
 
 def headless_redeem(*, request: HttpRequest, handle: str, client_id: str) -> GitLabConnection | None:
-    """Turn an approved sign-in into a session, once: the sign-in row goes with it, so a second
+    """Turn an approved sign-in into a connection, once: the sign-in row goes with it, so a second
     redemption (or a concurrent one, waiting on the lock) finds nothing."""
     with transaction.atomic():
         pending = (
@@ -156,7 +156,7 @@ def headless_redeem(*, request: HttpRequest, handle: str, client_id: str) -> Git
 
 
 def headless_authorization_code(*, request: HttpRequest, handle: str) -> dict[str, str] | None:
-    """The reference shape's ending: the approved sign-in becomes a session and an authorization code
+    """The reference shape's ending: the approved sign-in becomes a connection and an authorization code
     for the /authorize request it began with (PKCE and resource included), minted by the toolkit's
     validator like any other code. Once: None for a handle already used, unknown or not approved."""
     query = QueryDict(
@@ -195,7 +195,14 @@ def _wait(pending: PendingSignIn, error: str, *, slower: bool) -> Poll:
 def _fail(pending: PendingSignIn, error: str) -> Poll:
     pending.status, pending.error = Status.FAILED, error
     pending.save(update_fields=["status", "error"])
-    audit("signin.failed", outcome="error", ip=pending.ip, leg=pending.leg, client_id=pending.client_id, error=error)
+    audit(
+        AuditEvent.Kind.SIGNIN_FAILED,
+        outcome="error",
+        ip=pending.ip,
+        leg=pending.leg,
+        client_id=pending.client_id,
+        error=error,
+    )
     return Poll(error)
 
 
@@ -210,5 +217,7 @@ def _approved(pending: PendingSignIn, tokens: TokenSet) -> Poll:
     user = user_for_gitlab(profile)
     pending.status, pending.user = Status.SIGNED_IN, user
     pending.save(update_fields=["status", "user", "gitlab_tokens_enc"])
-    audit("signin.completed", user_id=user.pk, ip=pending.ip, leg=pending.leg, client_id=pending.client_id)
+    audit(
+        AuditEvent.Kind.SIGNIN_COMPLETED, user_id=user.pk, ip=pending.ip, leg=pending.leg, client_id=pending.client_id
+    )
     return Poll("")

@@ -17,9 +17,8 @@ import json
 import secrets
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
-import httpx
 from django.conf import settings
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.models import User
@@ -32,7 +31,7 @@ from oauth_gateway import gitlab_oauth
 from oauth_gateway.crypto import decrypt, encrypt
 from oauth_gateway.denials import DENIED, EXPIRED, denial_url
 from oauth_gateway.gitlab_oauth import GitLabOAuthError, TokenSet
-from oauth_gateway.models import GitLabConnection, GitLabIdentity, PendingSignIn
+from oauth_gateway.models import AuditEvent, GitLabConnection, GitLabIdentity, PendingSignIn
 from oauth_gateway.services.admins import admin_rights_set
 from oauth_gateway.services.audit import audit, client_ip
 
@@ -227,7 +226,7 @@ def _create(request: HttpRequest, leg: str, authorize_query: str, client_id: str
         user_agent=request.headers.get("user-agent", "")[:400],
     )
     request.session[SESSION_KEY] = {"id": str(pending.pk), "key": key}
-    audit("signin.started", ip=client_ip(request), leg=leg, client_id=client_id)
+    audit(AuditEvent.Kind.SIGNIN_STARTED, ip=client_ip(request), leg=leg, client_id=client_id)
     return pending
 
 
@@ -244,7 +243,14 @@ def _fail(pending: PendingSignIn, error: str, message: str) -> SignInError:
         message = message.replace("Start again from your client.", "Sign in again.")
     pending.status, pending.error = PendingSignIn.Status.FAILED, message
     pending.save(update_fields=["status", "error"])
-    audit("signin.failed", outcome="error", ip=pending.ip, leg=pending.leg, client_id=pending.client_id, error=error)
+    audit(
+        AuditEvent.Kind.SIGNIN_FAILED,
+        outcome="error",
+        ip=pending.ip,
+        leg=pending.leg,
+        client_id=pending.client_id,
+        error=error,
+    )
     failure = SignInError(message)
     failure.pending, failure.code = pending, error
     return failure
@@ -258,7 +264,13 @@ def signin_abandon(pending: PendingSignIn) -> None:
         for token in (tokens.refresh_token, tokens.access_token):
             if token:
                 gitlab_oauth.revoke(token)
-    audit("signin.abandoned", user_id=pending.user_id, ip=pending.ip, leg=pending.leg, client_id=pending.client_id)
+    audit(
+        AuditEvent.Kind.SIGNIN_ABANDONED,
+        user_id=pending.user_id,
+        ip=pending.ip,
+        leg=pending.leg,
+        client_id=pending.client_id,
+    )
     pending.delete()
 
 
@@ -286,9 +298,22 @@ def _signed_in(request: HttpRequest, pending: PendingSignIn, tokens: TokenSet) -
     request.session[SESSION_KEY] = {"id": str(pending.pk), "key": pending.browser_key}
     if browser:
         next_path = safe_next(pending.authorize_query)
-        audit("browser.signin", user_id=user.pk, ip=pending.ip, leg=pending.leg, next=next_path, staff=user.is_staff)
+        audit(
+            AuditEvent.Kind.BROWSER_SIGNIN,
+            user_id=user.pk,
+            ip=pending.ip,
+            leg=pending.leg,
+            next=next_path,
+            staff=user.is_staff,
+        )
     else:
-        audit("signin.completed", user_id=user.pk, ip=pending.ip, leg=pending.leg, client_id=pending.client_id)
+        audit(
+            AuditEvent.Kind.SIGNIN_COMPLETED,
+            user_id=user.pk,
+            ip=pending.ip,
+            leg=pending.leg,
+            client_id=pending.client_id,
+        )
     return pending
 
 
@@ -301,23 +326,7 @@ def _gitlab_admin(profile: dict[str, Any], access_token: str) -> bool | None:
     names = {entry.lower() for entry in listed}
     if str(profile["id"]) in names or str(profile["username"]).lower() in names:
         return True
-    return bool(group) and _group_member(group, int(profile["id"]), access_token)
-
-
-def _group_member(group: str, gitlab_id: int, access_token: str) -> bool:
-    """Direct or inherited membership, asked with the user's own token (GitLab answers 404 for a group
-    they cannot see). doc/api/members.md: "List all members of a group", filtered by user_ids."""
-    url = f"{settings.GITLAB_API_BASE}/groups/{quote(group, safe='')}/members/all"
-    headers = {"Authorization": f"Bearer {access_token}"}
-    try:
-        response = httpx.get(url, params={"user_ids[]": gitlab_id}, headers=headers, timeout=gitlab_oauth.TIMEOUT)
-        members = response.json() if response.status_code == 200 else []
-    except (httpx.HTTPError, ValueError):
-        return False  # fail closed: no admin rights from this sign-in
-    return isinstance(members, list) and any(
-        isinstance(m, dict) and m.get("id") == gitlab_id and m.get("membership_state", "active") == "active"
-        for m in members
-    )
+    return bool(group) and gitlab_oauth.group_member(group, int(profile["id"]), access_token)
 
 
 def user_for_gitlab(profile: dict[str, Any]) -> User:

@@ -2,7 +2,7 @@
 
 Expired authorization codes; expired sign-ins (and failed ones after an hour, once their page has
 shown the failure); MCP tokens that can never work again, following django-oauth-toolkit's own
-`cleartokens` rules so a live session is never cut; audit rows older than the horizon, and sessions
+`cleartokens` rules so a live connection is never cut; audit rows older than the horizon, and connections
 ended before it that no remaining audit row points at. Prints what it removed (or would remove),
 and records the pruning in the audit log.
 """
@@ -35,7 +35,7 @@ def parse_age(raw: str) -> timedelta:
 
 
 def prunable(horizon: timedelta) -> list[tuple[str, QuerySet[Any]]]:
-    """What pruning removes, in a safe order (audit rows before the sessions they point at)."""
+    """What pruning removes, in a safe order (audit rows before the connections they point at)."""
     now = timezone.now()
     # A refresh token lives OAUTH_REFRESH_TOKEN_TTL after its access token expired; a revoked one is
     # kept as long, since reuse detection needs to recognise it (DOT's clear_expired, same rules).
@@ -48,12 +48,12 @@ def prunable(horizon: timedelta) -> list[tuple[str, QuerySet[Any]]]:
     )
     # An expired access token stays while its refresh token lives: the refresh needs it.
     access = AccessToken.objects.filter(Q(refresh_token__isnull=True) | Q(refresh_token__in=refresh), expires__lt=now)
-    # A session the audit trail still points at stays (on_delete=PROTECT): rows newer than the horizon
+    # A connection the audit trail still points at stays (on_delete=PROTECT): rows newer than the horizon
     # survive this run, older ones are deleted just before.
     cited = AuditEvent.objects.filter(connection=OuterRef("pk"), created__gte=now - horizon)
     return [
         ("audit events", AuditEvent.objects.filter(created__lt=now - horizon)),
-        ("ended sessions", GitLabConnection.objects.filter(~Exists(cited), revoked__lt=now - horizon)),
+        ("ended connections", GitLabConnection.objects.filter(~Exists(cited), revoked__lt=now - horizon)),
         ("authorization codes", Grant.objects.filter(expires__lt=now)),
         ("pending sign-ins", PendingSignIn.objects.filter(Q(expires__lt=now) | failed)),
         ("refresh tokens", refresh),
@@ -62,13 +62,13 @@ def prunable(horizon: timedelta) -> list[tuple[str, QuerySet[Any]]]:
 
 
 class Command(BaseCommand):
-    help = "Delete expired codes, sign-ins and tokens, sessions ended long ago, and old audit rows."
+    help = "Delete expired codes, sign-ins and tokens, connections ended long ago, and old audit rows."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
             "--audit-older-than",
             default="90d",
-            help="Delete audit rows, and sessions ended, longer ago than this (Nd or Nh; default 90d).",
+            help="Delete audit rows, and connections ended, longer ago than this (Nd or Nh; default 90d).",
         )
         parser.add_argument("--dry-run", action="store_true", help="Count what would be deleted; delete nothing.")
 
@@ -82,4 +82,4 @@ class Command(BaseCommand):
         for label, count in removed.items():
             self.stdout.write(f"{verb} {count} {label}")
         if not dry_run:
-            audit("maintenance.pruned", horizon=options["audit_older_than"], removed=removed)
+            audit(AuditEvent.Kind.MAINTENANCE_PRUNED, horizon=options["audit_older_than"], removed=removed)

@@ -1,8 +1,8 @@
 """`python manage.py revoke --user <GitLab username or id> | --client <client_id> | --all [--yes]`.
 
-Ends sessions for scripts and emergencies through the same revoke service as the admin, the
+Ends connections for scripts and emergencies through the same revoke service as the admin, the
 self-service page and /revoke: MCP tokens stop working at the next request on every process and the
-GitLab tokens are revoked at GitLab. Each ended session is audited with by="command".
+GitLab tokens are revoked at GitLab. Each ended connection is audited with by="command".
 """
 
 from __future__ import annotations
@@ -11,20 +11,20 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from oauth_gateway.models import Application, GitLabConnection, GitLabIdentity
+from oauth_gateway.models import Application, AuditEvent, GitLabConnection, GitLabIdentity
 from oauth_gateway.services.connections import connection_revoke, user_revoke_all
 
-BY = "command"
+BY = AuditEvent.Actor.COMMAND
 
 
 class Command(BaseCommand):
-    help = "End sessions now: all of one GitLab user, all of one client, or every session."
+    help = "End connections now: all of one GitLab user, all of one client, or every connection."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--user", help="GitLab username or GitLab user id whose sessions end.")
-        parser.add_argument("--client", help="client_id of the MCP client whose sessions end.")
-        parser.add_argument("--all", action="store_true", help="End every active session.")
-        parser.add_argument("--yes", action="store_true", help="Do not ask before ending every session (--all).")
+        parser.add_argument("--user", help="GitLab username or GitLab user id whose connections end.")
+        parser.add_argument("--client", help="client_id of the MCP client whose connections end.")
+        parser.add_argument("--all", action="store_true", help="End every active connection.")
+        parser.add_argument("--yes", action="store_true", help="Do not ask before ending every connection (--all).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         chosen = [name for name in ("user", "client", "all") if options[name]]
@@ -33,18 +33,18 @@ class Command(BaseCommand):
         if options["user"]:
             identity = _identity(options["user"])
             ended = user_revoke_all(user=identity.user, by=BY)
-            self.stdout.write(f"Ended {_sessions(ended)} of {identity.username} (GitLab #{identity.gitlab_id}).")
+            self.stdout.write(f"Ended {_connections(ended)} of {identity.username} (GitLab #{identity.gitlab_id}).")
         elif options["client"]:
             application = Application.objects.filter(client_id=options["client"]).first()
             if application is None:
                 raise CommandError(f"No client has client_id {options['client']!r}.")
             ended = _revoke(GitLabConnection.objects.filter(application=application))
-            self.stdout.write(f"Ended {_sessions(ended)} of client {application.name or application.client_id}.")
+            self.stdout.write(f"Ended {_connections(ended)} of client {application.name or application.client_id}.")
         else:
             live = GitLabConnection.objects.filter(revoked__isnull=True)
-            if not options["yes"] and not self._confirm(f"End all {_sessions(live.count())}? [y/N] "):
+            if not options["yes"] and not self._confirm(f"End all {_connections(live.count())}? [y/N] "):
                 raise CommandError("Nothing revoked (confirm with --yes).")
-            self.stdout.write(f"Ended {_sessions(_revoke(live))}.")
+            self.stdout.write(f"Ended {_connections(_revoke(live))}.")
 
     def _confirm(self, question: str) -> bool:
         try:
@@ -67,5 +67,5 @@ def _revoke(connections: Any) -> int:
     return sum(connection_revoke(connection=connection, by=BY) for connection in live)
 
 
-def _sessions(count: int) -> str:
-    return f"{count} session{'' if count == 1 else 's'}"
+def _connections(count: int) -> str:
+    return f"{count} connection{'' if count == 1 else 's'}"

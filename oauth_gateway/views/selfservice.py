@@ -1,8 +1,8 @@
-"""Browser pages for people, not MCP clients: /connections/ (each user's own sessions, with a
+"""Browser pages for people, not MCP clients: /connections/ (each user's own connections, with a
 "Disconnect" button) and GitLab sign-in for them and for the Django admin.
 
 Sign-in reuses the MCP sign-in with GitLab (services.signin) without a client: afterwards the
-browser goes back to a local `next` page. A session that is not the user's own is a 404, exactly
+browser goes back to a local `next` page. A connection that is not the user's own is a 404, exactly
 like one that does not exist, so ids cannot be probed.
 """
 
@@ -20,9 +20,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views import View
 
-from oauth_gateway.errors import browser_signin_url, error_page, no_device_code
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
-from oauth_gateway.models import GitLabConnection
+from oauth_gateway.models import AuditEvent, GitLabConnection
 from oauth_gateway.services.audit import audit, client_ip
 from oauth_gateway.services.connections import connection_revoke
 from oauth_gateway.services.signin import (
@@ -32,12 +31,13 @@ from oauth_gateway.services.signin import (
     safe_next,
     signin_begin_browser,
 )
+from oauth_gateway.views.errors import browser_signin_url, error_page, no_device_code
 
-SHOWN_ENDED = 20  # ended sessions listed under the active ones, newest first
+SHOWN_ENDED = 20  # ended connections listed under the active ones, newest first
 
 
 class ConnectionsView(View):
-    """The signed-in user's sessions: which client, how it registered, when it was made and last used."""
+    """The signed-in user's connections: which client, how it registered, when it was made and last used."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
         if not request.user.is_authenticated:
@@ -52,29 +52,29 @@ class ConnectionsView(View):
 
 
 class DisconnectView(View):
-    """POST (CSRF-checked) only: end one of the user's own sessions through the one revoke path."""
+    """POST (CSRF-checked) only: end one of the user's own connections through the one revoke path."""
 
     def post(self, request: HttpRequest, connection_id: int) -> HttpResponse:
         if not request.user.is_authenticated:
             return HttpResponseRedirect(browser_signin_url(BROWSER_HOME))
         connection = GitLabConnection.objects.filter(pk=connection_id, user=request.user).first()
         if connection is None:
-            raise Http404("No such session.")
-        if connection_revoke(connection=connection, by="self_service", actor_id=request.user.pk):
+            raise Http404("No such connection.")
+        if connection_revoke(connection=connection, by=AuditEvent.Actor.SELF_SERVICE, actor_id=request.user.pk):
             messages.success(request, f"Disconnected {connection.application.name or 'the client'}.")
         else:
-            messages.info(request, "That session had already ended.")
+            messages.info(request, "That connection had already ended.")
         return HttpResponseRedirect(reverse("connections"))
 
 
 class SignOutView(View):
     """POST (CSRF-checked): sign this browser out of this server's pages, anyone signed in (the
     admin's own logout does nothing for someone who is not an admin), then go to `next`, one of
-    this server's pages. The MCP clients' sessions are not touched."""
+    this server's pages. The MCP clients' connections are not touched."""
 
     def post(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
-            audit("browser.signout", user_id=request.user.pk, ip=client_ip(request))
+            audit(AuditEvent.Kind.BROWSER_SIGNOUT, user_id=request.user.pk, ip=client_ip(request))
         logout(request)
         return HttpResponseRedirect(safe_next(request.POST.get("next", "")))
 

@@ -1,13 +1,22 @@
-"""The error pages of sign-in: what happened in plain words, what to do next (try again, go back to
-the MCP client, your connections, whom to ask), and the technical code small below, for support.
-Headlines never use OAuth's words: a person reads them, and the code is there for whoever helps."""
+"""Every error answer of the OAuth app, in one place.
+
+- For clients, the RFC error object as JSON (RFC 6749 §5.2, also used by RFC 7591 §3.2.2, RFC 7592
+  and RFC 8628 §3.5): `error_body`, `oauth_error`, and /token's `token_error` with its no-store
+  headers (§5.1); `rate_limited` adds Retry-After.
+- For people, the error pages of sign-in: what happened in plain words, what to do next (try again,
+  go back to the MCP client, your connections, whom to ask), and the technical code small below, for
+  support. Headlines never use OAuth's words: a person reads them, and the code is there for
+  whoever helps.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 
@@ -20,6 +29,27 @@ START_FROM_CLIENT = (
     "to it and connect, and it opens this page for you."
 )
 RE_ADD = "Remove this server from your MCP client and add it again; that registers the app afresh."
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 §5.1
+
+
+def error_body(error: str, description: str, **extra: Any) -> dict[str, Any]:
+    """The RFC 6749 §5.2 error object; `extra` adds members such as RFC 8628's `interval`."""
+    return {"error": error, "error_description": description, **extra}
+
+
+def oauth_error(
+    error: str, description: str, status: int = 400, *, headers: Mapping[str, str] | None = None, **extra: Any
+) -> JsonResponse:
+    return JsonResponse(error_body(error, description, **extra), status=status, headers=headers)
+
+
+def token_error(error: str, description: str) -> JsonResponse:
+    """An error from /token, with the headers of the toolkit's own (RFC 6749 §5.1, §5.2)."""
+    return oauth_error(error, description, headers=NO_STORE)
+
+
+def rate_limited(description: str) -> JsonResponse:
+    return oauth_error("too_many_requests", description, 429, headers={"Retry-After": "3600"})
 
 
 def error_page(

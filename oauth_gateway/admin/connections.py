@@ -1,5 +1,5 @@
-"""Sessions (GitLabConnection): who signed in, with which client, how and when; revoke them, every
-session of their users, or their clients. Read-only otherwise: a session is revoked, never edited or
+"""Connections (GitLabConnection): who signed in, with which client, how and when; revoke them, every
+connection of their users, or their clients. Read-only otherwise: a connection is revoked, never edited or
 deleted (the audit trail points at it; `prune` removes old ones)."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from oauth_gateway.admin.common import (
+    ConnectionStateFilter,
     ObjectActionsAdmin,
-    SessionStateFilter,
     changelist,
     gitlab_username,
     names,
@@ -25,15 +25,14 @@ from oauth_gateway.models import Application, AuditEvent, GitLabConnection
 from oauth_gateway.services.connections import connection_revoke
 
 
-@admin.register(GitLabConnection)
-class SessionAdmin(ObjectActionsAdmin):
-    # Narrow enough for 1280 px beside the admin's sidebar; the rest is on the session's page.
-    list_display = ("session", "user_name", "client", "leg", "created", "last_used", "ip", "state")
-    list_display_links = ("session",)
+class ConnectionAdmin(ObjectActionsAdmin):
+    # Narrow enough for 1280 px beside the admin's sidebar; the rest is on the connection's page.
+    list_display = ("connection", "user_name", "client", "leg", "created", "last_used", "ip", "state")
+    list_display_links = ("connection",)
     list_filter = (
         ("user", admin.RelatedOnlyFieldListFilter),
         ("application", admin.RelatedOnlyFieldListFilter),
-        SessionStateFilter,
+        ConnectionStateFilter,
         "leg",
     )
     search_fields = ("user__gitlab__username", "user__username", "application__name")
@@ -56,10 +55,10 @@ class SessionAdmin(ObjectActionsAdmin):
         "user_agent",
         "mcp_tokens",
         "trail",
-        "session_trail",
+        "connection_trail",
     )
-    actions = ("revoke_sessions", "revoke_users", "disable_clients")
-    object_actions = ("revoke_sessions", "revoke_users", "disable_clients")
+    actions = ("revoke_connections", "revoke_users", "disable_clients")
+    object_actions = ("revoke_connections", "revoke_users", "disable_clients")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -71,83 +70,86 @@ class SessionAdmin(ObjectActionsAdmin):
         return False  # revoked, never deleted: the audit trail points at it (`prune` removes old ones)
 
     def object_action_applies(self, obj: Any, action: str) -> bool:
-        return obj.is_active() or action != "revoke_sessions"
+        return obj.is_active() or action != "revoke_connections"
 
-    @admin.display(description="session", ordering="pk")
-    def session(self, session: GitLabConnection) -> str:
-        return f"#{session.pk}"
+    @admin.display(description="connection", ordering="pk")
+    def connection(self, connection: GitLabConnection) -> str:
+        return f"#{connection.pk}"
 
     @admin.display(description="user", ordering="user__username")
-    def user_name(self, session: GitLabConnection) -> str:
-        url = changelist(AuditEvent, user__id__exact=session.user_id)
-        name = gitlab_username(session.user)
+    def user_name(self, connection: GitLabConnection) -> str:
+        url = changelist(AuditEvent, user__id__exact=connection.user_id)
+        name = gitlab_username(connection.user)
         return format_html('{} <a href="{}" title="{}\'s audit trail" class="trail">trail</a>', name, url, name)
 
     @admin.display(description="client", ordering="application__name")
-    def client(self, session: GitLabConnection) -> str:
-        app = session.application
+    def client(self, connection: GitLabConnection) -> str:
+        app = connection.application
         source = app.get_registration_source_display()
         return format_html(
             '<span title="{} · registered by {}">{}</span>', app.client_id, source, app.name or "(unnamed)"
         )
 
     @admin.display(description="registered by", ordering="application__registration_source")
-    def registration(self, session: GitLabConnection) -> str:
-        return session.application.get_registration_source_display()
+    def registration(self, connection: GitLabConnection) -> str:
+        return connection.application.get_registration_source_display()
 
     @admin.display(description="state", ordering="revoked")
-    def state(self, session: GitLabConnection) -> str:
-        return "active" if session.is_active() else "revoked"
+    def state(self, connection: GitLabConnection) -> str:
+        return "active" if connection.is_active() else "revoked"
 
     @admin.display(description="audit")
-    def trail(self, session: GitLabConnection) -> str:
-        url = changelist(AuditEvent, user__id__exact=session.user_id)
-        return format_html('<a href="{}">audit trail of {}</a>', url, gitlab_username(session.user))
+    def trail(self, connection: GitLabConnection) -> str:
+        url = changelist(AuditEvent, user__id__exact=connection.user_id)
+        return format_html('<a href="{}">audit trail of {}</a>', url, gitlab_username(connection.user))
 
-    @admin.display(description="this session's audit")
-    def session_trail(self, session: GitLabConnection) -> str:
-        url = changelist(AuditEvent, connection__id__exact=session.pk)
-        return format_html('<a href="{}">audit trail of this session</a>', url)
+    @admin.display(description="this connection's audit")
+    def connection_trail(self, connection: GitLabConnection) -> str:
+        url = changelist(AuditEvent, connection__id__exact=connection.pk)
+        return format_html('<a href="{}">audit trail of this connection</a>', url)
 
     @admin.display(description="MCP tokens")
-    def mcp_tokens(self, session: GitLabConnection) -> str:
-        access = session.access_tokens.count()
-        refresh = session.refresh_tokens.filter(revoked__isnull=True).count()
+    def mcp_tokens(self, connection: GitLabConnection) -> str:
+        access = connection.access_tokens.count()
+        refresh = connection.refresh_tokens.filter(revoked__isnull=True).count()
         return f"{access} access token(s), {refresh} live refresh token(s)"
 
-    @on_object_page("Revoke this session")
-    @admin.action(description="Revoke selected sessions", permissions=["revoke"])
-    def revoke_sessions(self, request: HttpRequest, queryset: QuerySet[GitLabConnection]) -> Any:
+    @on_object_page("Revoke this connection")
+    @admin.action(description="Revoke selected connections", permissions=["revoke"])
+    def revoke_connections(self, request: HttpRequest, queryset: QuerySet[GitLabConnection]) -> Any:
         live = queryset.filter(revoked__isnull=True).select_related("user__gitlab", "application").order_by("pk")
         if not live.exists():
-            self.message_user(request, "Nothing to revoke: the selected sessions have ended already.")
+            self.message_user(request, "Nothing to revoke: the selected connections have ended already.")
             return None
-        users = sorted({gitlab_username(session.user) for session in live})
+        users = sorted({gitlab_username(connection.user) for connection in live})
         asking = self.confirm(
             request,
             live,
-            question=f"Revoke {count(len(live), 'session')} of {count(len(users), 'user')}?",
+            question=f"Revoke {count(len(live), 'connection')} of {count(len(users), 'user')}?",
             consequences=[
-                f"The clients signed in as {names(users)} in these sessions must sign in again.",
+                f"The clients signed in as {names(users)} in these connections must sign in again.",
                 "Their MCP tokens stop working at once, and their GitLab tokens are revoked at GitLab.",
-                "Each ended session is written to the audit log.",
+                "Each ended connection is written to the audit log.",
             ],
             objects=live,
             button="Yes, revoke",
         )
         if asking:
             return asking
-        ended = sum(connection_revoke(connection=session, by="admin", actor_id=request.user.pk) for session in live)
-        self.message_user(request, f"Revoked {count(ended, 'session')}.")
+        ended = sum(
+            connection_revoke(connection=connection, by=AuditEvent.Actor.ADMIN, actor_id=request.user.pk)
+            for connection in live
+        )
+        self.message_user(request, f"Revoked {count(ended, 'connection')}.")
         return None
 
-    @on_object_page("Revoke every session of this user")
-    @admin.action(description="Revoke all sessions of the selected sessions' users", permissions=["revoke"])
+    @on_object_page("Revoke every connection of this user")
+    @admin.action(description="Revoke all connections of the selected connections' users", permissions=["revoke"])
     def revoke_users(self, request: HttpRequest, queryset: QuerySet[GitLabConnection]) -> Any:
         return self._revoke_users(request, queryset, User.objects.filter(pk__in=queryset.values("user_id")))
 
     @on_object_page("Disable this client")
-    @admin.action(description="Disable the clients of the selected sessions", permissions=["disable"])
+    @admin.action(description="Disable the clients of the selected connections", permissions=["disable"])
     def disable_clients(self, request: HttpRequest, queryset: QuerySet[GitLabConnection]) -> Any:
         clients = Application.objects.filter(pk__in=queryset.values("application_id"))
         return self._disable_clients(request, queryset, clients)

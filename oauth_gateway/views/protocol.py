@@ -24,9 +24,14 @@ from oauth2_provider.views.dynamic_client_registration import DynamicClientRegis
 from oauth_gateway.device_flow import device_token
 from oauth_gateway.models import AccessToken, Application, AuditEvent
 from oauth_gateway.redirects import redirect_uri_problem
-from oauth_gateway.registration_limits import registration_host, registrations_exhausted
 from oauth_gateway.services.audit import audit, client_ip
-from oauth_gateway.services.registrations import application_renamed, application_unregister
+from oauth_gateway.services.clients import (
+    application_renamed,
+    application_unregister,
+    registration_host,
+    registrations_exhausted,
+)
+from oauth_gateway.views.errors import oauth_error, rate_limited, token_error
 
 
 def with_cors(response: HttpResponse) -> HttpResponse:
@@ -65,11 +70,11 @@ class TokenView(CorsMixin, dot_views.TokenView):
         grants = request.POST.getlist("grant_type")
         grant = grants[0][:100] if grants else ""
         if len(grants) != 1 or grants[0] not in TOKEN_GRANTS:
-            audit("token.refused", outcome="denied", ip=client_ip(request), grant_type=grant)
+            audit(AuditEvent.Kind.TOKEN_REFUSED, outcome="denied", ip=client_ip(request), grant_type=grant)
             if len(grants) == 1:
                 supported = ", ".join(sorted(TOKEN_GRANTS))
-                return _token_error("unsupported_grant_type", f"Supported grant types: {supported}.")
-            return _token_error("invalid_request", "Send exactly one grant_type.")
+                return token_error("unsupported_grant_type", f"Supported grant types: {supported}.")
+            return token_error("invalid_request", "Send exactly one grant_type.")
         if grant == DEVICE_CODE_GRANT:
             response = device_token(request)
         else:
@@ -78,7 +83,7 @@ class TokenView(CorsMixin, dot_views.TokenView):
             issued = json.loads(response.content).get("access_token", "")
             token = AccessToken.objects.filter(token_checksum=hashlib.sha256(issued.encode()).hexdigest()).first()
             if token is not None:
-                kind = "token.refreshed" if grant == "refresh_token" else "token.issued"
+                kind = AuditEvent.Kind.TOKEN_REFRESHED if grant == "refresh_token" else AuditEvent.Kind.TOKEN_ISSUED
                 audit(
                     kind,
                     user_id=token.user_id,
@@ -87,7 +92,7 @@ class TokenView(CorsMixin, dot_views.TokenView):
                     ip=client_ip(request),
                 )
         else:
-            audit("token.refused", outcome="denied", ip=client_ip(request), grant_type=grant)
+            audit(AuditEvent.Kind.TOKEN_REFUSED, outcome="denied", ip=client_ip(request), grant_type=grant)
         return response
 
 
@@ -98,7 +103,9 @@ class RevokeView(CorsMixin, dot_views.RevokeTokenView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = super().post(request, *args, **kwargs)
         if response.status_code == 200:
-            audit("token.revoked", ip=client_ip(request), client_id=request.POST.get("client_id", "")[:100])
+            audit(
+                AuditEvent.Kind.TOKEN_REVOKED, ip=client_ip(request), client_id=request.POST.get("client_id", "")[:100]
+            )
             # §2.2: the body is ignored; the toolkit's is empty and labelled text/html, which clients
             # that parse every answer as JSON choke on. `{}` as JSON suits both kinds.
             response = JsonResponse({}, headers={"Cache-Control": "no-store"})
@@ -136,7 +143,7 @@ class ResourceMetadataView(CorsMixin, dot_views.OAuthProtectedResourceMetadataVi
 @method_decorator(csrf_exempt, name="dispatch")
 class RegisterView(CorsMixin, DynamicClientRegistrationView):
     """RFC 7591 open registration, with our redirect URI rules and a rate limit per address and
-    redirect host (oauth_gateway.registration_limits)."""
+    redirect host (oauth_gateway.services.clients)."""
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         ip = client_ip(request)
@@ -150,7 +157,7 @@ class RegisterView(CorsMixin, DynamicClientRegistrationView):
         with transaction.atomic():
             _lock_registrations(ip)
             if registrations_exhausted(ip=ip, host=host):
-                return _rate_limited("Too many registrations from this address; retry later.")
+                return rate_limited("Too many registrations from this address; retry later.")
             response = super().post(request, *args, **kwargs)
             if response.status_code != 201:
                 return response
@@ -166,12 +173,17 @@ class RegisterView(CorsMixin, DynamicClientRegistrationView):
             data["client_secret_expires_at"] = 0  # RFC 7591 §3.2.1: never
         if isinstance(metadata, dict) and metadata.get("token_endpoint_auth_method") == "client_secret_post":
             data["token_endpoint_auth_method"] = "client_secret_post"  # noqa: S105  (a method name)
-        audit("client.registered", application_id=application.pk, ip=ip, client_name=application.name)
+        audit(AuditEvent.Kind.CLIENT_REGISTERED, application_id=application.pk, ip=ip, client_name=application.name)
         return JsonResponse(data, status=201)
 
 
 # RFC 7592 requests, as audited; an address's rows of the last hour are its management rate limit.
-MANAGEMENT_EVENTS = ("client.read", "client.updated", "client.unregistered", "client.management_refused")
+MANAGEMENT_EVENTS = (
+    AuditEvent.Kind.CLIENT_READ,
+    AuditEvent.Kind.CLIENT_UPDATED,
+    AuditEvent.Kind.CLIENT_UNREGISTERED,
+    AuditEvent.Kind.CLIENT_MANAGEMENT_REFUSED,
+)
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -181,7 +193,7 @@ class RegisterManagementView(CorsMixin, dot_views.DynamicClientRegistrationManag
     The token is checked before anything else (§2: 401), each request is audited and limited per
     address like registrations, and a disabled client is unknown here (401). Deleting disables the
     client through the one revoke path (§2.3; its audit rows keep pointing at it); a new name ends
-    its sessions, so that every user consents again under that name (services.registrations).
+    its connections, so that every user consents again under that name (services.clients).
     """
 
     authenticated: Any = None
@@ -192,13 +204,13 @@ class RegisterManagementView(CorsMixin, dot_views.DynamicClientRegistrationManag
         # Served by the (kind, -created) index; then this address's rows among them.
         recent = AuditEvent.objects.filter(kind__in=MANAGEMENT_EVENTS, created__gte=since, ip=ip)
         if ip and recent.count() >= settings.OAUTH_REGISTRATIONS_PER_HOUR:
-            return _rate_limited("Too many registration requests from this address; retry later.")
+            return rate_limited("Too many registration requests from this address; retry later.")
         auth = super()._authenticate_registration_request(request, client_id)
         if not isinstance(auth, HttpResponse) and auth.application.disabled:
-            auth = _error("invalid_token", "Unknown client", 401)  # §2: as for a client that does not exist
+            auth = oauth_error("invalid_token", "Unknown client", 401)  # §2: as for a client that does not exist
             auth["WWW-Authenticate"] = 'Bearer error="invalid_token"'
         if isinstance(auth, HttpResponse):
-            audit("client.management_refused", outcome="denied", ip=ip, method=request.method)
+            audit(AuditEvent.Kind.CLIENT_MANAGEMENT_REFUSED, outcome="denied", ip=ip, method=request.method)
         else:
             self.authenticated = auth
         return auth
@@ -206,7 +218,7 @@ class RegisterManagementView(CorsMixin, dot_views.DynamicClientRegistrationManag
     def get(self, request: HttpRequest, client_id: str, *args: Any, **kwargs: Any) -> HttpResponse:
         response = super().get(request, client_id, *args, **kwargs)
         if response.status_code == 200:
-            audit("client.read", application_id=self.authenticated.application.pk, ip=client_ip(request))
+            audit(AuditEvent.Kind.CLIENT_READ, application_id=self.authenticated.application.pk, ip=client_ip(request))
         return response
 
     def put(self, request: HttpRequest, client_id: str, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -219,13 +231,15 @@ class RegisterManagementView(CorsMixin, dot_views.DynamicClientRegistrationManag
             _, refused = _checked_metadata(request)
             response = refused or super().put(request, client_id, *args, **kwargs)
         except RecursionError:  # json.loads recurses once per level of a deeply nested body
-            response = _error("invalid_client_metadata", "The client metadata is nested too deeply.")
+            response = oauth_error("invalid_client_metadata", "The client metadata is nested too deeply.")
         if response.status_code != 200:
             status = response.status_code
-            audit("client.updated", outcome="refused", application_id=application.pk, ip=ip, status=status)
+            audit(
+                AuditEvent.Kind.CLIENT_UPDATED, outcome="refused", application_id=application.pk, ip=ip, status=status
+            )
             return response
         application.name = json.loads(response.content).get("client_name", "")
-        audit("client.updated", application_id=application.pk, ip=ip, client_name=application.name)
+        audit(AuditEvent.Kind.CLIENT_UPDATED, application_id=application.pk, ip=ip, client_name=application.name)
         if application.name != old_name:
             application_renamed(application=application, old_name=old_name, ip=ip)
         return response
@@ -247,12 +261,6 @@ def _lock_registrations(ip: str | None) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
-def _rate_limited(description: str) -> JsonResponse:
-    response = _error("too_many_requests", description, 429)
-    response["Retry-After"] = "3600"
-    return response
-
-
 def _checked_metadata(request: HttpRequest) -> tuple[Any, HttpResponse | None]:
     """The client metadata sent, and an RFC 7591 §3.2.2 error when it is not a JSON object, names
     a grant we do not serve, or a redirect URI that is not allowed. The toolkit's view parses the
@@ -260,14 +268,14 @@ def _checked_metadata(request: HttpRequest) -> tuple[Any, HttpResponse | None]:
     try:
         metadata = json.loads(request.body)
     except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
-        return None, _error("invalid_client_metadata", "The body must be a JSON object.")
+        return None, oauth_error("invalid_client_metadata", "The body must be a JSON object.")
     if not isinstance(metadata, dict):
-        return None, _error("invalid_client_metadata", "The body must be a JSON object.")
+        return None, oauth_error("invalid_client_metadata", "The body must be a JSON object.")
     grants = metadata.get("grant_types", ["authorization_code"])
     if not isinstance(grants, list) or not all(isinstance(g, str) for g in grants):
-        return metadata, _error("invalid_client_metadata", "grant_types must be an array of strings")
+        return metadata, oauth_error("invalid_client_metadata", "grant_types must be an array of strings")
     if not set(grants) <= {"authorization_code", "refresh_token", DEVICE_CODE_GRANT}:
-        return metadata, _error(
+        return metadata, oauth_error(
             "invalid_client_metadata",
             f"grant_types may only be authorization_code or {DEVICE_CODE_GRANT}, and refresh_token",
         )
@@ -275,17 +283,5 @@ def _checked_metadata(request: HttpRequest) -> tuple[Any, HttpResponse | None]:
     for uri in uris if isinstance(uris, list) else []:
         problem = redirect_uri_problem(uri) if isinstance(uri, str) else "must be a string"
         if problem:
-            return metadata, _error("invalid_redirect_uri", f"{uri!r} {problem}")
+            return metadata, oauth_error("invalid_redirect_uri", f"{uri!r} {problem}")
     return metadata, None
-
-
-def _error(error: str, description: str, status: int = 400) -> JsonResponse:
-    return JsonResponse({"error": error, "error_description": description}, status=status)
-
-
-def _token_error(error: str, description: str) -> JsonResponse:
-    """An error from /token, with the headers of the toolkit's own (RFC 6749 §5.1, §5.2)."""
-    response = _error(error, description)
-    response["Cache-Control"] = "no-store"
-    response["Pragma"] = "no-cache"
-    return response
