@@ -33,8 +33,8 @@ from oauth_gateway.gitlab_oauth import GitLabOAuthError
 from oauth_gateway.models import AccessToken, GitLabConnection
 from oauth_gateway.services.connections import ConnectionEnded, connection_refresh_gitlab, gitlab_token_expiring
 
-LAST_USED_GRANULARITY = timedelta(minutes=1)
-ENDED = "The session ended: GitLab no longer accepts it. Sign in again."  # at most one write per session per minute
+LAST_USED_GRANULARITY = timedelta(minutes=1)  # at most one write per connection per minute
+ENDED = "The connection ended: GitLab no longer accepts it. Sign in again."
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +198,7 @@ def check_bearer(bearer: str) -> tuple[Caller, GitLabConnection | None]:
     if expires <= now:
         raise Unauthorized("The access token expired.")
     if revoked is not None:
-        raise Unauthorized("The session was ended.")
+        raise Unauthorized("The connection was ended.")
     if settings.MCP_RESOURCE_URL not in (resource or []):
         raise Unauthorized(f"The access token is not for {settings.MCP_RESOURCE_URL}.")
     if last_used is None or last_used < now - LAST_USED_GRANULARITY:

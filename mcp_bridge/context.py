@@ -13,7 +13,7 @@ the SDK runs tools in tasks started from that request, which inherit them:
   arguments or code path.
 
 `record_call()` is how the tool decorator (mcp_bridge.registry) opens a tool call: it adds the
-CallRecord, sets `current_tool`, refuses writes in a read-only session, and times the call.
+CallRecord, sets `current_tool`, refuses writes in a read-only connection, and times the call.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     from mcp_bridge.gitlab import Credentials
     from mcp_bridge.graphql import Operation
 
-READ_ONLY_SESSION = (
-    "This session's GitLab token has read-only scopes (read_api), so GitLab tools that change things are "
+READ_ONLY_CONNECTION = (
+    "This connection's GitLab token has read-only scopes (read_api), so GitLab tools that change things are "
     "unavailable. Sign in again and grant the 'api' scope to use them."
 )
 
@@ -80,7 +80,7 @@ class ToolScope:
             self._check_operation(operation, request)
         elif self.read_only and self.writes and method not in SAFE_METHODS:
             raise RouteNotAllowed(
-                f"This server or session is read-only, so {self.tool} may not send {request} to GitLab. "
+                f"This server or connection is read-only, so {self.tool} may not send {request} to GitLab. "
                 "Nothing was sent.",
                 refused="read-only",
                 request=request[:200],
@@ -94,10 +94,10 @@ class ToolScope:
             )
 
     def _check_operation(self, operation: Operation, request: str) -> None:
-        """A query is a read; a mutation is a write, sent only by a write tool in a writable session."""
+        """A query is a read; a mutation is a write, sent only by a write tool in a writable connection."""
         if not operation.writes:
             return
-        why = "this server or session is read-only" if self.read_only else "it is a read-only tool"
+        why = "this server or connection is read-only" if self.read_only else "it is a read-only tool"
         if self.read_only or not self.writes:
             raise RouteNotAllowed(
                 f"{self.tool} may not send the GraphQL {operation} to GitLab: {why}, and a mutation "
@@ -116,7 +116,7 @@ current_tool: ContextVar[ToolScope | None] = ContextVar("current_tool", default=
 
 @contextmanager
 def record_call(tool: str, arguments: dict[str, Any], *, writes: bool, routes: Routes) -> Iterator[CallRecord]:
-    """Time a tool call and keep its record for the audit log; refuse writes in read-only sessions;
+    """Time a tool call and keep its record for the audit log; refuse writes in read-only connections;
     while it runs, let GitLab send only the `routes` the tool declared."""
     where = arguments.get("project") or arguments.get("group") or arguments.get("namespace")  # work items: either
     record = CallRecord(tool=tool, project=str(where or "")[:255])
@@ -129,7 +129,7 @@ def record_call(tool: str, arguments: dict[str, Any], *, writes: bool, routes: R
     try:
         if writes and caller is not None and caller.read_only:
             record.outcome, record.detail = "denied", {"refused": "read-only session"}
-            raise ToolError(READ_ONLY_SESSION)
+            raise ToolError(READ_ONLY_CONNECTION)
         yield record
     except BaseException:
         if record.outcome == "ok":

@@ -366,7 +366,7 @@ class GitLab:
             if caller is None:
                 raise
         # OAuth mode: GitLab no longer takes the token (revoked or expired early). Refresh it once
-        # (single flight across processes) and try again; if that fails the session has ended.
+        # (single flight across processes) and try again; if that fails the connection has ended.
         from mcp_bridge.auth import Unauthorized, refreshed_gitlab_token
         from oauth_gateway.gitlab_oauth import GitLabOAuthError
 
@@ -375,10 +375,10 @@ class GitLab:
         except Unauthorized as exc:
             raise GitLabUnauthorized(str(exc), 401) from None
         except GitLabOAuthError:
-            # The session stays (GitLab's sign-in is down, or this server's client credentials are
+            # The connection stays (GitLab's sign-in is down, or this server's client credentials are
             # being changed): this call fails readably and a later one refreshes.
             raise GitLabUnavailable(
-                "GitLab could not renew this session's token just now; try again shortly."
+                "GitLab could not renew this connection's token just now; try again shortly."
             ) from None
         self.creds = Credentials(token, oauth=True)
         return await self.client.request(method, path, self.creds, **kwargs)

@@ -88,7 +88,7 @@ def build_server(tools: list[ToolSpec] | None = None) -> MCPServer:
             denied_regex=settings.GITLAB_DENIED_TOOLS_REGEX,
             toolsets=settings.GITLAB_TOOLSETS,
         )
-    server.middleware.append(hide_writes_from_read_only_sessions)
+    server.middleware.append(hide_writes_from_read_only_connections)
     for spec in tools:
         description = " ".join(inspect.cleandoc(spec.fn.__doc__ or "").split())
         # No outputSchema: ours would only say "an object", and costs the model's context on every
@@ -102,8 +102,8 @@ def build_server(tools: list[ToolSpec] | None = None) -> MCPServer:
     return server
 
 
-async def hide_writes_from_read_only_sessions(ctx: Any, call_next: Any) -> Any:
-    """A session whose GitLab scopes are read-only (read_api) is not offered write tools at all."""
+async def hide_writes_from_read_only_connections(ctx: Any, call_next: Any) -> Any:
+    """A connection whose GitLab scopes are read-only (read_api) is not offered write tools at all."""
     result = await call_next(ctx)
     caller = current_caller.get()
     if ctx.method == "tools/list" and caller is not None and caller.read_only and isinstance(result, dict):

@@ -102,7 +102,7 @@ async def test_read_only_mode_serves_queries_and_refuses_mutations(start_server,
         query = await client.call_tool("graphql_query", {"query": ME})
         mutation = await client.call_tool("graphql_query", {"query": RENAME})
     assert not query.is_error
-    assert mutation.is_error and "this server or session is read-only" in text_of(mutation)
+    assert mutation.is_error and "this server or connection is read-only" in text_of(mutation)
     assert len(graphql_sent(sim)) == 1
 
 
