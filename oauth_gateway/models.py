@@ -1,4 +1,4 @@
-"""The OAuth data of the server (DESIGN.md §4.3).
+"""The OAuth data of the server (the concepts: docs/ARCHITECTURE.md).
 
 django-oauth-toolkit's swappable models were swapped into this app in the first migration, since a
 swap cannot be done later without hand-written data migrations. Grants and tokens point at the

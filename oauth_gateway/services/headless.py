@@ -1,4 +1,4 @@
-"""Headless sign-in (DESIGN.md §4.2): a client with no browser and no redirect URI starts GitLab's
+"""Headless sign-in: a client with no browser and no redirect URI starts GitLab's
 device flow itself and polls; the user enters GitLab's code at GitLab, and that approval is the consent.
 
 Two shapes, one implementation:

@@ -1,4 +1,4 @@
-"""Signing a user in with GitLab, by either leg (DESIGN.md §4.2), up to the consent page.
+"""Signing a user in with GitLab, by either leg, up to the consent page.
 
 Both legs end the same way: a Django user for the GitLab identity, logged in to this browser, and a
 PendingSignIn in state SIGNED_IN holding GitLab's tokens until the user consents. Every pending

@@ -56,7 +56,7 @@ class CorsMixin:
 # credential is looked at: oauthlib checks a password before it checks whether the client may use
 # the password grant, which made /token an oracle for the admin's password). The device grant is
 # ours (device_flow.device_token), not the toolkit's device branch, which answers 500 without a
-# device_code and redeems a device code more than once (DESIGN.md §4.5).
+# device_code and redeems a device code more than once.
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 TOKEN_GRANTS = frozenset({"authorization_code", "refresh_token", DEVICE_CODE_GRANT})
 
