@@ -1,4 +1,4 @@
-"""The admin: connections, users, clients and the audit log one module each (docs/ARCHITECTURE.md).
+"""The admin: connections, users, clients and the audit log, one module each (docs/ARCHITECTURE.md).
 
 Every action ends in a service of oauth_gateway.services.connections, so the admin revokes exactly
 as the self-service page, the revoke command, /revoke and refresh-reuse detection do, and each
