@@ -73,7 +73,6 @@ class ClientAdmin(ObjectActionsAdmin):
         "connections",
     )
     actions = ("disable_clients", "enable_clients", "verify_clients", "unverify_clients")
-    object_actions = ("disable_clients", "enable_clients", "verify_clients", "unverify_clients")
     view_on_site = False  # the toolkit's get_absolute_url names a page this server does not have
 
     def object_action_applies(self, obj: Any, action: str) -> bool:

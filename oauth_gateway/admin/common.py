@@ -78,8 +78,16 @@ class ObjectActionsAdmin(admin.ModelAdmin):
     Every action asks first (`confirm`): the first POST shows what will happen, the confirmed one acts.
     """
 
-    object_actions: tuple[str, ...] = ()
     change_form_template = "admin/oauth_gateway/change_form_object_actions.html"
+
+    @property
+    def object_actions(self) -> tuple[str, ...]:
+        """The list actions also offered as a button on an object's page: those marked @on_object_page."""
+        return tuple(
+            name
+            for name in self.actions or ()
+            if isinstance(name, str) and hasattr(getattr(self, name, None), "object_label")
+        )
 
     def get_urls(self) -> list[URLPattern]:
         name = f"{self.opts.app_label}_{self.opts.model_name}_object_action"

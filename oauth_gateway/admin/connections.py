@@ -58,7 +58,6 @@ class ConnectionAdmin(ObjectActionsAdmin):
         "connection_trail",
     )
     actions = ("revoke_connections", "revoke_users", "disable_clients")
-    object_actions = ("revoke_connections", "revoke_users", "disable_clients")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

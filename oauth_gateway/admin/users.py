@@ -50,7 +50,6 @@ class GitLabUserAdmin(ObjectActionsAdmin, UserAdmin):
     # Times the server sets (shown with their zone), never typed in.
     readonly_fields = (*gitlab_fields, "last_login", "date_joined")
     actions = ("revoke_everything",)
-    object_actions = ("revoke_everything",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         queryset = super().get_queryset(request).select_related("gitlab")
