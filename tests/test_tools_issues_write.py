@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from tests.gitlab_sim.seed import TOKENS
 
 APP = "acme/app"
@@ -215,11 +213,11 @@ async def test_merge_requests_of_a_hidden_issue_say_not_found(mcp, text_of):
 def test_the_simulator_answers_raw_issue_requests_as_gitlab_does(sim):
     """What the tools never send still gets GitLab's answers (lib/api/issues.rb, lib/api/issue_links.rb)."""
     api, auth = f"{sim.url}/api/v4/projects/acme%2Fwebsite/issues", {"PRIVATE-TOKEN": TOKENS["alice"]}
-    nothing = httpx.put(f"{api}/1", json={}, headers=auth)
+    nothing = sim.http.put(f"{api}/1", json={}, headers=auth)
     assert nothing.status_code == 400 and nothing.json()["error"].endswith("at least one parameter must be provided")
-    assert httpx.post(f"{api}/1/move", json={}, headers=auth).json() == {"error": "to_project_id is missing"}
-    bad_type = httpx.post(
+    assert sim.http.post(f"{api}/1/move", json={}, headers=auth).json() == {"error": "to_project_id is missing"}
+    bad_type = sim.http.post(
         f"{api}/1/links", json={"target_project_id": 102, "target_issue_iid": 3, "link_type": "x"}, headers=auth
     )
     assert bad_type.json() == {"error": "link_type does not have a valid value"}
-    assert httpx.delete(f"{api}/1", headers=auth).status_code == 204
+    assert sim.http.delete(f"{api}/1", headers=auth).status_code == 204

@@ -90,10 +90,8 @@ async def test_list_rejects_invalid_arguments(mcp, text_of):
     assert result.is_error and "per_page" in text_of(result)
 
 
-async def test_bob_sees_the_mr_hidden_from_alice(start_server, sim):
-    from tests.conftest import MCP
-
-    bob = MCP(start_server(GITLAB_TOKEN=TOKENS["bob"]).mcp_url)
+async def test_bob_sees_the_mr_hidden_from_alice(mcp_with, sim):
+    bob = mcp_with(token=TOKENS["bob"])
     page = (await bob.call("list_merge_requests", project="bob/secret")).structured_content
     assert [mr["title"] for mr in page["items"]] == ["Secret plan"]
 

@@ -9,8 +9,6 @@ job 7002; charlie is in neither. Schedules 901 (alice's nightly) and 902 (bob's,
 
 from __future__ import annotations
 
-import httpx
-
 from tests.gitlab_sim.seed import TOKENS
 
 
@@ -37,7 +35,7 @@ async def test_create_pipeline_with_variables(mcp, sim):
         ("compile", "pending"),
     ]
     # What GitLab stored, read back through its pipeline variables endpoint.
-    stored = httpx.get(
+    stored = sim.http.get(
         f"{sim.url}/api/v4/projects/101/pipelines/702/variables", headers={"PRIVATE-TOKEN": TOKENS["alice"]}
     ).json()
     assert stored == [

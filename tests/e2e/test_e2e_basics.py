@@ -80,8 +80,7 @@ async def test_both_protocol_eras_are_served(server: Server, sim: Sim):
 
 
 async def test_sigterm_stops_the_mcp_session_manager_cleanly(database_url: str, sim: Sim, tmp_path):
-    from tests.conftest import MCP
-    from tests.harness import run_server, server_env
+    from tests.harness import MCP, run_server, server_env
 
     log = tmp_path / "daphne.log"
     with run_server(server_env(database_url, sim), log_path=log) as server:

@@ -12,7 +12,7 @@ from tests.oauth_client import OAUTH_ENV, Browser, MemoryStorage, oauth_mcp, str
 
 
 async def test_a_restart_between_sign_in_steps_and_after_sign_in_loses_nothing(database_url, sim: Sim, tmp_path):
-    from tests.test_oauth_security import authorize_url, pkce, redeem, register
+    from tests.e2e.test_oauth_security import authorize_url, pkce, redeem, register
 
     env = server_env(database_url, sim, **OAUTH_ENV)
     port = free_port()

@@ -56,7 +56,7 @@ def acted_as_bob(seen: dict[str, Any]) -> None:
 
 def test_the_readme_client_matrix_is_current():
     results = load_results()
-    refresh = "UPDATE_CLIENT_MATRIX=1 .venv/bin/pytest tests/test_client_matrix.py && python -m tests.client_matrix"
+    refresh = "UPDATE_CLIENT_MATRIX=1 .venv/bin/pytest tests/e2e/test_client_matrix.py && python -m tests.client_matrix"
     for row in ROWS:
         assert row.key in results and all(path in results[row.key] for path in PATHS), f"{row.key} not run: {refresh}"
         assert results[row.key]["version"] == row.version, f"{row.key} is pinned at {row.version}: {refresh}"

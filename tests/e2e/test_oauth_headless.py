@@ -280,8 +280,8 @@ def test_reference_shape_needs_pkce_and_a_browser_still_gets_pages(server):
     ],
 )
 def test_rfc6749_5_2_token_errors_name_the_right_code(server, change, status, error):
+    from tests.e2e.test_oauth_security import authorize_url, register
     from tests.oauth_client import CLIENT_REDIRECT, Browser
-    from tests.test_oauth_security import authorize_url, register
 
     client = register(server)
     verifier, challenge = pkce()

@@ -21,8 +21,8 @@ import httpx
 import pytest
 
 from config.startup import ACTING_AS_VARIABLE
+from tests.e2e.test_startup import served
 from tests.harness import ROOT, Server, Sim, free_port, server_rows, wait_for
-from tests.test_startup import served
 
 ACCEPT = "application/json, text/event-stream"
 HEADERS = {"content-type": "application/json", "accept": ACCEPT}

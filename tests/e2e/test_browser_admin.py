@@ -57,7 +57,7 @@ def log_in(page: Page, server_url: str) -> None:
 
 def revoke_in_admin(context: BrowserContext, server_url: str, alice: McpSession, bob: McpSession) -> None:
     page = context.new_page()
-    page.set_viewport_size(LAPTOP)  # the lists fit a laptop's window (tests/test_browser_admin_pages.py)
+    page.set_viewport_size(LAPTOP)  # the lists fit a laptop's window (tests/e2e/test_browser_admin_pages.py)
     log_in(page, server_url)
     revoke_alices_session(page, alice, bob)
     follow_her_audit_trail(page, alice, bob)

@@ -14,9 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from tests.e2e.test_oauth_security import authorize_url, pkce, redeem
 from tests.harness import Sim, server_rows
 from tests.oauth_client import CLIENT_REDIRECT, OAUTH_ENV, Browser, mcp_status
-from tests.test_oauth_security import authorize_url, pkce, redeem
 
 LIMITED = {**OAUTH_ENV, "TRUSTED_PROXIES": "127.0.0.1", "OAUTH_REGISTRATIONS_PER_HOUR": "5"}
 

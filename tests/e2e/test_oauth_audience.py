@@ -9,9 +9,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.e2e.test_oauth_security import authorize_url, pkce, register
 from tests.harness import Sim
 from tests.oauth_client import CLIENT_REDIRECT, OAUTH_ENV, Browser, oauth_mcp, structured
-from tests.test_oauth_security import authorize_url, pkce, register
 
 CALL = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "get_current_user", "arguments": {}}}
 MCP_HEADERS = {"accept": "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18"}

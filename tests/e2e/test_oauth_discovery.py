@@ -34,7 +34,7 @@ def test_rfc9728_metadata_names_the_url_it_describes(server, path, resource):
     response = httpx.get(f"{server.url}{path}")
     assert response.headers["access-control-allow-origin"] == "*"
     meta = response.json()
-    assert meta["resource"] == f"{server.url}{resource}"  # §3.3 (tests/test_oauth_audience.py)
+    assert meta["resource"] == f"{server.url}{resource}"  # §3.3 (tests/e2e/test_oauth_audience.py)
     assert meta["authorization_servers"] == [server.url]
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.e2e.test_oauth_audience import call
+from tests.e2e.test_oauth_security import redeem, sign_in
 from tests.harness import Sim, server_rows
 from tests.oauth_client import OAUTH_ENV
-from tests.test_oauth_audience import call
-from tests.test_oauth_security import redeem, sign_in
 
 BROWSER_APP = "https://claude.ai"
 

@@ -18,8 +18,8 @@ from oauth2_provider.cimd import CIMDError, SafeMetadataFetcher
 from oauth_gateway.cimd import RegistrationPolicy, check_document
 from oauth_gateway.models import Application, AuditEvent
 from oauth_gateway.redirects import redirect_target, redirect_uri_problem
+from tests.e2e.test_oauth_security import authorize_url, pkce
 from tests.oauth_client import CLIENT_REDIRECT, OAUTH_ENV, Browser, form_fields
-from tests.test_oauth_security import authorize_url, pkce
 
 pytestmark = pytest.mark.filterwarnings("ignore:No directory at")  # STATIC_ROOT before collectstatic
 

@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from tests.e2e.test_oauth_device import begin_device_signin
 from tests.harness import Sim
 from tests.oauth_client import CLIENT_REDIRECT, OAUTH_ENV, Browser, form_fields, oauth_mcp
-from tests.test_oauth_device import begin_device_signin
 
 
 class DenyingBrowser(Browser):

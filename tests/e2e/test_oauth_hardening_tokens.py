@@ -13,9 +13,9 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from oauth_gateway.models import Application
+from tests.e2e.test_oauth_security import authorize_url, pkce, redeem, register, sign_in
 from tests.harness import server_rows
 from tests.oauth_client import OAUTH_ENV, Browser, bearer_call
-from tests.test_oauth_security import authorize_url, pkce, redeem, register, sign_in
 
 
 @pytest.fixture

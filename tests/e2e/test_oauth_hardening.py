@@ -10,10 +10,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.e2e.test_oauth_registration import fresh_ip
+from tests.e2e.test_selfservice import ADMIN_ENV, manage_check
 from tests.harness import Sim, server_rows
 from tests.oauth_client import CLIENT_REDIRECT, Browser, form_fields
-from tests.test_oauth_registration import fresh_ip
-from tests.test_selfservice import ADMIN_ENV, manage_check
 
 CAPPED = {**ADMIN_ENV, "TRUSTED_PROXIES": "127.0.0.1", "OAUTH_BROWSER_SIGNINS_PER_IP": "3"}
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import MCP
-from tests.harness import Server, Sim, free_port
+from tests.harness import MCP, Server, Sim, free_port
 
 MCP_HEADERS = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
 

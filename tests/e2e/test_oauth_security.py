@@ -120,7 +120,7 @@ def test_an_unregistered_redirect_uri_gets_an_error_page_not_a_redirect(server):
 def test_a_foreign_resource_is_refused(server):
     client = register(server)
     response = httpx.get(authorize_url(server, client["client_id"], pkce()[1], resource="https://other.example/mcp"))
-    assert response.status_code == 302  # RFC 8707 §2: to the client (tests/test_oauth_audience.py)
+    assert response.status_code == 302  # RFC 8707 §2: to the client (tests/e2e/test_oauth_audience.py)
     assert httpx.URL(response.headers["location"]).params["error"] == "invalid_target"
 
 

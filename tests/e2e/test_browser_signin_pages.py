@@ -21,9 +21,9 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from tests.browser import screenshot
+from tests.e2e.test_oauth_client_trust import LONG_HOST
 from tests.harness import Sim
 from tests.oauth_client import CLIENT_REDIRECT, OAUTH_ENV, Browser
-from tests.test_oauth_client_trust import LONG_HOST
 
 PHONE = {"width": 375, "height": 740}
 LONG_NAME = "A client with a rather long name for a small screen"
