@@ -3,7 +3,10 @@
 (`sim`, `mcp`, `mcp_as`) to real processes for the end-to-end tests.
 
 The cast (see tests/gitlab_sim/seed.py): alice and bob share the private project acme/app; bob also
-owns bob/secret, which alice cannot see; charlie belongs to no project. `mcp` acts as alice.
+owns bob/secret, which alice cannot see; charlie belongs to no project. `mcp` acts as alice. The
+same people as database rows (users with their GitLab identity), a public and a confidential OAuth
+client: the fixtures alice, bob, charlie, public_client, confidential_client (tests/cast.py, which
+also has connection_for(user, client, ...)).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.cast import GITLAB_IDS, make_confidential_client, make_public_client, make_user
 from tests.gitlab_sim.seed import TOKENS
 from tests.inprocess import MCP, Sim, gitlab_client
 
@@ -81,3 +85,31 @@ def result_text(result: Any) -> str:
 @pytest.fixture
 def text_of() -> Any:
     return result_text
+
+
+# --- the cast as database rows (tests/cast.py) ---------------------------------------------------
+@pytest.fixture
+def alice(db: Any) -> Any:
+    return make_user("alice", GITLAB_IDS["alice"])
+
+
+@pytest.fixture
+def bob(db: Any) -> Any:
+    return make_user("bob", GITLAB_IDS["bob"])
+
+
+@pytest.fixture
+def charlie(db: Any) -> Any:
+    return make_user("charlie", GITLAB_IDS["charlie"])
+
+
+@pytest.fixture
+def public_client(db: Any) -> Any:
+    """Claude Code, registered through dynamic client registration: public, redirect to loopback."""
+    return make_public_client()
+
+
+@pytest.fixture
+def confidential_client(db: Any) -> Any:
+    """Cursor, a client ID metadata document client: confidential, its secret stored as given."""
+    return make_confidential_client()

@@ -20,7 +20,8 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from oauth_gateway.models import Application, AuditEvent, GitLabConnection
 from tests.browser import screenshot
-from tests.test_admin import AUDIT, CLIENTS, SESSIONS, USERS, gateway, make_client, make_session, make_user
+from tests.cast import connection_for, make_client, make_user
+from tests.test_admin import AUDIT, CLIENTS, SESSIONS, USERS, gateway
 
 __all__ = ["gateway"]  # autouse: GitLab unreachable, a session secret
 
@@ -38,9 +39,9 @@ def cast(transactional_db: Any) -> dict[str, Any]:
     make_client("An MCP client with a name long enough to wrap in its column", "dcr")
     User.objects.create_superuser("root", "root@example.test", PASSWORD)
     sessions = {
-        "alice_claude": make_session(alice, claude),
-        "alice_cursor": make_session(alice, cursor, leg=GitLabConnection.Leg.DEVICE),
-        "bob_claude": make_session(bob, claude, ip="2001:db8:ffff:ffff:ffff:ffff:ffff:fffe"),
+        "alice_claude": connection_for(alice, claude),
+        "alice_cursor": connection_for(alice, cursor, leg=GitLabConnection.Leg.DEVICE),
+        "bob_claude": connection_for(bob, claude, ip="2001:db8:ffff:ffff:ffff:ffff:ffff:fffe"),
     }
     for kind in ("tool.call", "user.sessions_revoked"):
         AuditEvent.objects.create(
