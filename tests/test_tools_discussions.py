@@ -1,6 +1,6 @@
 """Merge request threads, comments and draft notes, through the MCP SDK client (alice by default).
 
-The seed (tests/gitlab_sim/areas/discussions.py): acme/app !1 (author bob) has an open diff thread by
+The seed (tests/gitlab_sim/areas/discussions/): acme/app !1 (author bob) has an open diff thread by
 alice on app/login.py new line 4 with bob's reply, a resolved diff thread on app/auth.py (renamed from
 app/session.py), bob's single comment and a system note; bob has a draft there. acme/website !1 has an
 open thread by alice. The diff of acme/app !1 changes app/login.py: old line 3 removed, new lines 3-4 added.

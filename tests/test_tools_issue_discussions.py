@@ -1,6 +1,6 @@
 """Issue threads and deleting issue notes, through the MCP SDK client (alice by default).
 
-The seed (tests/gitlab_sim/areas/issues.py, issue_discussions.py): acme/app#1 has bob's comment, a system
+The seed (tests/gitlab_sim/areas/issues/, issue_discussions.py): acme/app#1 has bob's comment, a system
 note, alice's comment and alice's internal note; acme/app#4 (author bob) has an open thread by bob with
 alice's reply. charlie is no member of acme/app; acme/website is public (alice owns it).
 """

@@ -1,7 +1,7 @@
 """Tools of the issues area, through the MCP SDK client: as alice (the default server) and as charlie,
 who belongs to no project but can see the public acme/website.
 
-The seed (tests/gitlab_sim/areas/issues.py): acme/app has issues #1-#25, every 5th closed, #7 and #14
+The seed (tests/gitlab_sim/areas/issues/): acme/app has issues #1-#25, every 5th closed, #7 and #14
 confidential; acme/website #2 is confidential and #3 locked; bob/secret is hidden from both.
 """
 

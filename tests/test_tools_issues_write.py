@@ -1,7 +1,7 @@
 """Changing issues, their links and comments, and the merge requests of an issue, through the MCP SDK
 client (alice by default; bob and charlie where permissions matter).
 
-The seed (tests/gitlab_sim/areas/issues.py): alice maintains acme/app (bob: developer) and owns
+The seed (tests/gitlab_sim/areas/issues/): alice maintains acme/app (bob: developer) and owns
 acme/website. acme/app#1 relates to #2, is blocked by #3 and relates to bob/secret#1 (hidden from alice);
 its first note is bob's, its second a system note, its third alice's. acme/app !1 has bob's comment
 mentioning #1; !2 says "Closes #3."

@@ -1,7 +1,7 @@
 """get_merge_request_changes, through the MCP SDK client (acting as alice): each file with its flags and
 diff, paging, caps, reading on in a cut diff.
 
-The seed (tests/gitlab_sim/areas/merge_requests.py): acme/app !3 changes 45 files, !4 has a ~200 kB diff
+The seed (tests/gitlab_sim/areas/merge_requests/): acme/app !3 changes 45 files, !4 has a ~200 kB diff
 and eight more files; bob/secret has !1, hidden from alice. The other reading tools:
 test_tools_merge_requests.py.
 """

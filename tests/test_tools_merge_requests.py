@@ -1,6 +1,6 @@
 """Reading tools of the merge_requests area, through the MCP SDK client (acting as alice).
 
-The seed (tests/gitlab_sim/areas/merge_requests.py): acme/app has !1-!6 (opened: 1, 3, 4, 6; !2 merged,
+The seed (tests/gitlab_sim/areas/merge_requests/): acme/app has !1-!6 (opened: 1, 3, 4, 6; !2 merged,
 !5 closed); !3 changes 45 files, !4 has a ~200 kB diff and eight more files; acme/website !1 needs an
 approval; bob/secret has !1, hidden from alice. Writing tools: test_tools_merge_requests_write.py;
 get_merge_request_changes: test_tools_merge_request_changes.py.

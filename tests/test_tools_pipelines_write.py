@@ -1,6 +1,6 @@
 """Tools that change pipelines, jobs and pipeline schedules, through the MCP SDK client.
 
-Seed (tests/gitlab_sim/areas/pipelines.py): acme/app (alice maintainer, bob developer) has pipelines
+Seed (tests/gitlab_sim/areas/pipelines/): acme/app (alice maintainer, bob developer) has pipelines
 501 (success; its job 5003 deploy-staging is manual), 502 (failed: 5104 rspec failed, 5105 skipped),
 503 (running: 5301 running, 5302 created); acme/website (public, alice owner) has 701 with the manual
 job 7002; charlie is in neither. Schedules 901 (alice's nightly) and 902 (bob's, paused) in acme/app,

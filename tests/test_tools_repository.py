@@ -1,7 +1,7 @@
 """Tools of the repository area (tree and files), through the MCP SDK client as alice; the history
 (commits, blame, comparisons, contributors): test_tools_repository_history.py.
 
-acme/app (see tests/gitlab_sim/areas/repository.py): branches main, feature/login (two commits
+acme/app (see tests/gitlab_sim/areas/repository/): branches main, feature/login (two commits
 ahead) and fix/typo (merged); a 3,000-line docs/changelog.md, a PNG and an executable script.
 """
 

@@ -1,7 +1,7 @@
 """The repository's history (commits, blame, comparisons, contributors), through the MCP SDK client as
 alice. The tree and files: test_tools_repository.py.
 
-acme/app (see tests/gitlab_sim/areas/repository.py): branches main, feature/login (two commits
+acme/app (see tests/gitlab_sim/areas/repository/): branches main, feature/login (two commits
 ahead) and fix/typo (merged); a 3,000-line docs/changelog.md.
 """
 

@@ -2,7 +2,7 @@
 
 The seed (tests/gitlab_sim/areas/work_items.py): the public group acme (alice maintainer, bob no member)
 has epic &1 "Q3 launch", parent of acme/app#1; acme/app#1 relates to #2 and is blocked by #3 (issue
-links), and has bob's and alice's comments (tests/gitlab_sim/areas/issues.py). bob/secret is hidden
+links), and has bob's and alice's comments (tests/gitlab_sim/areas/issues/). bob/secret is hidden
 from alice.
 """
 

@@ -49,7 +49,7 @@ AUDITED_CALLS = "SELECT count(*) FROM oauth_gateway_auditevent WHERE kind = 'too
 
 
 def access(level: int) -> dict[str, Any]:
-    """`permissions` of get_project for a member at `level` (tests/gitlab_sim/areas/projects.py)."""
+    """`permissions` of get_project for a member at `level` (tests/gitlab_sim/areas/projects/)."""
     return {"project_access": {"access_level": level, "notification_level": 3}, "group_access": None}
 
 
