@@ -12,8 +12,8 @@ End-to-end tests (tests/e2e/) run both as real processes instead (tests/harness.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import httpx
@@ -89,7 +89,7 @@ class MCP:
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[Client]:
         """An MCP session; the tools it runs see this client's token and settings."""
-        with override_settings(**self.settings):
+        with _settings(self.settings):
             server = server_for(self.settings)
             # The SDK runs each tool in a task of this session, which inherits this context.
             token = calls.current_credentials.set(Credentials(self.token))
@@ -106,6 +106,33 @@ class MCP:
     async def list_tools(self) -> list[Tool]:
         async with self.connect() as client:
             return (await client.list_tools()).tools
+
+
+class _Overridden:
+    """The settings in force while sessions are open: Django's settings are process-wide, so sessions
+    that overlap in time (asyncio.gather) share one override, entered by the first and left by the
+    last; clients with other settings must wait until those sessions end."""
+
+    values: dict[str, Any] | None = None
+    override: override_settings | None = None
+    sessions = 0
+
+
+@contextmanager
+def _settings(values: dict[str, Any]) -> Iterator[None]:
+    if _Overridden.sessions and _Overridden.values != values:
+        raise RuntimeError("in-process MCP clients with different settings cannot have sessions open at once")
+    if not _Overridden.sessions:
+        _Overridden.values, _Overridden.override = values, override_settings(**values)
+        _Overridden.override.enable()
+    _Overridden.sessions += 1
+    try:
+        yield
+    finally:
+        _Overridden.sessions -= 1
+        if not _Overridden.sessions and _Overridden.override is not None:
+            _Overridden.override.disable()
+            _Overridden.values = _Overridden.override = None
 
 
 _servers: dict[str, MCPServer] = {}

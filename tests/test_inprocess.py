@@ -6,6 +6,7 @@ this process, on this thread, as the user the client acts as.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from typing import Any
@@ -31,3 +32,18 @@ async def test_a_tools_code_runs_in_the_tests_process(mcp, mcp_as, monkeypatch):
 async def test_the_tools_gitlab_is_the_in_process_simulator(mcp, sim):
     await mcp.call("get_current_user")
     assert [(r["method"], r["path"]) for r in sim.requests()] == [("GET", "/api/v4/user")]
+
+
+async def test_overlapping_sessions_share_the_settings_and_leave_none_behind(mcp, mcp_with, text_of):
+    from django.conf import settings
+
+    def in_force() -> tuple[Any, Any]:
+        return settings.GITLAB_TOOLSETS, settings.GITLAB_READ_ONLY_MODE
+
+    before = in_force()
+    results = await asyncio.gather(*(mcp.call("get_current_user") for _ in range(3)))
+    assert [r.structured_content["username"] for r in results] == ["alice"] * 3
+    assert in_force() == before
+    refused = await mcp_with(GITLAB_READ_ONLY_MODE=True).call("create_issue", project="acme/app", title="x")
+    assert refused.is_error and "create_issue" in text_of(refused)
+    assert in_force() == before
