@@ -39,7 +39,9 @@ class Sim:
     """The simulator as an object of this process, with the control hooks of harness.Sim.
 
     `http` is a synchronous httpx client for the tests' own requests to it (a Starlette TestClient,
-    which runs the app on a thread of its own and routes every URL, `url` included, to it)."""
+    which runs the app on a thread of its own and routes every URL, `url` included, to it).
+    httpx.ASGITransport enforces no timeouts: a fault's `delay` is waited out in full, so GitLab
+    timing out is left to the end-to-end tests."""
 
     url = GITLAB_URL
 
@@ -111,7 +113,7 @@ class MCP:
 class _Overridden:
     """The settings in force while sessions are open: Django's settings are process-wide, so sessions
     that overlap in time (asyncio.gather) share one override, entered by the first and left by the
-    last; clients with other settings must wait until those sessions end."""
+    last; a client with other settings cannot open a session meanwhile (RuntimeError)."""
 
     values: dict[str, Any] | None = None
     override: override_settings | None = None
