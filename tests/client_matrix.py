@@ -1,7 +1,7 @@
 """The real-client matrix in the README: which MCP clients, at which versions, work with this server
 at `/mcp` and at `/` (the URL a Claude.ai connector posts to).
 
-tests/test_client_matrix.py runs each client against Daphne and the GitLab simulator; with
+tests/e2e/test_client_matrix.py runs each client against Daphne and the GitLab simulator; with
 UPDATE_CLIENT_MATRIX=1 it writes what happened to tests/clients/matrix.json, and
 `python -m tests.client_matrix` renders that file into README.md between the markers. A test fails
 when the README, that file and the pinned versions (tests/clients/package-lock.json, the venv)

@@ -1,21 +1,25 @@
-"""Shared fixtures: the GitLab simulator and a Daphne server in front of it, both real processes.
+"""Shared fixtures. The tool tests' MCP server and GitLab simulator run in this process
+(tests/inprocess.py), so a breakpoint in a tool fires; tests/e2e/conftest.py gives the same names
+(`sim`, `mcp`, `mcp_as`) to real processes for the end-to-end tests.
 
 The cast (see tests/gitlab_sim/seed.py): alice and bob share the private project acme/app; bob also
-owns bob/secret, which alice cannot see. The default server acts as alice (GITLAB_TOKEN).
+owns bob/secret, which alice cannot see; charlie belongs to no project. `mcp` acts as alice. The
+same people as database rows (users with their GitLab identity), a public and a confidential OAuth
+client: the fixtures alice, bob, charlie, public_client, confidential_client (tests/cast.py, which
+also has connection_for(user, client, ...)).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from mcp import Client
-from mcp_types import CallToolResult, Tool
 
+from tests.cast import GITLAB_IDS, make_confidential_client, make_public_client, make_user
 from tests.gitlab_sim.seed import TOKENS
-from tests.harness import Server, Sim, migrate, run_server, run_sim, server_database, server_env
+from tests.inprocess import MCP, Sim, gitlab_client
 
 # The servers and commands the tests start read no developer's ./.env (config.settings): only what
 # each test gives them.
@@ -23,83 +27,50 @@ os.environ.setdefault("ENV_FILE", os.devnull)
 
 
 @pytest.fixture(scope="session")
-def sim_process() -> Iterator[Sim]:
-    with run_sim() as sim:
-        yield sim
+def sim_in_process() -> Iterator[Sim]:
+    sim = Sim()
+    yield sim
+    sim.http.close()
 
 
 @pytest.fixture
-def sim(sim_process: Sim) -> Sim:
+def sim(sim_in_process: Sim) -> Sim:
     """The simulator, reset to its seed for this test."""
-    sim_process.reset()
-    return sim_process
-
-
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The servers' database for this test session, migrated."""
-    with server_database(tmp_path_factory.mktemp("db")) as url:
-        migrate({**os.environ, "DATABASE_URL": url, "GITLAB_TOKEN": "migrate-only"})
-        yield url
-
-
-@pytest.fixture(scope="session")
-def start_server(database_url: str, sim_process: Sim, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """Start a server with extra environment (e.g. GITLAB_READ_ONLY_MODE="true"); stopped at the end."""
-    from contextlib import ExitStack
-
-    stack = ExitStack()
-    logs = tmp_path_factory.mktemp("logs")
-    started: dict[tuple[tuple[str, str], ...], Server] = {}
-
-    def start(**overrides: str) -> Server:
-        key = tuple(sorted(overrides.items()))
-        if key in started:  # one server per configuration is enough
-            return started[key]
-        env = server_env(database_url, sim_process, **overrides)
-        started[key] = stack.enter_context(run_server(env, log_path=logs / f"daphne-{len(started)}.log"))
-        return started[key]
-
-    yield start
-    stack.close()
-
-
-@pytest.fixture(scope="session")
-def server(start_server: Any) -> Server:
-    """The default server: static-token mode, acting as alice."""
-    return start_server()
-
-
-class MCP:
-    """The official MCP SDK client against one server; each call opens its own connection
-    (anyio cancel scopes cannot span pytest fixtures' setup and teardown)."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    async def call(self, tool: str, **arguments: Any) -> CallToolResult:
-        async with Client(self.url) as client:
-            return await client.call_tool(tool, arguments)
-
-    async def list_tools(self) -> list[Tool]:
-        async with Client(self.url) as client:
-            return (await client.list_tools()).tools
+    sim_in_process.reset()
+    return sim_in_process
 
 
 @pytest.fixture
-def mcp(server: Server, sim: Sim) -> MCP:
-    """An MCP client for the default server (alice's token), with the simulator freshly reset."""
-    return MCP(server.mcp_url)
+def gitlab(sim: Sim, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The GitLab client every tool uses during this test: the simulator, in process."""
+    return gitlab_client(sim, monkeypatch)
 
 
 @pytest.fixture
-def mcp_as(start_server: Any, sim: Sim) -> Any:
+def mcp(gitlab: Any) -> MCP:
+    """An MCP client of an in-process server acting as alice, with the simulator freshly reset."""
+    return MCP(gitlab, TOKENS["alice"], {})
+
+
+@pytest.fixture
+def mcp_as(gitlab: Any) -> Callable[[str], MCP]:
     """An MCP client acting as another user of the cast: mcp_as("bob")."""
 
     def as_user(username: str) -> MCP:
-        return MCP(start_server(GITLAB_TOKEN=TOKENS[username]).mcp_url)
+        return MCP(gitlab, TOKENS[username], {})
 
     return as_user
+
+
+@pytest.fixture
+def mcp_with(gitlab: Any) -> Callable[..., MCP]:
+    """An MCP client of a server built for other settings or another GitLab token:
+    mcp_with(GITLAB_READ_ONLY_MODE=True), mcp_with(token="glpat-revoked-...")."""
+
+    def make(*, token: str = TOKENS["alice"], **settings: Any) -> MCP:
+        return MCP(gitlab, token, settings)
+
+    return make
 
 
 @pytest.fixture
@@ -116,11 +87,29 @@ def text_of() -> Any:
     return result_text
 
 
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    """Debian's chromium under Playwright, one for the whole session (tests/browser.py)."""
-    from tests.browser import Chromium
+# --- the cast as database rows (tests/cast.py) ---------------------------------------------------
+@pytest.fixture
+def alice(db: Any) -> Any:
+    return make_user("alice", GITLAB_IDS["alice"])
 
-    browser = Chromium()
-    yield browser
-    browser.close()
+
+@pytest.fixture
+def bob(db: Any) -> Any:
+    return make_user("bob", GITLAB_IDS["bob"])
+
+
+@pytest.fixture
+def charlie(db: Any) -> Any:
+    return make_user("charlie", GITLAB_IDS["charlie"])
+
+
+@pytest.fixture
+def public_client(db: Any) -> Any:
+    """Claude Code, registered through dynamic client registration: public, redirect to loopback."""
+    return make_public_client()
+
+
+@pytest.fixture
+def confidential_client(db: Any) -> Any:
+    """Cursor, a client ID metadata document client: confidential, its secret stored as given."""
+    return make_confidential_client()

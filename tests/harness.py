@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from mcp import Client
+from mcp_types import CallToolResult, Tool
 
 from config.startup import daphne_argv
 
@@ -138,6 +140,22 @@ class Server:
         self.process = process
         self.env = env
         self.log_path = log_path
+
+
+class MCP:
+    """The official MCP SDK client against one server; each call opens its own connection
+    (anyio cancel scopes cannot span pytest fixtures' setup and teardown)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    async def call(self, tool: str, **arguments: Any) -> CallToolResult:
+        async with Client(self.url) as client:
+            return await client.call_tool(tool, arguments)
+
+    async def list_tools(self) -> list[Tool]:
+        async with Client(self.url) as client:
+            return (await client.list_tools()).tools
 
 
 def server_env(database_url: str, sim: Sim, **overrides: str) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """An MCP client spelled out with httpx: the authorization spec's discovery, registration, PKCE and
 tokens, then JSON-RPC over POST. It gets the Inspector its bearer token, and with Claude.ai's
-conventions it stands in for a Claude.ai custom connector (tests/test_client_matrix.py).
+conventions it stands in for a Claude.ai custom connector (tests/e2e/test_client_matrix.py).
 
 The steps (MCP authorization, 2025-06-18 and later): an unauthenticated request gets 401 with
 `resource_metadata` (RFC 9728 §5.1); that document names the resource and its authorization server,

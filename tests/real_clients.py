@@ -1,4 +1,4 @@
-"""Real MCP clients, driven as their users run them, for tests/test_client_matrix.py.
+"""Real MCP clients, driven as their users run them, for tests/e2e/test_client_matrix.py.
 
 Each function signs a cast member in through the client's own OAuth code (our scripted Browser
 plays the person at the browser), makes a tool call, and returns what the client saw; a failure

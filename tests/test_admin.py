@@ -13,9 +13,18 @@ from django.contrib.auth.models import Permission, User
 from django.db.models import ProtectedError
 from django.test import Client
 from django.utils import timezone
-from oauth2_provider.models import set_token_value
 
-from oauth_gateway.models import AccessToken, Application, AuditEvent, GitLabConnection, GitLabIdentity, RefreshToken
+from oauth_gateway.models import AccessToken, Application, AuditEvent, GitLabConnection, RefreshToken
+from tests.cast import (
+    CLIENT_SECRET,
+    GITLAB_REFRESH,
+    GITLAB_TOKEN,
+    MCP_REFRESH,
+    MCP_TOKEN,
+    connection_for,
+    make_client,
+    make_user,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore:No directory at")  # STATIC_ROOT before collectstatic
 
@@ -23,11 +32,6 @@ CONNECTIONS = "/admin/oauth_gateway/gitlabconnection/"
 USERS = "/admin/auth/user/"
 CLIENTS = "/admin/oauth_gateway/application/"
 AUDIT = "/admin/oauth_gateway/auditevent/"
-GITLAB_TOKEN = "glpat-known-gitlab-secret-0000000000"
-GITLAB_REFRESH = "glrt-known-gitlab-refresh-0000000000"
-MCP_TOKEN = "mcp-known-access-token-0123456789abcdef"
-MCP_REFRESH = "mcp-known-refresh-token-0123456789abcdef"
-CLIENT_SECRET = "known-client-secret-0123456789abcdefghij"
 
 
 @pytest.fixture(autouse=True)
@@ -37,67 +41,16 @@ def gateway(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # client secrets, fast
 
 
-def make_user(username: str, gitlab_id: int | None) -> User:
-    user = User.objects.create(username=username, first_name=username.title())
-    if gitlab_id is not None:
-        GitLabIdentity.objects.create(
-            user=user,
-            gitlab_id=gitlab_id,
-            username=username,
-            name=f"{username.title()} Example",
-            avatar_url=f"https://gitlab.example.com/uploads/{username}.png",
-            web_url=f"https://gitlab.example.com/{username}",
-        )
-    return user
-
-
-def make_client(name: str, source: str = "dcr", **fields) -> Application:
-    return Application.objects.create(
-        name=name,
-        client_type=fields.pop("client_type", Application.CLIENT_PUBLIC),
-        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
-        redirect_uris="http://127.0.0.1/callback",
-        registration_source=source,
-        **fields,
-    )
-
-
-def make_connection(user: User, client: Application, **fields) -> GitLabConnection:
-    """A connection with known GitLab tokens (stored encrypted) and one MCP access and refresh token."""
-    connection = GitLabConnection(
-        user=user,
-        application=client,
-        leg=fields.pop("leg", GitLabConnection.Leg.CODE),
-        gitlab_scopes="api read_user",
-        gitlab_expires=timezone.now() + timedelta(hours=2),
-        ip=fields.pop("ip", "192.0.2.10"),
-        user_agent=fields.pop("user_agent", "claude-code/1.0 (Linux x86_64) a long user agent string that goes on"),
-        **fields,
-    )
-    connection.set_gitlab_tokens(GITLAB_TOKEN, GITLAB_REFRESH)
-    connection.save()
-    access = AccessToken(user=user, application=client, connection=connection, scope="gitlab")
-    access.expires = timezone.now() + timedelta(hours=1)
-    set_token_value(access, f"{MCP_TOKEN}-{connection.pk}")
-    access.save()
-    refresh = RefreshToken(user=user, application=client, connection=connection, access_token=access)
-    set_token_value(refresh, f"{MCP_REFRESH}-{connection.pk}")
-    refresh.save()
-    return connection
-
-
 @pytest.fixture
-def cast(db):
-    """alice (two connections, one through each leg), bob (one), a revoked one of bob's; two clients."""
-    alice, bob = make_user("alice", 1), make_user("bob", 2)
-    claude = make_client("Claude Code", "dcr")
-    confidential = {"client_type": Application.CLIENT_CONFIDENTIAL, "hash_client_secret": False}
-    cursor = make_client("Cursor", "cimd", client_secret=CLIENT_SECRET, **confidential)  # a plain secret at rest
+def cast(alice, bob, public_client, confidential_client):
+    """alice (two connections, one through each leg), bob (one), a revoked one of bob's; two clients
+    (the shared cast of tests/conftest.py: Claude Code is public, Cursor confidential)."""
+    claude, cursor = public_client, confidential_client
     connections = {
-        "alice_claude": make_connection(alice, claude),
-        "alice_cursor": make_connection(alice, cursor, leg=GitLabConnection.Leg.DEVICE),
-        "bob_claude": make_connection(bob, claude, ip="198.51.100.7"),
-        "bob_old": make_connection(bob, cursor, revoked=timezone.now() - timedelta(days=1)),
+        "alice_claude": connection_for(alice, claude),
+        "alice_cursor": connection_for(alice, cursor, leg=GitLabConnection.Leg.DEVICE),
+        "bob_claude": connection_for(bob, claude, ip="198.51.100.7"),
+        "bob_old": connection_for(bob, cursor, revoked=timezone.now() - timedelta(days=1)),
     }
     GitLabConnection.objects.filter(pk=connections["alice_cursor"].pk).update(last_used=timezone.now())
     return {"alice": alice, "bob": bob, "claude": claude, "cursor": cursor, **connections}
@@ -312,7 +265,7 @@ def test_object_actions_need_the_csrf_token(admin_user, cast):
 def test_lists_run_a_fixed_number_of_queries_whatever_the_rows(admin_client, db, url, django_assert_max_num_queries):
     alice = make_user("alice", 1)
     for i in range(50):  # 50 connections of 26 users through 50 clients
-        make_connection(make_user(f"user{i}", 100 + i) if i % 2 else alice, make_client(f"client {i}"))
+        connection_for(make_user(f"user{i}", 100 + i) if i % 2 else alice, make_client(f"client {i}"))
     with django_assert_max_num_queries(12):
         assert len(rows(admin_client.get(url))) >= 26
 

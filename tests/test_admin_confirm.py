@@ -1,6 +1,6 @@
 """The admin asks before it acts, says it with counts and names, shows times with their zone, and
 points a signed-in non-admin to /connections/ (in-process; the browser side is
-tests/test_browser_admin_pages.py)."""
+tests/e2e/test_browser_admin_pages.py)."""
 
 from __future__ import annotations
 

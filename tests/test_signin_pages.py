@@ -1,6 +1,6 @@
 """The sign-in error pages in plain words, in-process (OAuth URLs from tests.oauth_urls): each names
 what happened without OAuth's words in the headline, says what to do next, and keeps the technical
-code small below for support. The browser side is tests/test_browser_signin_pages.py."""
+code small below for support. The browser side is tests/e2e/test_browser_signin_pages.py."""
 
 from __future__ import annotations
 

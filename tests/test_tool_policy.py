@@ -8,12 +8,10 @@ import pytest
 from mcp_bridge.registry import REGISTRY
 from mcp_bridge.server import chosen_toolsets, enabled_tools
 from mcp_bridge.toolsets import DEFAULT_TOOLS, TOOLSETS
-from tests.conftest import MCP
 
 
-async def test_read_only_mode_hides_every_write_tool(start_server, sim, text_of):
-    server = start_server(GITLAB_READ_ONLY_MODE="true")
-    client = MCP(server.mcp_url)
+async def test_read_only_mode_hides_every_write_tool(mcp_with, sim, text_of):
+    client = mcp_with(GITLAB_READ_ONLY_MODE=True)
     tools = await client.list_tools()
     names = {t.name for t in tools}
     assert {"list_issues", "get_project"} <= names
@@ -24,23 +22,23 @@ async def test_read_only_mode_hides_every_write_tool(start_server, sim, text_of)
     assert "create_issue" in text_of(result)
 
 
-async def test_the_deny_regex_hides_matching_tools(start_server, sim):
-    server = start_server(GITLAB_DENIED_TOOLS_REGEX="^(create_|get_job_log$)")
-    names = {t.name for t in await MCP(server.mcp_url).list_tools()}
+async def test_the_deny_regex_hides_matching_tools(mcp_with, sim):
+    server = mcp_with(GITLAB_DENIED_TOOLS_REGEX="^(create_|get_job_log$)")
+    names = {t.name for t in await server.list_tools()}
     assert not {n for n in names if n.startswith("create_")}
     assert "get_job_log" not in names
     assert "list_pipeline_jobs" in names
 
 
-async def test_gitlab_toolsets_picks_what_is_served(start_server, sim):
-    server = start_server(GITLAB_TOOLSETS="pipelines,users")
-    tools = await MCP(server.mcp_url).list_tools()
+async def test_gitlab_toolsets_picks_what_is_served(mcp_with, sim):
+    server = mcp_with(GITLAB_TOOLSETS=["pipelines", "users"])
+    tools = await server.list_tools()
     assert {REGISTRY[t.name].toolset for t in tools} == {"pipelines", "users"}
 
 
-async def test_the_default_set_is_served_without_configuration(start_server, sim):
-    server = start_server(GITLAB_TOOLSETS="")  # unset
-    served = {t.name for t in await MCP(server.mcp_url).list_tools()}
+async def test_the_default_set_is_served_without_configuration(mcp_with, sim):
+    server = mcp_with(GITLAB_TOOLSETS=["default"])  # unset (config.settings' default)
+    served = {t.name for t in await server.list_tools()}
     assert served == set(DEFAULT_TOOLS)
 
 
@@ -78,8 +76,8 @@ def test_every_tool_is_well_formed(name):
     assert spec.annotations.open_world_hint is True
 
 
-async def test_every_input_schema_is_strict_json_schema(start_server, sim):
-    for tool in await MCP(start_server().mcp_url).list_tools():
+async def test_every_input_schema_is_strict_json_schema(mcp, sim):
+    for tool in await mcp.list_tools():
         schema = tool.input_schema
         jsonschema.Draft202012Validator.check_schema(schema)
         assert schema["type"] == "object"
@@ -107,6 +105,6 @@ async def test_a_write_gitlab_refuses_for_scope_says_which_scope_is_missing(mcp_
 def test_every_tool_is_called_by_some_test():
     from pathlib import Path
 
-    texts = "\n".join(p.read_text() for p in Path(__file__).parent.glob("test_*.py"))
+    texts = "\n".join(p.read_text() for p in Path(__file__).parent.rglob("test_*.py"))
     untested = [name for name in REGISTRY if f'"{name}"' not in texts]
     assert not untested, f"tools no test calls: {untested}"

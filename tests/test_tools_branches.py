@@ -1,6 +1,6 @@
 """Tools of the branches toolset (branches, tags and their protection), through the MCP SDK client.
 
-acme/app (tests/gitlab_sim/areas/repository.py and branches.py): branches main (protected, default),
+acme/app (tests/gitlab_sim/areas/repository/ and branches/): branches main (protected, default),
 feature/login (two commits ahead, source of an open MR) and fix/typo (merged); tags v0.1.0
 (lightweight) and v1.0.0 (annotated), `v*` protected. alice is a maintainer there, bob a developer;
 charlie is no member (acme/website is public).

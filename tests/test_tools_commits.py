@@ -1,6 +1,6 @@
 """Tools of the commits area, through the MCP SDK client (as alice unless said otherwise).
 
-acme/app's history (tests/gitlab_sim/areas/repository.py): seven commits on main, two more on
+acme/app's history (tests/gitlab_sim/areas/repository/): seven commits on main, two more on
 feature/login, fix/typo at "Fix greeting punctuation". Statuses hang on main's head; two comments on
 "Fix greeting punctuation" (tests/gitlab_sim/areas/commits.py).
 """

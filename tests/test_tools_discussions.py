@@ -1,6 +1,6 @@
 """Merge request threads, comments and draft notes, through the MCP SDK client (alice by default).
 
-The seed (tests/gitlab_sim/areas/discussions.py): acme/app !1 (author bob) has an open diff thread by
+The seed (tests/gitlab_sim/areas/discussions/): acme/app !1 (author bob) has an open diff thread by
 alice on app/login.py new line 4 with bob's reply, a resolved diff thread on app/auth.py (renamed from
 app/session.py), bob's single comment and a system note; bob has a draft there. acme/website !1 has an
 open thread by alice. The diff of acme/app !1 changes app/login.py: old line 3 removed, new lines 3-4 added.
@@ -9,8 +9,6 @@ open thread by alice. The diff of acme/app !1 changes app/login.py: old line 3 r
 from __future__ import annotations
 
 from typing import Any
-
-import httpx
 
 from tests.gitlab_sim.seed import TOKENS
 
@@ -228,12 +226,14 @@ async def test_draft_errors_come_from_gitlab(mcp, text_of):
 def test_the_simulator_answers_raw_review_requests_as_gitlab_does(sim):
     """What the tools never send still gets GitLab's answers (lib/api/discussions.rb, lib/api/draft_notes.rb)."""
     api, auth = f"{sim.url}/api/v4/projects/acme%2Fapp/merge_requests/1", {"PRIVATE-TOKEN": TOKENS["alice"]}
-    no_sha = httpx.post(f"{api}/discussions", json={"body": "x", "position": {"position_type": "text"}}, headers=auth)
+    no_sha = sim.http.post(
+        f"{api}/discussions", json={"body": "x", "position": {"position_type": "text"}}, headers=auth
+    )
     assert (no_sha.status_code, no_sha.json()) == (400, {"error": "position[base_sha] is missing"})
-    refs = httpx.get(api, headers=auth).json()["diff_refs"]
+    refs = sim.http.get(api, headers=auth).json()["diff_refs"]
     form = {"body": "Form", "position[position_type]": "text", "position[new_path]": "app/login.py"}
     form |= {"position[new_line]": "4", **{f"position[{k}]": v for k, v in refs.items()}}
-    created = httpx.post(f"{api}/discussions", data=form, headers=auth)
+    created = sim.http.post(f"{api}/discussions", data=form, headers=auth)
     assert created.status_code == 201 and created.json()["notes"][0]["type"] == "DiffNote"
-    assert httpx.get(f"{api}/draft_notes").status_code == 401
-    assert httpx.post(f"{api}/draft_notes/bulk_publish", headers=auth).status_code == 204  # nothing to publish
+    assert sim.http.get(f"{api}/draft_notes").status_code == 401
+    assert sim.http.post(f"{api}/draft_notes/bulk_publish", headers=auth).status_code == 204  # nothing to publish

@@ -12,19 +12,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import MCP
-from tests.gitlab_sim.seed import TOKENS
-from tests.harness import Server, Sim
-
-
-@pytest.fixture(scope="module")
-def charlie_server(start_server: Any) -> Server:
-    return start_server(GITLAB_TOKEN=TOKENS["charlie"])
+from tests.inprocess import MCP
 
 
 @pytest.fixture
-def charlie(charlie_server: Server, sim: Sim) -> MCP:
-    return MCP(charlie_server.mcp_url)
+def charlie(mcp_as: Any) -> MCP:
+    return mcp_as("charlie")
 
 
 def ids(result: Any) -> list[int]:

@@ -1,10 +1,10 @@
 """Raw GraphQL (graphql_query, graphql_mutate) and how GraphQL requests pass read-only mode: a query is a
 read, a mutation a write, whatever the HTTP method (always POST). Through the MCP SDK client; the
-parser and the scope check also on their own."""
+parser and the scope check also on their own. The audit rows of GraphQL calls:
+tests/e2e/test_tools_graphql_audit.py."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -13,7 +13,6 @@ from mcp_bridge.context import ToolScope
 from mcp_bridge.errors import RouteNotAllowed
 from mcp_bridge.graphql import BadDocument, Operation, operation
 from mcp_bridge.routes import compile_routes
-from tests.harness import server_rows
 
 ME = "query Me { currentUser { username name } }"
 RENAME = (
@@ -93,36 +92,15 @@ async def test_a_read_api_token_may_query_but_gitlab_refuses_its_mutations(mcp_a
     assert refused.is_error and "you don't have permission to perform this action" in text_of(refused)
 
 
-async def test_read_only_mode_serves_queries_and_refuses_mutations(start_server, sim, text_of):
-    from mcp import Client
-
-    server = start_server(GITLAB_READ_ONLY_MODE="true", GITLAB_TOOLSETS="graphql")
-    async with Client(server.mcp_url) as client:
+async def test_read_only_mode_serves_queries_and_refuses_mutations(mcp_with, sim, text_of):
+    server = mcp_with(GITLAB_READ_ONLY_MODE=True, GITLAB_TOOLSETS=["graphql"])
+    async with server.connect() as client:
         assert {t.name for t in (await client.list_tools()).tools} == {"graphql_query"}
         query = await client.call_tool("graphql_query", {"query": ME})
         mutation = await client.call_tool("graphql_query", {"query": RENAME})
     assert not query.is_error
     assert mutation.is_error and "this server or connection is read-only" in text_of(mutation)
     assert len(graphql_sent(sim)) == 1
-
-
-async def test_the_audit_row_names_the_operation(server, mcp):
-    await mcp.call("graphql_query", query=ME)
-    await mcp.call("graphql_query", query=RENAME)
-    sql = "SELECT tool, outcome, detail FROM oauth_gateway_auditevent WHERE tool = 'graphql_query' ORDER BY id"
-    (tool, outcome, detail), (_, refused, why) = server_rows(server.env["DATABASE_URL"], sql)[-2:]
-    detail, why = (json.loads(d) if isinstance(d, str) else d for d in (detail, why))  # SQLite text, PG jsonb
-    assert (tool, outcome, detail) == ("graphql_query", "ok", {"graphql": "query Me"})
-    assert refused == "denied" and why["graphql"] == "mutation WorkItemUpdate"
-    assert why["refused"] == "mutation from a read tool"
-
-
-async def test_a_work_item_call_is_audited_with_its_namespace_and_operation(server, mcp):
-    await mcp.call("get_work_item", namespace="acme", iid=1)
-    sql = "SELECT project, detail FROM oauth_gateway_auditevent WHERE tool = 'get_work_item' ORDER BY id"
-    project, detail = server_rows(server.env["DATABASE_URL"], sql)[-1]
-    detail = json.loads(detail) if isinstance(detail, str) else detail
-    assert (project, detail) == ("acme", {"graphql": "query WorkItem"})
 
 
 async def test_the_graphql_tools_are_off_by_default_and_annotated(mcp):

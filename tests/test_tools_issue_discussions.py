@@ -1,6 +1,6 @@
 """Issue threads and deleting issue notes, through the MCP SDK client (alice by default).
 
-The seed (tests/gitlab_sim/areas/issues.py, issue_discussions.py): acme/app#1 has bob's comment, a system
+The seed (tests/gitlab_sim/areas/issues/, issue_discussions.py): acme/app#1 has bob's comment, a system
 note, alice's comment and alice's internal note; acme/app#4 (author bob) has an open thread by bob with
 alice's reply. charlie is no member of acme/app; acme/website is public (alice owns it).
 """
@@ -8,8 +8,6 @@ alice's reply. charlie is no member of acme/app; acme/website is public (alice o
 from __future__ import annotations
 
 from typing import Any
-
-import httpx
 
 from tests.gitlab_sim.seed import TOKENS
 
@@ -117,11 +115,9 @@ async def test_delete_your_own_note_and_not_someone_elses(mcp, mcp_as, text_of):
     assert bobs["id"] in [t["notes"][0]["id"] for t in await threads(mcp, 1)]
 
 
-async def test_read_only_mode_hides_the_thread_writes(start_server, sim):
-    from mcp import Client
-
-    server = start_server(GITLAB_READ_ONLY_MODE="true")
-    async with Client(server.mcp_url) as client:
+async def test_read_only_mode_hides_the_thread_writes(mcp_with, sim):
+    server = mcp_with(GITLAB_READ_ONLY_MODE=True)
+    async with server.connect() as client:
         names = {t.name for t in (await client.list_tools()).tools}
     assert "list_issue_discussions" in names
     assert not names & {
@@ -135,9 +131,9 @@ async def test_read_only_mode_hides_the_thread_writes(start_server, sim):
 def test_the_simulator_keeps_thread_ids_out_of_the_notes_api(sim):
     headers = {"PRIVATE-TOKEN": TOKENS["alice"]}
     base = f"{sim.url}/api/v4/projects/acme%2Fapp/issues/4"
-    notes = httpx.get(f"{base}/notes", headers=headers).json()
+    notes = sim.http.get(f"{base}/notes", headers=headers).json()
     assert notes and not any(key.startswith("_") for note in notes for key in note)
-    thread = httpx.get(f"{base}/discussions", headers=headers).json()[0]
+    thread = sim.http.get(f"{base}/discussions", headers=headers).json()[0]
     assert len(thread["id"]) == 40 and thread["notes"][0]["type"] == "DiscussionNote"
-    blank = httpx.put(f"{base}/discussions/{thread['id']}", headers=headers, json={})
+    blank = sim.http.put(f"{base}/discussions/{thread['id']}", headers=headers, json={})
     assert (blank.status_code, blank.json()) == (400, {"error": "resolved is missing"})

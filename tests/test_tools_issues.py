@@ -1,7 +1,7 @@
 """Tools of the issues area, through the MCP SDK client: as alice (the default server) and as charlie,
 who belongs to no project but can see the public acme/website.
 
-The seed (tests/gitlab_sim/areas/issues.py): acme/app has issues #1-#25, every 5th closed, #7 and #14
+The seed (tests/gitlab_sim/areas/issues/): acme/app has issues #1-#25, every 5th closed, #7 and #14
 confidential; acme/website #2 is confidential and #3 locked; bob/secret is hidden from both.
 """
 
@@ -9,22 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.conftest import MCP
 from tests.gitlab_sim.seed import TOKENS
-from tests.harness import Server, Sim
-
-
-@pytest.fixture(scope="module")
-def charlie_server(start_server: Any) -> Server:
-    return start_server(GITLAB_TOKEN=TOKENS["charlie"])
+from tests.inprocess import MCP, Sim
 
 
 @pytest.fixture
-def charlie(charlie_server: Server, sim: Sim) -> MCP:
-    return MCP(charlie_server.mcp_url)
+def charlie(mcp_as: Any) -> MCP:
+    return mcp_as("charlie")
 
 
 def iids(result: Any) -> list[int]:
@@ -260,13 +253,13 @@ async def test_charlies_internal_flag_is_dropped_below_reporter(charlie):
 def test_the_simulator_refuses_bad_issue_requests_as_gitlab_does(sim: Sim):
     """What the tools' schemas never let through still gets GitLab's own answers (doc/api/issues.md)."""
     api, auth = f"{sim.url}/api/v4/projects/acme%2Fapp/issues", {"PRIVATE-TOKEN": TOKENS["alice"]}
-    untitled = httpx.post(api, json={"description": "x"}, headers=auth)
+    untitled = sim.http.post(api, json={"description": "x"}, headers=auth)
     assert (untitled.status_code, untitled.json()) == (400, {"error": "title is missing"})
-    bad_state = httpx.get(api, params={"state": "merged"}, headers=auth)
+    bad_state = sim.http.get(api, params={"state": "merged"}, headers=auth)
     assert (bad_state.status_code, bad_state.json()) == (400, {"error": "state does not have a valid value"})
-    anonymous = httpx.post(api, json={"title": "x"})
+    anonymous = sim.http.post(api, json={"title": "x"})
     assert anonymous.status_code == 401
-    created = httpx.post(api, json={"title": "x", "labels": "b,a", "assignee_ids": [3]}, headers=auth)
+    created = sim.http.post(api, json={"title": "x", "labels": "b,a", "assignee_ids": [3]}, headers=auth)
     assert created.status_code == 201
     assert (created.json()["labels"], created.json()["assignees"]) == (["a", "b"], [])  # charlie cannot see acme/app
 

@@ -1,7 +1,7 @@
 """Changing issues, their links and comments, and the merge requests of an issue, through the MCP SDK
 client (alice by default; bob and charlie where permissions matter).
 
-The seed (tests/gitlab_sim/areas/issues.py): alice maintains acme/app (bob: developer) and owns
+The seed (tests/gitlab_sim/areas/issues/): alice maintains acme/app (bob: developer) and owns
 acme/website. acme/app#1 relates to #2, is blocked by #3 and relates to bob/secret#1 (hidden from alice);
 its first note is bob's, its second a system note, its third alice's. acme/app !1 has bob's comment
 mentioning #1; !2 says "Closes #3."
@@ -10,8 +10,6 @@ mentioning #1; !2 says "Closes #3."
 from __future__ import annotations
 
 from typing import Any
-
-import httpx
 
 from tests.gitlab_sim.seed import TOKENS
 
@@ -215,11 +213,11 @@ async def test_merge_requests_of_a_hidden_issue_say_not_found(mcp, text_of):
 def test_the_simulator_answers_raw_issue_requests_as_gitlab_does(sim):
     """What the tools never send still gets GitLab's answers (lib/api/issues.rb, lib/api/issue_links.rb)."""
     api, auth = f"{sim.url}/api/v4/projects/acme%2Fwebsite/issues", {"PRIVATE-TOKEN": TOKENS["alice"]}
-    nothing = httpx.put(f"{api}/1", json={}, headers=auth)
+    nothing = sim.http.put(f"{api}/1", json={}, headers=auth)
     assert nothing.status_code == 400 and nothing.json()["error"].endswith("at least one parameter must be provided")
-    assert httpx.post(f"{api}/1/move", json={}, headers=auth).json() == {"error": "to_project_id is missing"}
-    bad_type = httpx.post(
+    assert sim.http.post(f"{api}/1/move", json={}, headers=auth).json() == {"error": "to_project_id is missing"}
+    bad_type = sim.http.post(
         f"{api}/1/links", json={"target_project_id": 102, "target_issue_iid": 3, "link_type": "x"}, headers=auth
     )
     assert bad_type.json() == {"error": "link_type does not have a valid value"}
-    assert httpx.delete(f"{api}/1", headers=auth).status_code == 204
+    assert sim.http.delete(f"{api}/1", headers=auth).status_code == 204

@@ -1,6 +1,6 @@
 """Tools of the labels_milestones area, through the MCP SDK client (acting as alice unless said).
 
-Seed (tests/gitlab_sim/areas/labels_milestones.py, issues.py): acme/app has eight labels plus the acme
+Seed (tests/gitlab_sim/areas/labels_milestones/, issues/): acme/app has eight labels plus the acme
 group's priority::high and team::platform; issues carry bug on #1, #3, #6, #8…, documentation on the
 closed #5, #10…; milestones 201 "v1.0" (closed, issues #1-#10, MR !1) and 202 "v1.1" (active); the acme
 group (public) has milestone 301; bob's group labs is private. charlie is in no project of acme;

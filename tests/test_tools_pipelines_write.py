@@ -1,6 +1,6 @@
 """Tools that change pipelines, jobs and pipeline schedules, through the MCP SDK client.
 
-Seed (tests/gitlab_sim/areas/pipelines.py): acme/app (alice maintainer, bob developer) has pipelines
+Seed (tests/gitlab_sim/areas/pipelines/): acme/app (alice maintainer, bob developer) has pipelines
 501 (success; its job 5003 deploy-staging is manual), 502 (failed: 5104 rspec failed, 5105 skipped),
 503 (running: 5301 running, 5302 created); acme/website (public, alice owner) has 701 with the manual
 job 7002; charlie is in neither. Schedules 901 (alice's nightly) and 902 (bob's, paused) in acme/app,
@@ -8,8 +8,6 @@ job 7002; charlie is in neither. Schedules 901 (alice's nightly) and 902 (bob's,
 """
 
 from __future__ import annotations
-
-import httpx
 
 from tests.gitlab_sim.seed import TOKENS
 
@@ -37,7 +35,7 @@ async def test_create_pipeline_with_variables(mcp, sim):
         ("compile", "pending"),
     ]
     # What GitLab stored, read back through its pipeline variables endpoint.
-    stored = httpx.get(
+    stored = sim.http.get(
         f"{sim.url}/api/v4/projects/101/pipelines/702/variables", headers={"PRIVATE-TOKEN": TOKENS["alice"]}
     ).json()
     assert stored == [

@@ -70,11 +70,9 @@ async def test_get_current_user_is_alice(mcp):
     }
 
 
-async def test_get_current_user_with_a_revoked_token_is_a_readable_error(start_server, sim, text_of):
-    from tests.conftest import MCP
-
-    server = start_server(GITLAB_TOKEN="glpat-revoked-000000000000000")
-    result = await MCP(server.mcp_url).call("get_current_user")
+async def test_get_current_user_with_a_revoked_token_is_a_readable_error(mcp_with, sim, text_of):
+    server = mcp_with(token="glpat-revoked-000000000000000")
+    result = await server.call("get_current_user")
     assert result.is_error
     assert "GitLab rejected the credentials" in text_of(result)
     assert "glpat-revoked" not in text_of(result)

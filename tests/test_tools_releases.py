@@ -1,7 +1,7 @@
 """Tools of the releases area, through the MCP SDK client: as alice (maintainer of acme/app), bob (developer
 there) and charlie (no member anywhere; sees the public acme/website).
 
-The seed (tests/gitlab_sim/areas/releases.py): acme/app has v1.0.0 (links 601 runbook and 602 package),
+The seed (tests/gitlab_sim/areas/releases/): acme/app has v1.0.0 (links 601 runbook and 602 package),
 v1.1.0 and the upcoming v2.0.0, and a tag v1.2.0 without a release; acme/website has v2024.1.
 """
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from tests.gitlab_sim.seed import TOKENS
 
 
@@ -74,11 +72,11 @@ async def test_search_gitlab_errors(mcp, sim, text_of):
 
 def test_the_simulator_refuses_scopes_basic_search_lacks(sim):
     headers = {"PRIVATE-TOKEN": TOKENS["alice"]}
-    refused = httpx.get(f"{sim.url}/api/v4/search", params={"scope": "blobs", "search": "x"}, headers=headers)
+    refused = sim.http.get(f"{sim.url}/api/v4/search", params={"scope": "blobs", "search": "x"}, headers=headers)
     assert (refused.status_code, refused.json()) == (400, {"error": "scope does not have a valid value"})
-    missing = httpx.get(f"{sim.url}/api/v4/projects/101/search", params={"scope": "notes"}, headers=headers)
+    missing = sim.http.get(f"{sim.url}/api/v4/projects/101/search", params={"scope": "notes"}, headers=headers)
     assert missing.json() == {"error": "search is missing"}
-    anonymous = httpx.get(f"{sim.url}/api/v4/search", params={"scope": "users", "search": "a"})
+    anonymous = sim.http.get(f"{sim.url}/api/v4/search", params={"scope": "users", "search": "a"})
     assert anonymous.status_code == 401
 
 

@@ -1,7 +1,7 @@
 """Tools of the snippets area, through the MCP SDK client: as alice (maintainer of acme/app), bob (developer
 there) and charlie (no member anywhere).
 
-The seed (tests/gitlab_sim/areas/snippets.py): acme/app 301 "Deploy checklist" (alice, private), 302
+The seed (tests/gitlab_sim/areas/snippets/): acme/app 301 "Deploy checklist" (alice, private), 302
 "Test fixtures" (bob, internal, 600 lines), 303 "Nginx config" (alice, private, two files); acme/website
 304 (public) and 305 (private); bob/secret 306; personal 311-312 alice, 313-314 bob, 315 charlie;
 snippets are turned off in alice/notes.

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import MCP
-
 APP_2 = {"project": "acme/app", "target": "issue", "iid": 2}
 APP_MR_1 = {"project": "acme/app", "target": "merge_request", "iid": 1}
 
@@ -138,12 +136,12 @@ async def test_set_my_status_replaces_and_clears_it(mcp):
     assert ok(await mcp.call("get_my_status"))["emoji"] is None
 
 
-async def test_set_my_status_refusals(mcp, start_server, tokens, text_of):
+async def test_set_my_status_refusals(mcp, mcp_with, tokens, text_of):
     unknown = await mcp.call("set_my_status", emoji="not_an_emoji", message="hi")
     assert unknown.is_error and "emoji is not a valid emoji name" in text_of(unknown)
     too_long = await mcp.call("set_my_status", message="x" * 101)
     assert too_long.is_error and "100" in text_of(too_long)
-    read_only = MCP(start_server(GITLAB_TOKEN=tokens["alice_read"]).mcp_url)
+    read_only = mcp_with(token=tokens["alice_read"])
     refused = await read_only.call("set_my_status", message="hi")
     assert refused.is_error and "lacks the 'api' scope" in text_of(refused)
 

@@ -98,10 +98,8 @@ async def test_read_upload_errors(mcp, mcp_as, text_of):
     assert developer.is_error and "403 Forbidden" in text_of(developer)
 
 
-async def test_read_only_mode_keeps_read_upload_and_hides_upload_file(start_server, sim):
-    from mcp import Client
-
-    server = start_server(GITLAB_READ_ONLY_MODE="true", GITLAB_TOOLSETS="uploads")
-    async with Client(server.mcp_url) as client:
+async def test_read_only_mode_keeps_read_upload_and_hides_upload_file(mcp_with, sim):
+    server = mcp_with(GITLAB_READ_ONLY_MODE=True, GITLAB_TOOLSETS=["uploads"])
+    async with server.connect() as client:
         names = {t.name for t in (await client.list_tools()).tools}
     assert names == {"read_upload"}

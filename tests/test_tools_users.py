@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import MCP
 from tests.gitlab_sim.seed import TOKENS
 
 
@@ -132,7 +131,7 @@ async def test_mark_all_todos_done_clears_only_your_list(mcp, mcp_as):
     assert len(items(await mcp_as("bob").call("list_todos"))) == 2
 
 
-async def test_mark_all_todos_done_with_a_read_only_token(start_server, sim, text_of):
-    result = await MCP(start_server(GITLAB_TOKEN=TOKENS["alice_read"]).mcp_url).call("mark_all_todos_done")
+async def test_mark_all_todos_done_with_a_read_only_token(mcp_with, sim, text_of):
+    result = await mcp_with(token=TOKENS["alice_read"]).call("mark_all_todos_done")
     assert result.is_error
     assert "api" in text_of(result)

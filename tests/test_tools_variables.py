@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from tests.gitlab_sim.seed import TOKENS
-from tests.harness import Sim
+from tests.inprocess import Sim
 
 API_TOKEN = "glpat-Sup3rS3cretApiTok3n"  # the masked value in the seed
 SECRETS = (API_TOKEN, "hidden-deploy-key-0123456789", "gr0up-t0ken-ABCDEFGH", "hidden-signing-key-0123")
@@ -22,7 +22,7 @@ SECRETS = (API_TOKEN, "hidden-deploy-key-0123456789", "gr0up-t0ken-ABCDEFGH", "h
 
 def in_gitlab(sim: Sim, path: str, user: str = "alice") -> httpx.Response:
     """What GitLab itself answers, bypassing the tools."""
-    return httpx.get(f"{sim.url}/api/v4{path}", headers={"PRIVATE-TOKEN": TOKENS[user]})
+    return sim.http.get(f"{sim.url}/api/v4{path}", headers={"PRIVATE-TOKEN": TOKENS[user]})
 
 
 def by_key(result: Any) -> dict[str, dict[str, Any]]:

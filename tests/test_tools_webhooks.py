@@ -7,8 +7,6 @@ acme/website 903 (its receiver is gone); bob/secret 904; group labs 911; group a
 
 from __future__ import annotations
 
-import httpx
-
 from tests.gitlab_sim.seed import TOKENS
 
 SECRET = "hook-secret-901"  # the seeded token of hook 901
@@ -195,9 +193,9 @@ async def test_group_webhook_writes_errors(mcp, mcp_as, text_of):
 def test_the_simulator_validates_hook_parameters_like_grape(sim):
     headers = {"PRIVATE-TOKEN": TOKENS["alice"]}
     api = f"{sim.url}/api/v4/projects/101/hooks"
-    trigger = httpx.post(f"{api}/901/test/deploy_events", headers=headers)
+    trigger = sim.http.post(f"{api}/901/test/deploy_events", headers=headers)
     assert (trigger.status_code, trigger.json()) == (400, {"error": "trigger does not have a valid value"})
-    no_url = httpx.post(api, json={"push_events": True}, headers=headers)
+    no_url = sim.http.post(api, json={"push_events": True}, headers=headers)
     assert (no_url.status_code, no_url.json()) == (400, {"error": "url is missing"})
-    hook = httpx.get(f"{api}/901", headers=headers).json()
+    hook = sim.http.get(f"{api}/901", headers=headers).json()
     assert "token" not in hook and hook["token_present"] is True

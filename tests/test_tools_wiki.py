@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from tests.gitlab_sim.seed import TOKENS
-from tests.harness import Sim
+from tests.inprocess import Sim
 
 
 def slugs(result: Any) -> list[str]:
@@ -22,7 +22,7 @@ def slugs(result: Any) -> list[str]:
 
 
 def in_gitlab(sim: Sim, path: str) -> httpx.Response:
-    return httpx.get(f"{sim.url}/api/v4{path}", headers={"PRIVATE-TOKEN": TOKENS["alice"]})
+    return sim.http.get(f"{sim.url}/api/v4{path}", headers={"PRIVATE-TOKEN": TOKENS["alice"]})
 
 
 async def test_the_wiki_tools_are_listed_with_their_annotations(mcp):

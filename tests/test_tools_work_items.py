@@ -2,7 +2,7 @@
 
 The seed (tests/gitlab_sim/areas/work_items.py): the public group acme (alice maintainer, bob no member)
 has epic &1 "Q3 launch", parent of acme/app#1; acme/app#1 relates to #2 and is blocked by #3 (issue
-links), and has bob's and alice's comments (tests/gitlab_sim/areas/issues.py). bob/secret is hidden
+links), and has bob's and alice's comments (tests/gitlab_sim/areas/issues/). bob/secret is hidden
 from alice.
 """
 
@@ -160,11 +160,9 @@ async def test_link_to_an_unknown_item_is_refused(mcp, text_of):
     assert refused.is_error and "No matching work item found" in text_of(refused)
 
 
-async def test_read_only_mode_serves_the_reads_and_sends_queries(start_server, sim):
-    from mcp import Client
-
-    server = start_server(GITLAB_READ_ONLY_MODE="true", GITLAB_TOOLSETS="work_items")
-    async with Client(server.mcp_url) as client:
+async def test_read_only_mode_serves_the_reads_and_sends_queries(mcp_with, sim):
+    server = mcp_with(GITLAB_READ_ONLY_MODE=True, GITLAB_TOOLSETS=["work_items"])
+    async with server.connect() as client:
         names = {t.name for t in (await client.list_tools()).tools}
         assert names == {"get_work_item", "list_work_items", "list_work_item_notes"}
         result = await client.call_tool("get_work_item", {"namespace": "acme/app", "iid": 1})

@@ -56,7 +56,7 @@ class Run:
         self.terminal += [f"$ {command}", output.rstrip(), ""]
 
 
-# The walkthrough's ./.env, as docs/walkthrough.md shows it (tests/test_walkthrough.py compares them).
+# The walkthrough's ./.env, as docs/walkthrough.md shows it (tests/e2e/test_walkthrough.py compares them).
 ENV_FILE_LINES = {
     "OAUTH_ENABLED": "true",
     "OAUTH_SESSION_SECRET": SECRET,

@@ -1,4 +1,4 @@
-// The TypeScript MCP SDK's client with its own OAuth provider, driven by tests/test_client_matrix.py.
+// The TypeScript MCP SDK's client with its own OAuth provider, driven by tests/e2e/test_client_matrix.py.
 //
 // usage: node sdk_client.mjs <server url> <redirect uri>
 // It talks JSON lines with the test: it prints {"event":"authorize","url":…} when the SDK sends

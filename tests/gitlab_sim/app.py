@@ -28,6 +28,11 @@ class Simulator:
         self.requests: list[dict[str, Any]] = []
         self.oauth = oauth.OAuthState()
 
+    def reset(self) -> None:
+        """Back to the seed: the world, no faults, an empty request log, no OAuth grants."""
+        self.world, self.faults, self.requests = seed(), [], []
+        self.oauth = oauth.OAuthState()
+
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
@@ -101,8 +106,7 @@ class Simulator:
     async def control(self, request: Request, path: str) -> Response:
         """Test hooks: reset the world, inject faults, read the request log."""
         if path == "/_sim/reset" and request.method == "POST":
-            self.world, self.faults, self.requests = seed(), [], []
-            self.oauth = oauth.OAuthState()
+            self.reset()
             return JSONResponse({"ok": True})
         if path == "/_sim/faults" and request.method == "POST":
             self.faults.append(await request.json())

@@ -16,9 +16,9 @@ from starlette.responses import JSONResponse, Response
 
 from tests.gitlab_sim.areas import discussions
 from tests.gitlab_sim.areas.merge_requests import (
-    _merge_request_in_path,
     can_merge,
     detail,
+    merge_request_in_path,
     mr_commits,
     refresh,
 )
@@ -57,7 +57,7 @@ def seed(world: World) -> None:
 
 # --- reviewers -----------------------------------------------------------------------------------
 async def list_reviewers(call: Call) -> Response:
-    mr = _merge_request_in_path(call)
+    mr = merge_request_in_path(call)
     if isinstance(mr, Response):
         return mr
     states = {
@@ -88,14 +88,14 @@ def versions(world: World, mr: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def list_versions(call: Call) -> Response:
-    mr = _merge_request_in_path(call)
+    mr = merge_request_in_path(call)
     if isinstance(mr, Response):
         return mr
     return paginate(call, versions(call.world, mr))
 
 
 async def get_version(call: Call) -> Response:
-    mr = _merge_request_in_path(call)
+    mr = merge_request_in_path(call)
     if isinstance(mr, Response):
         return mr
     wanted = call.params["version_id"]
@@ -112,7 +112,7 @@ async def get_version(call: Call) -> Response:
 async def list_conflicts(call: Call) -> Response:
     """The conflicting files with git's markers, as MergeRequests::Conflicts::ListService reads them.
     Developer role (it pushes the resolution); an MR without conflicts answers 404."""
-    mr = _merge_request_in_path(call)
+    mr = merge_request_in_path(call)
     if isinstance(mr, Response):
         return mr
     if call.world.access_level(call.user_id, mr["project_id"]) < DEVELOPER:
@@ -136,7 +136,7 @@ async def list_conflicts(call: Call) -> Response:
 # --- auto-merge and pipelines --------------------------------------------------------------------
 async def cancel_auto_merge(call: Call) -> Response:
     """lib/api/merge_requests.rb: 401 without the right to merge, 405 when not open, 406 when not set."""
-    mr = _merge_request_in_path(call)
+    mr = merge_request_in_path(call)
     if isinstance(mr, Response):
         return mr
     if not can_merge(call.world, call.user_id, mr) and mr.get("merge_user", {}) != call.world.user_ref(
@@ -154,7 +154,7 @@ async def cancel_auto_merge(call: Call) -> Response:
 
 async def create_pipeline(call: Call) -> Response:
     """A merge request pipeline on refs/merge-requests/:iid/head (Developer role)."""
-    mr = _merge_request_in_path(call)
+    mr = merge_request_in_path(call)
     if isinstance(mr, Response):
         return mr
     if call.world.access_level(call.user_id, mr["project_id"]) < DEVELOPER:

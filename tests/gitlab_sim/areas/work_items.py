@@ -15,7 +15,7 @@ from typing import Any
 
 from tests.gitlab_sim.areas.groups import can_read_group, find_group, group_level
 from tests.gitlab_sim.areas.issue_discussions import add_thread_note, as_thread_note, discussion_id
-from tests.gitlab_sim.areas.issues import _add_link, add_issue, add_note, can_see
+from tests.gitlab_sim.areas.issues import add_issue, add_link, add_note, can_see
 from tests.gitlab_sim.http import Call
 from tests.gitlab_sim.world import GUEST, REPORTER, SIM_URL, World, now
 
@@ -359,7 +359,7 @@ def add_links(call: Call, variables: dict[str, Any]) -> dict[str, Any]:
     kind_of = LINK_TYPES.get(str(data.get("linkType") or "RELATED"), "relates_to")
     for target in targets:
         assert target is not None
-        _add_link(call.world, row, target, kind_of)
+        add_link(call.world, row, target, kind_of)
     message = f"Successfully linked ID(s): {', '.join(str(t['id']) for t in targets if t)}."
     return {"workItemAddLinkedItems": {"workItem": node(call, row), "message": message, "errors": []}}
 
