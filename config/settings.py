@@ -1,4 +1,4 @@
-"""Every setting of gitlab-mcp, read from the environment (DESIGN.md §6), and from an env file: ./.env,
+"""Every setting of gitlab-mcp, read from the environment, and from an env file: ./.env,
 or the file ENV_FILE names. Real environment variables win over the file.
 
 Values are parsed leniently here: a malformed variable falls back to its default and is recorded
@@ -320,7 +320,7 @@ _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
 
 # --- oauth provider (django-oauth-toolkit) ------------------------------------------------------
-# All swappable DOT models live in oauth_gateway from the first migration (DESIGN.md §4.3).
+# All swappable DOT models live in oauth_gateway from the first migration.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth_gateway.Application"
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth_gateway.AccessToken"
 OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth_gateway.RefreshToken"
@@ -350,7 +350,7 @@ LOGIN_URL = "/oauth/signin"
 MCP_SCOPE = "gitlab"
 OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "oauth_gateway.validators.Validator",
-    # The issuer is PUBLIC_URL exactly, never derived from request headers (DESIGN.md §4.5).
+    # The issuer is PUBLIC_URL exactly, never derived from request headers.
     "OIDC_ISS_ENDPOINT": PUBLIC_URL,
     "OAUTH2_PROTECTED_RESOURCE_IDENTIFIER": f"{PUBLIC_URL}/mcp",
     "OAUTH2_PROTECTED_RESOURCE_AUTHORIZATION_SERVERS": [PUBLIC_URL],

@@ -262,9 +262,13 @@ def _missing_scope(response: httpx.Response) -> str | None:
     return None
 
 
-# --- the facade: GitLab as the current caller ---------------------------------------------------
-@functools.cache
 def gitlab_client() -> GitLabClient:
+    """The process's client for the configured GitLab (tests may hand the tools another one here)."""
+    return _configured_client()
+
+
+@functools.cache
+def _configured_client() -> GitLabClient:
     return GitLabClient(
         settings.GITLAB_API_BASE, timeout=settings.GITLAB_TIMEOUT, max_retries=settings.GITLAB_MAX_RETRIES
     )
@@ -282,7 +286,7 @@ def _settings_changed(*, setting: str, **kwargs: Any) -> None:
     """Forget the client and the static credentials when override_settings changes what made them
     (connected here, not in AppConfig.ready, so that only a process that calls GitLab imports this)."""
     if setting in CLIENT_SETTINGS:
-        gitlab_client.cache_clear()
+        _configured_client.cache_clear()
         _static_credentials.cache_clear()
 
 
