@@ -16,13 +16,14 @@ log = logging.getLogger("gitlab_mcp.server")
 def main(host: str, port: int) -> None:
     from django.conf import settings
 
-    from config import asgi  # sets Django up and runs the configuration checks
+    from config import asgi, health  # config.asgi sets Django up and runs the configuration checks
 
     listened = serve(
         asgi.application,
         host,
         port,
         shutdown_timeout=settings.SHUTDOWN_TIMEOUT,
+        on_drain=health.start_draining,
         on_shutdown=asgi.mcp_app.stop,
     )
     if not listened:

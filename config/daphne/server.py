@@ -21,8 +21,6 @@ from typing import Any
 
 from daphne.server import Server  # first: it installs Twisted's asyncio reactor
 
-from config import lifecycle
-
 log = logging.getLogger("gitlab_mcp.server")
 # An accepted connection that has not sent its request yet counts as busy for this long at most (a
 # client that connects and says nothing must not hold the shutdown up).
@@ -32,9 +30,13 @@ FLUSH_WAIT = 5.0
 
 
 class GracefulServer(Server):
-    def __init__(self, *args: Any, shutdown_timeout: float, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, shutdown_timeout: float, on_drain: Callable[[], None] = lambda: None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, signal_handlers=False, **kwargs)
         self.shutdown_timeout = shutdown_timeout
+        self.on_drain = on_drain  # told when the first stop signal arrives
+        self.draining = False
         self.listen_failed = False
         self.ports: list[Any] = []
         self.channels: weakref.WeakSet[Any] = weakref.WeakSet()  # every HTTP connection accepted
@@ -83,11 +85,12 @@ class GracefulServer(Server):
     def begin_shutdown(self) -> None:
         """Runs in the reactor thread when a stop signal arrives."""
         reactor = _reactor()
-        if lifecycle.draining.is_set():
+        if self.draining:
             log.info("second stop signal: stopping now")
             reactor.stop()
             return
-        lifecycle.draining.set()
+        self.draining = True
+        self.on_drain()
         for port in self.ports:
             _stop_listening(port)
         log.info("stop signal: no new connections; finishing %d request(s) in flight", self.busy())
@@ -165,10 +168,17 @@ def _reactor() -> Any:
 
 
 def serve(
-    application: Any, host: str, port: int, *, shutdown_timeout: float, on_shutdown: Callable[[], Awaitable[None]]
+    application: Any,
+    host: str,
+    port: int,
+    *,
+    shutdown_timeout: float,
+    on_drain: Callable[[], None],
+    on_shutdown: Callable[[], Awaitable[None]],
 ) -> bool:
-    """Serve `application` until stopped; `on_shutdown()` is awaited before the reactor shuts down.
-    Returns False when the port could not be listened on."""
+    """Serve `application` until stopped. `on_drain()` is called when the first stop signal arrives,
+    `on_shutdown()` awaited before the reactor shuts down. Returns False when the port could not be
+    listened on."""
     from daphne.endpoints import build_endpoint_description_strings
     from twisted.internet import defer
 
@@ -177,6 +187,7 @@ def serve(
         endpoints=build_endpoint_description_strings(host=host, port=port),
         verbosity=0,  # Twisted's own log and Daphne's access log (with query strings) stay off
         shutdown_timeout=shutdown_timeout,
+        on_drain=on_drain,
     )
 
     def before_shutdown() -> defer.Deferred[None]:
