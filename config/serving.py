@@ -24,7 +24,7 @@ def main(host: str, port: int) -> None:
         port,
         shutdown_timeout=settings.SHUTDOWN_TIMEOUT,
         on_drain=health.start_draining,
-        on_shutdown=asgi.mcp_app.stop,
+        on_shutdown=asgi.mcp_app_of(asgi.application).stop,
     )
     if not listened:
         sys.exit(1)
