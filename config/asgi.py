@@ -1,4 +1,5 @@
-"""ASGI entry point (Daphne: `daphne config.asgi:application`). Composition only.
+"""ASGI entry point (Daphne: `daphne config.asgi:application`, made by build_application()).
+Composition only.
 
 MCP requests go to mcp_bridge: everything under /mcp, and POST/DELETE (or an SSE GET) on / because
 Claude.ai connectors post to the URL the user typed. Everything else goes to Django.
@@ -11,23 +12,48 @@ import logging
 import os
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.core.asgi import get_asgi_application
+from django.conf import settings
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_app = get_asgi_application()
+from config.proxy import forwarded_scope
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402  (after Django is set up)
-from django.conf import settings  # noqa: E402
+if TYPE_CHECKING:
+    from channels.routing import ProtocolTypeRouter
 
-from config.proxy import forwarded_scope  # noqa: E402
-from config.startup import assert_configured  # noqa: E402
-from mcp_bridge.asgi import MCPApp  # noqa: E402
+    from mcp_bridge.asgi import MCPApp
 
-assert_configured()
-mcp_app = MCPApp()
+ASGIApp = Any  # an ASGI application: async (scope, receive, send) -> None
 access_log = logging.getLogger("gitlab_mcp.access")
+
+
+def build_application() -> ProtocolTypeRouter:
+    """Set Django up, refuse a broken configuration (the system checks), build the MCP app (all tool
+    schemas) and the router in front of it, then freeze what start-up made (see below)."""
+    from django.core.asgi import get_asgi_application
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django_app = get_asgi_application()
+
+    from channels.routing import ProtocolTypeRouter  # after Django is set up
+
+    from config.startup import assert_configured
+    from mcp_bridge.asgi import MCPApp
+
+    assert_configured()
+    mcp_app = MCPApp()
+    application = ProtocolTypeRouter({"http": HTTPRouter(mcp_app, django_app), "lifespan": mcp_app})
+    # The ~170,000 objects made at start-up (Django, the SDK, pydantic's tool schemas) live as long as
+    # the process: out of the collector's sight, a full collection takes well under a millisecond
+    # instead of 100-400 ms, which every few hundred requests stalled whatever was in flight (p99).
+    gc.freeze()
+    return application
+
+
+def mcp_app_of(application: ProtocolTypeRouter) -> MCPApp:
+    """The MCP app of an application build_application() made: the server stops it at shutdown."""
+    mcp_app: MCPApp = application.application_mapping["lifespan"]
+    return mcp_app
 
 
 def is_mcp_request(scope: dict[str, Any]) -> bool:
@@ -42,28 +68,35 @@ def is_mcp_request(scope: dict[str, Any]) -> bool:
     return scope["method"] == "GET" and b"text/event-stream" in accept
 
 
-async def http_router(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    if settings.TRUSTED_PROXIES:
-        scope = forwarded_scope(scope)
-    app = mcp_app if is_mcp_request(scope) else django_app
-    if not access_log.isEnabledFor(logging.INFO):
-        await app(scope, receive, send)
-        return
-    started, status = time.perf_counter(), 0
-    # The MCP app notes who called and which tools ran (mcp_bridge.asgi), for this request's line.
-    note: dict[str, Any] = {}
-    scope["gitlab_mcp.note"] = note
+class HTTPRouter:
+    """MCP requests to the MCP app, the rest to Django; one access-log line for each."""
 
-    async def send_and_note_status(message: Mapping[str, Any]) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-        await send(message)
+    def __init__(self, mcp_app: ASGIApp, django_app: ASGIApp) -> None:
+        self.mcp_app = mcp_app
+        self.django_app = django_app
 
-    try:
-        await app(scope, receive, send_and_note_status)
-    finally:
-        log_request(scope, status, (time.perf_counter() - started) * 1000, note)
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if settings.TRUSTED_PROXIES:
+            scope = forwarded_scope(scope)
+        app = self.mcp_app if is_mcp_request(scope) else self.django_app
+        if not access_log.isEnabledFor(logging.INFO):
+            await app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), 0
+        # The MCP app notes who called and which tools ran (mcp_bridge.asgi), for this request's line.
+        note: dict[str, Any] = {}
+        scope["gitlab_mcp.note"] = note
+
+        async def send_and_note_status(message: Mapping[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_and_note_status)
+        finally:
+            log_request(scope, status, (time.perf_counter() - started) * 1000, note)
 
 
 def log_request(scope: dict[str, Any], status: int, elapsed_ms: float, note: dict[str, Any]) -> None:
@@ -85,9 +118,5 @@ def log_request(scope: dict[str, Any], status: int, elapsed_ms: float, note: dic
     access_log.log(level, message, extra=fields)
 
 
-application = ProtocolTypeRouter({"http": http_router, "lifespan": mcp_app})
-
-# The ~170,000 objects made at start-up (Django, the SDK, pydantic's tool schemas) live as long as the
-# process: out of the collector's sight, a full collection takes well under a millisecond instead of
-# 100-400 ms, which every few hundred requests stalled whatever was in flight (the p99 tail).
-gc.freeze()
+# What Daphne loads (`config.asgi:application`; it has no factory option).
+application = build_application()

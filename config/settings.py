@@ -12,7 +12,6 @@ import hashlib
 import ipaddress
 import os
 import secrets
-import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -240,6 +239,7 @@ INSTALLED_APPS = [
     "oauth_gateway",
     "mcp_bridge",
     "axes",
+    "config",  # config.apps: start-up work once Django is set up
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -286,7 +286,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True  # admin assets work even before collectstatic (local runs)
-warnings.filterwarnings("ignore", message="No directory at")  # STATIC_ROOT before collectstatic
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = "UTC"

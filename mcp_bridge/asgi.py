@@ -3,7 +3,7 @@ for a request asking for progress, whose notifications come before its result).
 
 Daphne (and Channels) send no ASGI lifespan events, yet the SDK's session manager must be running
 before it can answer: it is started here on the first request, in a task of its own, and stopped
-when the server shuts down (Twisted's shutdown trigger under Daphne, the lifespan event elsewhere).
+when the server shuts down (stop(), which config.serving calls under Daphne; the lifespan event elsewhere).
 
 A plain POST of one tools/call, tools/list or ping takes the lean path (mcp_bridge.fastpath);
 everything else the SDK's transport. Either way the audit rows are committed (mcp_bridge.audit_writer)
@@ -166,7 +166,6 @@ class MCPApp:
         if self._ready is None:
             self._ready = asyncio.Event()
             self._runner = asyncio.get_running_loop().create_task(self._run())
-            _stop_with_twisted(self)
         await self._ready.wait()
 
     async def stop(self) -> None:
@@ -219,18 +218,3 @@ async def _unauthorized(send: Any, description: str | None, path: str) -> None:
     ]
     await send({"type": "http.response.start", "status": 401, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
-
-
-def _stop_with_twisted(app: MCPApp) -> None:
-    """Under Daphne, stop the session manager before the reactor shuts down."""
-    try:
-        from twisted.internet import defer, reactor
-    except ImportError:
-        return
-    if not reactor.running:  # type: ignore[attr-defined]
-        return
-
-    def before_shutdown() -> defer.Deferred[None]:
-        return defer.Deferred.fromFuture(asyncio.ensure_future(app.stop()))
-
-    reactor.addSystemEventTrigger("before", "shutdown", before_shutdown)  # type: ignore[attr-defined,arg-type]

@@ -1,19 +1,15 @@
-"""JSON endpoints of the gateway (django-ninja): /health and /ready for load balancers, and
-/oauth/poll for the device page."""
+"""JSON endpoints of the gateway (django-ninja): /oauth/poll for the device page (/health and /ready
+are config.health's)."""
 
 from __future__ import annotations
 
 import json
-import logging
 import uuid
 from typing import Any
 
-from asgiref.sync import sync_to_async
-from django.db import DatabaseError, connection
 from django.http import HttpRequest
 from ninja import Router
 
-from config import lifecycle
 from oauth_gateway.device_flow import poll_answer
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
 from oauth_gateway.models import PendingSignIn
@@ -21,37 +17,6 @@ from oauth_gateway.services.signin import SignInError, signin_poll_device
 from oauth_gateway.views.errors import error_body
 
 router = Router()
-log = logging.getLogger(__name__)
-
-
-def _database_ok() -> bool:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        return True
-    except DatabaseError as exc:
-        log.warning("health: database unreachable: %s", type(exc).__name__)
-        return False
-    finally:
-        connection.close_if_unusable_or_obsolete()
-
-
-@router.get("/health", auth=None)
-async def health(request: HttpRequest) -> dict[str, str]:
-    """Liveness: the process answers. Nothing else is checked, so a database outage does not make
-    an orchestrator restart every replica (that is what /ready is for)."""
-    return {"status": "ok"}
-
-
-@router.get("/ready", response={200: dict, 503: dict}, auth=None)
-async def ready(request: HttpRequest) -> tuple[int, dict[str, str]]:
-    """Readiness: 200 when this replica can serve (database answers), 503 while it is stopping or
-    when the database is unreachable."""
-    if lifecycle.draining.is_set():
-        return 503, {"status": "stopping"}
-    if await sync_to_async(_database_ok)():
-        return 200, {"status": "ready", "database": "ok"}
-    return 503, {"status": "unavailable", "database": "unreachable"}
 
 
 @router.get("/oauth/poll", auth=None, response={200: dict, 403: dict, 404: dict}, url_name="oauth-poll")

@@ -69,3 +69,18 @@ def test_the_asgi_app_refuses_to_load_when_misconfigured():
     assert done.returncode != 0
     assert "gitlab-mcp cannot start" in done.stderr
     assert "GITLAB_TOKEN" in done.stderr
+
+
+def test_a_missing_static_root_is_not_warned_about(tmp_path):
+    """Before collectstatic, WhiteNoise warns of a missing STATIC_ROOT; the admin's assets are served
+    from the apps meanwhile (WHITENOISE_USE_FINDERS), so the warning is silenced (config.apps)."""
+    if (ROOT / "staticfiles").is_dir():
+        pytest.skip("collectstatic has run here: there is nothing to warn about")
+    code = "import django; django.setup(); from django.core.handlers import asgi; asgi.ASGIHandler(); print('loaded')"
+    env = {**os.environ, **GOOD, "DJANGO_SETTINGS_MODULE": "config.settings", "ENV_FILE": os.devnull}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    done = subprocess.run(
+        [sys.executable, "-W", "default", "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.strip() == "loaded", done.stderr
+    assert "No directory at" not in done.stderr
