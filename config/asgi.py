@@ -37,10 +37,12 @@ def build_application() -> ProtocolTypeRouter:
 
     from channels.routing import ProtocolTypeRouter  # after Django is set up
 
+    from config.daphne.requests import skip_form_parsing
     from config.startup import assert_configured
     from mcp_bridge.asgi import MCPApp
 
     assert_configured()
+    skip_form_parsing()
     mcp_app = MCPApp()
     application = ProtocolTypeRouter({"http": HTTPRouter(mcp_app, django_app), "lifespan": mcp_app})
     # The ~170,000 objects made at start-up (Django, the SDK, pydantic's tool schemas) live as long as

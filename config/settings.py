@@ -1,9 +1,9 @@
 """Every setting of gitlab-mcp, read from the environment, and from an env file: ./.env,
 or the file ENV_FILE names. Real environment variables win over the file.
 
-Values are parsed leniently here: a malformed variable falls back to its default and is recorded
-in CONFIG_ERRORS, which `oauth_gateway.checks` turns into a system-check error naming the variable.
-That way `migrate`, `serve` and `mcp_stdio` all stop with one readable message instead of a traceback.
+A malformed variable falls back to its default and is recorded in CONFIG_ERRORS, which
+`oauth_gateway.checks` turns into a system-check error naming it: `migrate`, `serve` and `mcp_stdio`
+all stop with one readable message instead of a traceback.
 """
 
 from __future__ import annotations
@@ -86,12 +86,15 @@ def _http_url(name: str, default: str) -> str:
     return raw.rstrip("/")
 
 
+def _items(name: str, default: str = "") -> list[str]:
+    """A comma-separated list, blanks dropped."""
+    return [item.strip() for item in env.str(name, default=default).split(",") if item.strip()]
+
+
 def _hosts(name: str) -> list[str]:
     """Comma-separated host names, lower-cased; a URL or a path instead of a host is an error."""
     hosts = []
-    for item in (s.strip().lower() for s in env.str(name, default="").split(",")):
-        if not item:
-            continue
+    for item in (s.lower() for s in _items(name)):
         if "/" in item or (":" in item and not item.startswith("[")):
             CONFIG_ERRORS.append((name, f"must list host names such as claude.ai,.example.com, got {item!r}"))
             continue
@@ -102,9 +105,7 @@ def _hosts(name: str) -> list[str]:
 def _origins(name: str) -> list[str]:
     """Comma-separated browser origins (scheme://host[:port]), lower-cased; anything else is an error."""
     origins = []
-    for item in (s.strip().lower().rstrip("/") for s in env.str(name, default="").split(",")):
-        if not item:
-            continue
+    for item in filter(None, (s.lower().rstrip("/") for s in _items(name))):
         parts = urlsplit(item)
         try:
             parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
@@ -120,9 +121,7 @@ def _origins(name: str) -> list[str]:
 
 def _networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     networks = []
-    for item in (s.strip() for s in env.str(name, default="").split(",")):
-        if not item:
-            continue
+    for item in _items(name):
         try:
             networks.append(ipaddress.ip_network(item, strict=False))
         except ValueError:
@@ -154,7 +153,7 @@ HOST_IS_LOOPBACK = _is_loopback(HOST)
 PUBLIC_HOST = urlsplit(PUBLIC_URL).hostname or "127.0.0.1"
 # Static-token mode: the bearer tokens MCP clients must send (comma-separated: one per team or
 # machine), required off loopback (mcp_bridge.guard, oauth_gateway.checks).
-MCP_AUTH_TOKENS = [t.strip() for t in env.str("MCP_AUTH_TOKEN", default="").split(",") if t.strip()]
+MCP_AUTH_TOKENS = _items("MCP_AUTH_TOKEN")
 # The Host names /mcp answers (DNS-rebinding guard, mcp_bridge.guard): PUBLIC_URL's and ALLOWED_HOSTS';
 # the machine's own names only when the server listens on loopback.
 MCP_ALLOWED_HOSTS = sorted(
@@ -170,7 +169,7 @@ SESSION_COOKIE_AGE = 14 * 24 * 3600
 # Reverse proxies (addresses or networks) whose X-Forwarded-For/-Proto are believed (config.proxy);
 # nobody else's. Generated URLs never come from request headers: they come from PUBLIC_URL.
 TRUSTED_PROXIES = _networks("TRUSTED_PROXIES")
-# Seconds a replica told to stop (SIGTERM) gives its in-flight requests to finish (config.serving).
+# Seconds a replica told to stop (SIGTERM) gives its in-flight requests to finish (config.daphne).
 SHUTDOWN_TIMEOUT = _int("SHUTDOWN_TIMEOUT", 30)
 # The lean path for plain tools/call, tools/list and ping POSTs (mcp_bridge.fastpath); off, every
 # request goes through the MCP SDK's transport (the same answers, more CPU).
@@ -181,9 +180,7 @@ OAUTH_ENABLED = _bool("OAUTH_ENABLED", False)
 OAUTH_SESSION_SECRET = env.str("OAUTH_SESSION_SECRET", default="")
 GITLAB_OAUTH_CLIENT_ID = env.str("GITLAB_OAUTH_CLIENT_ID", default="").strip()
 GITLAB_OAUTH_CLIENT_SECRET = env.str("GITLAB_OAUTH_CLIENT_SECRET", default="")
-GITLAB_OAUTH_SCOPES = [
-    s.strip() for s in env.str("GITLAB_OAUTH_SCOPES", default="api,read_user").split(",") if s.strip()
-]
+GITLAB_OAUTH_SCOPES = _items("GITLAB_OAUTH_SCOPES", "api,read_user")
 GITLAB_OAUTH_FLOW = _choice("GITLAB_OAUTH_FLOW", "auto", ("auto", "authorization_code", "device"))
 OAUTH_TOKEN_TTL = _int("OAUTH_TOKEN_TTL", 3600, minimum=60)
 OAUTH_REFRESH_TOKEN_TTL = _int("OAUTH_REFRESH_TOKEN_TTL", 604800, minimum=60)
@@ -199,7 +196,7 @@ OAUTH_BROWSER_SIGNINS_PER_IP = _int("OAUTH_BROWSER_SIGNINS_PER_IP", 20, minimum=
 ADMIN_DEVICE_LOGIN = _bool("ADMIN_DEVICE_LOGIN", False)
 # GitLab users who are admins here when they sign in with GitLab (at /admin/): GitLab user ids or
 # usernames, comma-separated, and/or members of one GitLab group (its full path, e.g. "acme/ops").
-ADMIN_GITLAB_USERS = [s.strip() for s in env.str("ADMIN_GITLAB_USERS", default="").split(",") if s.strip()]
+ADMIN_GITLAB_USERS = _items("ADMIN_GITLAB_USERS")
 ADMIN_GITLAB_GROUP = env.str("ADMIN_GITLAB_GROUP", default="").strip().strip("/")
 
 # Django's own key signs admin sessions and CSRF tokens: DJANGO_SECRET_KEY when set, otherwise derived
@@ -222,7 +219,7 @@ GITLAB_TOKEN = env.str("GITLAB_TOKEN", default="").strip()
 GITLAB_READ_ONLY_MODE = _bool("GITLAB_READ_ONLY_MODE", False)
 GITLAB_DENIED_TOOLS_REGEX = env.str("GITLAB_DENIED_TOOLS_REGEX", default="").strip()
 # Toolset names, "default" and "all" (checked against mcp_bridge.toolsets.TOOLSETS by the system checks).
-GITLAB_TOOLSETS = [s.strip().lower() for s in env.str("GITLAB_TOOLSETS", default="default").split(",") if s.strip()]
+GITLAB_TOOLSETS = [name.lower() for name in _items("GITLAB_TOOLSETS", "default")]
 GITLAB_TIMEOUT = _int("GITLAB_TIMEOUT", 30, minimum=1)  # seconds for one GitLab call
 GITLAB_MAX_RETRIES = _int("GITLAB_MAX_RETRIES", 3)
 
@@ -252,11 +249,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into its 429 page
 ]
-# The admin's password form is the one place a password is checked (there is no password grant):
-# five wrong passwords for one username from one address lock that pair (the right password
-# included) until an hour passes without a try; other addresses are not locked out by it. GitLab
-# sign-in checks no password.
-# Unlock: `python manage.py axes_reset_username <name>` (README "Signing in as an admin").
+# The admin's password form is the one place a password is checked: five wrong passwords for one
+# username from one address lock that pair (the right password too) until an hour passes without a
+# try. Unlock: `python manage.py axes_reset_username <name>` (README "Signing in as an admin").
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 1  # hours since the last failure
@@ -312,8 +307,7 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-# Keep connections between requests (MCP calls write an audit row each); health checks on reuse
-# replace a connection the database dropped.
+# Keep connections between requests; health checks on reuse replace one the database dropped.
 _db["CONN_MAX_AGE"] = 600
 _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
@@ -326,23 +320,16 @@ OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth_gateway.RefreshToken"
 OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth_gateway.IDToken"
 OAUTH2_PROVIDER_GRANT_MODEL = "oauth_gateway.Grant"
 OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "oauth_gateway.DeviceGrant"
-# Custom URI schemes a client may register as redirect URIs; https and loopback http are always
-# allowed (oauth_gateway.redirects). By default the editors' own: Cursor registers
-# cursor://anysphere.cursor-mcp/oauth/callback beside its https and loopback URIs, and a registration
-# with one refused URI fails whole. Any local app can claim such a scheme and catch the code, but a
-# code is useless without the PKCE verifier the genuine app holds, and PKCE (S256) is required of
-# every client below. OAUTH_REDIRECT_SCHEMES="" allows none.
+# Custom URI schemes a client may register as redirect URIs besides https and loopback http
+# (oauth_gateway.redirects); by default the editors' own (Cursor registers cursor://… too, and one
+# refused URI fails the whole registration). A code caught by another app on such a scheme is useless
+# without the PKCE verifier (S256 is required of every client). OAUTH_REDIRECT_SCHEMES="" allows none.
 EDITOR_REDIRECT_SCHEMES = "cursor,vscode,vscode-insiders"
-OAUTH_REDIRECT_SCHEMES = [
-    s.strip().lower()
-    for s in env.str("OAUTH_REDIRECT_SCHEMES", default=EDITOR_REDIRECT_SCHEMES).split(",")
-    if s.strip()
-]
-# When set, the only hosts a client may register redirect URIs on (Django ALLOWED_HOSTS syntax:
-# "claude.ai", ".example.com" for subdomains too); empty allows any host the rules above allow.
+OAUTH_REDIRECT_SCHEMES = [scheme.lower() for scheme in _items("OAUTH_REDIRECT_SCHEMES", EDITOR_REDIRECT_SCHEMES)]
+# When set, the only hosts a client may register redirect URIs on (ALLOWED_HOSTS syntax, ".example.com"
+# for subdomains too); empty allows any host the rules above allow.
 OAUTH_ALLOWED_REDIRECT_HOSTS = _hosts("OAUTH_ALLOWED_REDIRECT_HOSTS")
-# Client ID Metadata Documents: off unless asked for; then under /register's rules (oauth_gateway.cimd),
-# optionally only for documents on these hosts.
+# Client ID Metadata Documents: off unless asked for; then under /register's rules (oauth_gateway.cimd).
 OAUTH_CIMD_ENABLED = _bool("OAUTH_CIMD_ENABLED", False)
 OAUTH_CIMD_ALLOWED_HOSTS = _hosts("OAUTH_CIMD_ALLOWED_HOSTS")
 LOGIN_URL = "/oauth/signin"

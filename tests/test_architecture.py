@@ -53,3 +53,14 @@ def test_no_module_is_over_400_lines() -> None:
         if "migrations" not in path.parts and (n := len(path.read_text().splitlines())) > 400
     }
     assert long == {}
+
+
+def test_only_config_daphne_reaches_into_daphne_or_twisted() -> None:
+    reaching = [
+        str(path.relative_to(ROOT))
+        for package in SOURCES
+        for path in (ROOT / package).rglob("*.py")
+        if "daphne" not in path.relative_to(ROOT).parts[:2]
+        and re.search(r"^\s*(from|import) (twisted|daphne)\b", path.read_text(), flags=re.M)
+    ]
+    assert reaching == []

@@ -64,3 +64,25 @@ def test_reactor_is_asyncio_and_has_what_the_stop_uses():
     for name in ("callLater", "callFromThread", "callWhenRunning", "addSystemEventTrigger", "stop", "run"):
         assert callable(getattr(reactor, name)), name
     assert callable(defer.Deferred.fromFuture)
+
+
+def test_the_form_parse_daphne_never_reads_can_be_skipped(monkeypatch):
+    """config.daphne.requests: Twisted's own switch, given through the request class Daphne's factory
+    looks up by name for each connection."""
+    assert "parsePOSTFormSubmission" in parameters(http.Request.__init__)
+    assert "self._parsePOSTFormSubmission" in inspect.getsource(http.Request.requestReceived)
+    assert "protocol.requestFactory = WebRequest" in inspect.getsource(HTTPFactory.buildProtocol)
+    from daphne import http_protocol
+
+    from config.daphne.requests import skip_form_parsing
+
+    monkeypatch.setattr(http_protocol, "WebRequest", WebRequest)
+    skip_form_parsing()
+    skip_form_parsing()  # once is enough
+    made = http_protocol.WebRequest
+    assert made.__mro__[1] is WebRequest and made.skips_form_parsing
+    seen = {}
+    monkeypatch.setattr(http.Request, "__init__", lambda self, *a, **k: seen.update(k))
+    monkeypatch.setattr(WebRequest, "__init__", lambda self, *a, **k: http.Request.__init__(self, *a, **k))
+    made(object())
+    assert seen == {"parsePOSTFormSubmission": False}
