@@ -270,24 +270,6 @@ def test_lists_run_a_fixed_number_of_queries_whatever_the_rows(admin_client, db,
         assert len(rows(admin_client.get(url))) >= 26
 
 
-def test_an_admin_registers_a_client_without_ever_seeing_a_secret(admin_client, db):
-    form = {"name": "Team bot", "client_type": "confidential", "authorization_grant_type": "authorization-code"}
-    form |= {"redirect_uris": "https://bot.example.com/callback", "skip_authorization": "on"}
-    response = admin_client.post(f"{CLIENTS}add/", form)
-    assert response.status_code == 302, response.context["adminform"].form.errors
-    client = Application.objects.get(name="Team bot")
-    assert client.registration_source == "manual" and client.client_secret  # stored hashed
-    page = admin_client.get(f"{CLIENTS}{client.pk}/change/").content.decode()
-    assert "Manual" in page and client.client_secret[:24] not in page and "•••" in page
-    assert not client.skip_authorization  # the field is not in the form: a forged one is ignored
-    add_page = admin_client.get(f"{CLIENTS}add/").content.decode()
-    for risky in ("skip_authorization", "algorithm", 'value="password"', 'value="implicit"', "client-credentials"):
-        assert risky not in add_page, risky
-    assert (
-        'value="authorization-code"' in add_page and 'value="urn:ietf:params:oauth:grant-type:device_code"' in add_page
-    )
-
-
 def test_clients_and_connections_are_never_deleted_and_a_user_with_connections_stays(admin_client, cast):
     """Their audit rows point at them (on_delete=PROTECT): clients are disabled, connections revoked."""
     assert admin_client.get(f"{CLIENTS}{cast['claude'].pk}/delete/").status_code == 403

@@ -64,3 +64,12 @@ def test_only_config_daphne_reaches_into_daphne_or_twisted() -> None:
         and re.search(r"^\s*(from|import) (twisted|daphne)\b", path.read_text(), flags=re.M)
     ]
     assert reaching == []
+
+
+def test_no_test_file_is_over_300_lines() -> None:
+    long = {
+        str(path.relative_to(ROOT)): n
+        for path in (ROOT / "tests").rglob("test_*.py")
+        if "node_modules" not in path.parts and (n := len(path.read_text().splitlines())) > 300
+    }
+    assert long == {}

@@ -1,7 +1,6 @@
-"""Tools of the pipelines area, through the MCP SDK client (acting as alice).
-
-Seed (tests/gitlab_sim/areas/pipelines/): acme/app has pipelines 501-506; 502 failed on feature/login,
-its job 5104 (rspec) failed with a 1,500-line log and left artifacts (a JUnit report of 1,478 tests, a
+"""Tools of the pipelines area, through the MCP SDK client (acting as alice). Seed
+(tests/gitlab_sim/areas/pipelines/): acme/app has pipelines 501-506; 502 failed on feature/login, its
+job 5104 (rspec) failed with a 1,500-line log and left artifacts (a JUnit report of 1,478 tests, a
 5,000-line debug log, a PNG); bob/secret has pipeline 601 and job 6001, hidden from alice.
 """
 
