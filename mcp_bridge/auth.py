@@ -232,7 +232,7 @@ def token_query() -> QuerySet[AccessToken, tuple[Any, ...]]:
 def _prepared(alias: str) -> tuple[SQLCompiler, str, dict[int, Any]]:
     """token_query() compiled by Django once per process: compiling it cost more CPU than running it.
     Its only parameter is the checksum; rows go through the converters values_list() applies
-    (tests/test_oauth_tokens.py checks both against the ORM on SQLite and PostgreSQL)."""
+    (tests/test_bearer_check.py checks both against the ORM on SQLite and PostgreSQL)."""
     compiler = token_query().query.get_compiler(using=alias)
     sql, params = compiler.as_sql()
     if list(params) != [""]:

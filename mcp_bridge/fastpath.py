@@ -5,7 +5,7 @@ and a dispatcher, only to run one handler and write one answer. Here a request t
 accept as it stands (the checks below mirror its transport's, and whatever they do not cover goes
 to the SDK) is parsed once and handed to the same handler chain the SDK's dispatcher calls
 (`serve_one`: validation, the tool's schema, middleware, result shaping), and its answer is written
-as the SDK writes it. So the answers are the SDK's: tests/test_mcp_fastpath.py compares the two
+as the SDK writes it. So the answers are the SDK's: tests/e2e/test_mcp_fastpath.py compares the two
 paths on good and bad requests.
 
 What the SDK keeps: GET (SSE) and DELETE, notifications and responses, batches, initialize, any
