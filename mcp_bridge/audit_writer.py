@@ -14,13 +14,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import queue
-import threading
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 
+from mcp_bridge.db_worker import BatchWorker
 from oauth_gateway.models import AuditEvent
 from oauth_gateway.services.audit import tool_call_rows
 
@@ -40,56 +39,18 @@ class Pending:
     done: asyncio.Future[None]
 
 
-class AuditWriter:
-    def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+class AuditWriter(BatchWorker[Pending]):
+    name = "audit-writer"
+    max_batch = MAX_GROUP
 
     async def write(self, calls: list[Any], *, caller: Any, ip: str | None, acting_as: str | None = None) -> None:
         """Return once `calls` are committed; raises what the commit raised."""
         loop = asyncio.get_running_loop()
         pending = Pending(calls, caller, ip, acting_as, loop, loop.create_future())
-        self._start()
-        self._queue.put(pending)
+        self.put(pending)
         await pending.done
 
-    def stop(self) -> None:
-        """Commit what is queued, then end the thread (waits for it)."""
-        with self._lock:
-            thread, self._thread = self._thread, None
-        if thread is not None:
-            self._queue.put(None)
-            thread.join()
-
-    def _start(self) -> None:
-        if self._thread is None:
-            with self._lock:
-                if self._thread is None:
-                    self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
-                    self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            while (first := self._queue.get()) is not None:
-                group = [first]
-                stopping = False
-                while len(group) < MAX_GROUP:
-                    try:
-                        item = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if item is None:
-                        stopping = True
-                        break
-                    group.append(item)
-                self._commit(group)
-                if stopping:
-                    break
-        finally:
-            close_old_connections()
-
-    def _commit(self, group: list[Pending]) -> None:
+    def handle(self, group: list[Pending]) -> None:
         error: BaseException | None = None
         for attempt in (1, 2):
             try:

@@ -14,8 +14,6 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
-import queue
-import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,6 +26,7 @@ from django.db.models import QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
+from mcp_bridge.db_worker import BatchWorker
 from oauth_gateway.crypto import DecryptionFailed
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
 from oauth_gateway.models import AccessToken, GitLabConnection
@@ -76,60 +75,27 @@ TOKEN_FIELDS = (
 Check = tuple[str, asyncio.AbstractEventLoop, "asyncio.Future[Any]"]  # a bearer, and whom to answer
 
 
-class CheckThread:
-    """Runs bearer checks on one thread with its own database connection, for the event loop.
+class CheckThread(BatchWorker[Check]):
+    """Runs bearer checks on a thread with its own database connection, for the event loop.
 
     Checks that arrive while it works are answered together: one wake-up of the loop for all of
     them. asyncio's default executor and asgiref's sync_to_async (one shared thread, the context
     copied both ways) each cost more CPU per call than the check itself. A GitLab token refresh,
     which waits on the network, is not done here (authenticate_async)."""
 
+    name = "bearer-checks"
+
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[Check | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        super().__init__()
         self._tidied = 0.0
 
     async def run(self, bearer: str) -> tuple[Caller, GitLabConnection | None]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[tuple[Caller, GitLabConnection | None]] = loop.create_future()
-        if self._thread is None:
-            self._start()
-        self._queue.put((bearer, loop, future))
+        self.put((bearer, loop, future))
         return await future
 
-    def _start(self) -> None:
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._serve, name="bearer-checks", daemon=True)
-                self._thread.start()
-
-    def stop(self) -> None:
-        """End the thread and close its database connection (server shutdown, tests)."""
-        with self._lock:
-            thread, self._thread = self._thread, None
-        if thread is not None:
-            self._queue.put(None)
-            thread.join()
-
-    def _serve(self) -> None:
-        try:
-            while (first := self._queue.get()) is not None:
-                batch = [first]
-                while True:
-                    try:
-                        item = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if item is None:
-                        self._queue.put(None)  # answer these, then stop
-                        break
-                    batch.append(item)
-                self._answer(batch)
-        finally:
-            connections.close_all()
-
-    def _answer(self, batch: list[Check]) -> None:
+    def handle(self, batch: list[Check]) -> None:
         answers: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, BaseException | None]]] = {}
         trouble = False
         for bearer, loop, future in batch:
