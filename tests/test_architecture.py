@@ -48,7 +48,7 @@ def test_no_module_refers_to_documents_outside_the_repository() -> None:
 def test_no_module_is_over_400_lines() -> None:
     long = {
         str(path.relative_to(ROOT)): n
-        for package in SOURCES
+        for package in (*SOURCES, "tests/gitlab_sim", "bench")
         for path in (ROOT / package).rglob("*.py")
         if "migrations" not in path.parts and (n := len(path.read_text().splitlines())) > 400
     }

@@ -3,9 +3,9 @@
 /oauth/authorize (authorization code with PKCE), /oauth/token (authorization_code, refresh_token with
 rotation, device_code), /oauth/authorize_device, /oauth/revoke and /oauth/token/info.
 
-A person signs in at /users/sign_in by picking a seeded user (cookie `_gitlab_session`), then
-authorizes or denies on GitLab's authorize page; the device page at /oauth/device takes a user code
-and asks the same question (pages.py draws them). Tests skip the pages: the cookie `gitlab_sim_user`
+A person signs in at /users/sign_in by picking a seeded user (signin.py), then authorizes or denies
+on GitLab's authorize page; the device page at /oauth/device takes a user code and asks the same
+question (pages.py draws them). Tests skip the pages: the cookie `gitlab_sim_user`
 (a username) signs the browser in and authorizes at once, as GitLab does for a trusted application,
 and `gitlab_sim_deny=1` makes that answer "deny". Test hooks under /_sim/oauth/: config (device
 interval, token lifetime), device (approve or deny a user code), expire (age a user's access
@@ -27,6 +27,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from tests.gitlab_sim import pages
 from tests.gitlab_sim.http import read_body
+from tests.gitlab_sim.signin import TEST_USER_COOKIE, here, home, sign_in, sign_in_page, sign_out, signed_in
 from tests.gitlab_sim.world import Token
 
 # The OAuth applications this GitLab knows. Redirect URIs: loopback /oauth/callback on any port,
@@ -35,8 +36,6 @@ APPS = {
     "gitlab-mcp-public": {"secret": None, "name": "GitLab MCP"},
     "gitlab-mcp-confidential": {"secret": "sim-confidential-secret", "name": "GitLab MCP (confidential)"},
 }
-TEST_USER_COOKIE = "gitlab_sim_user"  # tests: signed in, and every application is trusted
-SESSION_COOKIE = "_gitlab_session"  # a person who picked a user on the sign-in page
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 INVALID_GRANT = (
     "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI "
@@ -94,7 +93,7 @@ async def authorize(sim: Any, request: Request) -> Response:
         return _grant(sim, user, q)
     person = signed_in(sim, request)
     if person is None:
-        return RedirectResponse(f"/users/sign_in?{urlencode({'redirect_to': _here(request)})}", status_code=302)
+        return RedirectResponse(f"/users/sign_in?{urlencode({'redirect_to': here(request)})}", status_code=302)
     scopes = (q.get("scope") or "api").split()
     return pages.authorize(person, APPS[client_id]["name"], scopes, q.multi_items())
 
@@ -210,61 +209,6 @@ async def authorize_device(sim: Any, request: Request) -> Response:
     )
 
 
-def signed_in(sim: Any, request: Request) -> dict[str, Any] | None:
-    """Who this browser is at GitLab: a person's sign-in, or the tests' cookie."""
-    for cookie in (SESSION_COOKIE, TEST_USER_COOKIE):
-        user = sim.world.by_username(request.cookies.get(cookie, ""))
-        if user is not None:
-            return dict(user)
-    return None
-
-
-def _here(request: Request) -> str:
-    query = request.url.query
-    return request.url.path + (f"?{query}" if query else "")
-
-
-def _local(path: str) -> str:
-    """A redirect_to that stays on this site (never //elsewhere or /\\elsewhere)."""
-    return path if path.startswith("/") and not path.startswith(("//", "/\\")) else "/"
-
-
-async def sign_in_page(sim: Any, request: Request) -> Response:
-    redirect_to = _local(request.query_params.get("redirect_to", "/"))
-    return pages.sign_in(sim.world.users.values(), redirect_to)
-
-
-async def sign_in(sim: Any, request: Request) -> Response:
-    form = await read_body(request)
-    redirect_to = _local(str(form.get("redirect_to", "/")))
-    user = sim.world.by_username(str(form.get("username", "")))
-    if user is None:
-        return pages.sign_in(sim.world.users.values(), redirect_to, error="Invalid login or password.")
-    response = RedirectResponse(redirect_to, status_code=302)
-    response.set_cookie(SESSION_COOKIE, user["username"], httponly=True, samesite="lax")
-    return response
-
-
-async def sign_out(sim: Any, request: Request) -> Response:
-    """Forget who is signed in, then sign in again and come back to the page the link was on."""
-    back = request.query_params.get("redirect_to", "")
-    referer = urlsplit(request.headers.get("referer", ""))
-    if not back and referer.netloc == request.url.netloc:
-        back = referer.path + (f"?{referer.query}" if referer.query else "")
-    target = "/users/sign_in" + (f"?{urlencode({'redirect_to': _local(back)})}" if back else "")
-    response = RedirectResponse(target, status_code=302)
-    for cookie in (SESSION_COOKIE, TEST_USER_COOKIE):
-        response.delete_cookie(cookie)
-    return response
-
-
-async def home(sim: Any, request: Request) -> Response:
-    person = signed_in(sim, request)
-    if person is None:
-        return RedirectResponse("/users/sign_in", status_code=302)
-    return pages.home(person)
-
-
 def _pending_device(sim: Any, user_code: str) -> Any:
     """The unexpired, undecided device request with this code; a person may type it in lower case
     or with spaces."""
@@ -280,7 +224,7 @@ async def device_page(sim: Any, request: Request) -> Response:
     """/oauth/device, GitLab's verification_uri (and, with ?user_code=, verification_uri_complete)."""
     person = signed_in(sim, request)
     if person is None:
-        return RedirectResponse(f"/users/sign_in?{urlencode({'redirect_to': _here(request)})}", status_code=302)
+        return RedirectResponse(f"/users/sign_in?{urlencode({'redirect_to': here(request)})}", status_code=302)
     return pages.device_code_form(person, request.query_params.get("user_code", ""))
 
 

@@ -1,11 +1,11 @@
 """Simulated work items for the GraphQL area (doc/api/graphql/reference: WorkItem, Namespace.workItem(s),
 workItemCreate, workItemUpdate, createNote, workItemAddLinkedItems, workItemRemoveLinkedItems).
 
-A project's work items are its rows in world.table("issues") (issue_type "issue", "task"…), as in GitLab,
-where they share the issues table: a task created here shows in the REST issue list too. A group's work
-items (epics) are world.table("group_work_items"). world.table("work_item_parents") holds {child_id,
-parent_id}; links are the issues area's world.table("issue_links"); notes its world.table("notes").
-Seed: the public group acme (alice maintainer) has epic &1 "Q3 launch", parent of acme/app#1.
+A project's work items are its rows in world.table("issues") (issue_type "issue", "task"…), as in GitLab, where they
+share the issues table: a task created here shows in the REST issue list too. A group's work items (epics) are
+world.table("group_work_items"). world.table("work_item_parents") holds {child_id, parent_id}; links are the issues
+area's world.table("issue_links"); notes its world.table("notes"). Seed: the public group acme (alice maintainer) has
+epic &1 "Q3 launch", parent of acme/app#1.
 """
 
 from __future__ import annotations
@@ -25,15 +25,10 @@ NO_ACCESS = (
 )
 # IssueType enum → (WorkItems::Type id, name); projects hold all but epics, groups epics (Premium).
 TYPES = {
-    "ISSUE": (1, "Issue"),
-    "INCIDENT": (2, "Incident"),
-    "TEST_CASE": (3, "Test Case"),
-    "REQUIREMENT": (4, "Requirement"),
-    "TASK": (5, "Task"),
-    "OBJECTIVE": (6, "Objective"),
-    "KEY_RESULT": (7, "Key Result"),
-    "EPIC": (8, "Epic"),
-    "TICKET": (9, "Ticket"),
+    name: (number, name.replace("_", " ").title())
+    for number, name in enumerate(
+        ("ISSUE", "INCIDENT", "TEST_CASE", "REQUIREMENT", "TASK", "OBJECTIVE", "KEY_RESULT", "EPIC", "TICKET"), 1
+    )
 }
 # WorkItems::HierarchyRestriction: which parent types each child type allows.
 PARENTS = {"TASK": {"ISSUE", "INCIDENT"}, "ISSUE": {"EPIC"}, "EPIC": {"EPIC"}, "OBJECTIVE": {"OBJECTIVE"}}
