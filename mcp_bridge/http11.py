@@ -56,10 +56,9 @@ class Reader:
     """Reads one response at a time from a connection's receive buffer. `more()` waits for more bytes
     to arrive in `buffer` and raises Closed when the server has closed the connection instead."""
 
-    def __init__(self, buffer: bytearray, more: Callable[[], Awaitable[None]], closed: Callable[[], bool]) -> None:
+    def __init__(self, buffer: bytearray, more: Callable[[], Awaitable[None]]) -> None:
         self.buffer = buffer
         self.more = more
-        self.closed = closed
 
     async def response(self, method: str) -> Response:
         while True:
@@ -147,7 +146,7 @@ class Reader:
                 raise ProtocolError("a chunk does not end where its size says")
 
     async def _until_closed(self) -> bytes:
-        while not self.closed():
+        while True:
             try:
                 await self.more()
             except Closed:

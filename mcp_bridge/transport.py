@@ -54,7 +54,7 @@ class Connection(asyncio.Protocol):
         self.received = False  # any byte of the current exchange's answer
         self.idle_since = 0.0
         self.buffer = bytearray()
-        self.reader = http11.Reader(self.buffer, self._more, lambda: self.eof)
+        self.reader = http11.Reader(self.buffer, self._more)
         self._read_timeout: float | None = None
         self._waiter: asyncio.Future[None] | None = None
 

@@ -29,7 +29,7 @@ def read(pieces: list[bytes], method: str = "GET", *, closes: bool = True):
             raise Closed("closed")
 
     async def main():
-        response = await Reader(buffer, more, lambda: state["eof"]).response(method)
+        response = await Reader(buffer, more).response(method)
         return response, bytes(buffer)
 
     return asyncio.run(main())
