@@ -27,7 +27,7 @@ from oauth2_provider.www_authenticate import build_bearer_challenge
 from config import startup
 from mcp_bridge import guard
 from mcp_bridge.audit_writer import AuditWriter
-from mcp_bridge.auth import Caller, Unauthorized, authenticate_async, checks
+from mcp_bridge.auth import Caller, Unauthorized, authenticate, checks
 from mcp_bridge.context import CallRecord, current_caller, current_calls, current_credentials
 from mcp_bridge.cors import origin_allowed, preflight, request_origin, with_cors
 from mcp_bridge.fastpath import FastPath, accepts_event_stream
@@ -157,7 +157,7 @@ class MCPApp:
             await _unauthorized(send, None, scope["path"])
             return None
         try:
-            return await authenticate_async(token.strip())
+            return await authenticate(token.strip())
         except Unauthorized as exc:
             await _unauthorized(send, str(exc), scope["path"])
             return None

@@ -81,7 +81,7 @@ class CheckThread(BatchWorker[Check]):
     Checks that arrive while it works are answered together: one wake-up of the loop for all of
     them. asyncio's default executor and asgiref's sync_to_async (one shared thread, the context
     copied both ways) each cost more CPU per call than the check itself. A GitLab token refresh,
-    which waits on the network, is not done here (authenticate_async)."""
+    which waits on the network, is not done here (authenticate)."""
 
     name = "bearer-checks"
 
@@ -128,8 +128,9 @@ def _settle(answers: list[tuple[asyncio.Future[Any], Any, BaseException | None]]
 checks = CheckThread()
 
 
-async def authenticate_async(bearer: str) -> Caller:
-    """authenticate() off the event loop; a refresh of the GitLab token on a thread of its own."""
+async def authenticate(bearer: str) -> Caller:
+    """The caller behind an MCP access token, with a GitLab token fresh enough to use: the check on the
+    bearer-check thread, a refresh of the GitLab token (when it is about to expire) on one of its own."""
     caller, expiring = await checks.run(bearer)
     if expiring is None:
         return caller
@@ -142,14 +143,6 @@ def _refresh_in_thread(connection: GitLabConnection) -> str:
         return _fresh_gitlab_token(connection)
     finally:
         close_old_connections()  # this thread's database connection, as a view's would be
-
-
-def authenticate(bearer: str) -> Caller:
-    """The caller behind an MCP access token, with a GitLab token fresh enough to use."""
-    caller, expiring = check_bearer(bearer)
-    if expiring is None:
-        return caller
-    return dataclasses.replace(caller, gitlab_token=_fresh_gitlab_token(expiring))
 
 
 def check_bearer(bearer: str) -> tuple[Caller, GitLabConnection | None]:

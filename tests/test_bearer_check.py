@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from oauth2_provider.models import set_token_value
 
-from mcp_bridge.auth import TOKEN_FIELDS, Unauthorized, authenticate, token_row
+from mcp_bridge.auth import TOKEN_FIELDS, Unauthorized, check_bearer, token_row
 from oauth_gateway.models import AccessToken, Application, GitLabConnection
 
 pytestmark = pytest.mark.django_db
@@ -62,28 +62,29 @@ def test_the_prepared_query_reads_what_the_orm_reads() -> None:
 
 def test_authenticate_names_the_caller_and_refuses_an_ended_connection() -> None:
     connection = signed_in("alice-token", scopes="read_api read_user")
-    caller = authenticate("alice-token")
+    caller, expiring = check_bearer("alice-token")
+    assert expiring is None  # two hours left on its GitLab token: nothing to refresh
     assert (caller.user_id, caller.connection_id, caller.read_only) == (connection.user_id, connection.pk, True)
     assert caller.gitlab_token == "glpat-of-alice-token" and caller.username == "u-alice-token"
     signed_in("bob-token", revoked=True)
     with pytest.raises(Unauthorized, match="ended"):
-        authenticate("bob-token")
+        check_bearer("bob-token")
     with pytest.raises(Unauthorized, match="unknown"):
-        authenticate("forged")
+        check_bearer("forged")
 
 
 @pytest.mark.django_db(transaction=True)  # the checks' thread has its own database connection
 def test_checks_waiting_together_are_all_answered_by_the_check_thread() -> None:
     import asyncio
 
-    from mcp_bridge.auth import authenticate_async, checks
+    from mcp_bridge.auth import authenticate, checks
 
     signed_in("carol-token")
     signed_in("dave-token", revoked=True)
 
     async def many() -> list[object]:
         bearers = ["carol-token", "dave-token", "forged"] * 10
-        return await asyncio.gather(*(authenticate_async(b) for b in bearers), return_exceptions=True)
+        return await asyncio.gather(*(authenticate(b) for b in bearers), return_exceptions=True)
 
     try:
         answers = asyncio.run(many())
