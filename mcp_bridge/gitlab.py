@@ -67,7 +67,7 @@ class Credentials:
 
 class ViaClient(httpx.AsyncBaseTransport):
     """httpx's own client as a transport, for when the environment names a proxy (HTTP_PROXY,
-    HTTPS_PROXY, ALL_PROXY, NO_PROXY), which it honours."""
+    HTTPS_PROXY, ALL_PROXY), which it honours, NO_PROXY included."""
 
     def __init__(self, timeout: httpx.Timeout) -> None:
         self.client = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(**POOL), trust_env=True)
