@@ -11,3 +11,4 @@ Iid = Annotated[int, Field(description="The project-level number shown in GitLab
 Page = Annotated[int, Field(description="Page number, from 1.", ge=1)]
 PerPage = Annotated[int, Field(description="Items per page (1-100).", ge=1, le=100)]
 Ref = Annotated[str, Field(description="Branch, tag or commit SHA.", min_length=1)]
+GroupRef = Annotated[str, Field(description="Group id or full path, e.g. 'my-group/subgroup'.", min_length=1)]

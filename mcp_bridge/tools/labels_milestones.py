@@ -12,7 +12,7 @@ from mcp_bridge.params import Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
 from mcp_bridge.shaping import listing, pick
-from mcp_bridge.tools.parents import Parent
+from mcp_bridge.tools.parents import Parent, Twin, twins
 
 LABEL_FIELDS = (
     "id",
@@ -29,7 +29,6 @@ MILESTONE_FIELDS = ("id", "iid", "title", "description", "state", "start_date", 
 ISSUE_FIELDS = ("iid", "title", "state", "labels", "assignees", "due_date", "web_url")
 MR_FIELDS = ("iid", "title", "state", "source_branch", "target_branch", "author", "labels", "web_url")
 
-GroupRef = Annotated[str, Field(description="Group id or full path, e.g. 'my-group/subgroup'.", min_length=1)]
 LabelRef = Annotated[str, Field(description="Label name or id.", min_length=1)]
 MilestoneId = Annotated[int, Field(description="Milestone id (the 'id' field, not the iid).", ge=1)]
 Color = Annotated[str, Field(description="'#RRGGBB' or a CSS colour name, e.g. 'red'.", min_length=1)]
@@ -47,19 +46,7 @@ def _milestone(project: str, milestone_id: int) -> str:
     return f"/projects/{path_id(project)}/milestones/{milestone_id}"
 
 
-# One implementation for project and group labels and milestones, and for a milestone's issues and MRs.
-async def _labels(parent: Parent, search: str | None, with_counts: bool, page: int, per_page: int) -> dict[str, Any]:
-    params = {"with_counts": with_counts, "search": search}
-    path, what = f"{parent.path}/labels", f"Labels of {parent.name}"
-    return listing(*await gitlab().page(path, what=what, page=page, per_page=per_page, params=params), LABEL_FIELDS)
-
-
-async def _milestones(parent: Parent, state: str, search: str | None, page: int, per_page: int) -> dict[str, Any]:
-    params = {"state": state, "search": search}
-    path, what = f"{parent.path}/milestones", f"Milestones of {parent.name}"
-    return listing(*await gitlab().page(path, what=what, page=page, per_page=per_page, params=params), MILESTONE_FIELDS)
-
-
+# One implementation for a milestone's issues and merge requests.
 async def _milestone_items(
     project: str, milestone_id: int, kind: str, fields: tuple[str, ...], page: int, per_page: int
 ) -> dict[str, Any]:
@@ -67,13 +54,26 @@ async def _milestone_items(
     return listing(*await gitlab().page(path, what=what, page=page, per_page=per_page), fields)
 
 
-@tool(READ, "labels_milestones", routes=("GET /projects/:id/labels",))
-async def list_labels(
-    project: ProjectRef, search: Search = None, with_counts: Counts = True, page: Page = 1, per_page: PerPage = 50
+@twins(
+    READ,
+    "labels_milestones",
+    routes=("GET /{parents}/:id/labels",),
+    project=Twin(
+        "list_labels",
+        "List or search a project's labels (its groups' too) by name, with colour, description and counts of "
+        "open/closed issues and open merge requests.",
+    ),
+    group=Twin(
+        "list_group_labels",
+        "List or search a group's labels (shared by all its projects) with colour, description and issue/MR counts.",
+    ),
+)
+async def list_parent_labels(
+    parent: Parent, search: Search = None, with_counts: Counts = True, page: Page = 1, per_page: PerPage = 50
 ) -> dict[str, Any]:
-    """List or search a project's labels (its groups' too) by name, with colour, description and counts of
-    open/closed issues and open merge requests."""
-    return await _labels(Parent.project(project), search, with_counts, page, per_page)
+    params = {"with_counts": with_counts, "search": search}
+    path, what = f"{parent.path}/labels", f"Labels of {parent.name}"
+    return listing(*await gitlab().page(path, what=what, page=page, per_page=per_page, params=params), LABEL_FIELDS)
 
 
 @tool(WRITE, "labels_milestones", routes=("POST /projects/:id/labels",))
@@ -117,25 +117,29 @@ async def delete_label(project: ProjectRef, label: LabelRef) -> dict[str, Any]:
     return {"deleted": True, "label": label}
 
 
-@tool(READ, "labels_milestones", routes=("GET /groups/:id/labels",))
-async def list_group_labels(
-    group: GroupRef, search: Search = None, with_counts: Counts = True, page: Page = 1, per_page: PerPage = 50
-) -> dict[str, Any]:
-    """List or search a group's labels (shared by all its projects) with colour, description and issue/MR
-    counts."""
-    return await _labels(Parent.group(group), search, with_counts, page, per_page)
-
-
-@tool(READ, "labels_milestones", routes=("GET /projects/:id/milestones",))
-async def list_milestones(
-    project: ProjectRef,
+@twins(
+    READ,
+    "labels_milestones",
+    routes=("GET /{parents}/:id/milestones",),
+    project=Twin(
+        "list_milestones",
+        "List a project's milestones (active ones by default), soonest due first: id, title, dates, state.",
+    ),
+    group=Twin(
+        "list_group_milestones",
+        "List a group's milestones (active ones by default), shared by its projects: id, title, dates, state.",
+    ),
+)
+async def list_parent_milestones(
+    parent: Parent,
     state: Literal["active", "closed", "all"] = "active",
     search: Annotated[str | None, Field(description="Text in the title or description.")] = None,
     page: Page = 1,
     per_page: PerPage = 20,
 ) -> dict[str, Any]:
-    """List a project's milestones (active ones by default), soonest due first: id, title, dates, state."""
-    return await _milestones(Parent.project(project), state, search, page, per_page)
+    params = {"state": state, "search": search}
+    path, what = f"{parent.path}/milestones", f"Milestones of {parent.name}"
+    return listing(*await gitlab().page(path, what=what, page=page, per_page=per_page, params=params), MILESTONE_FIELDS)
 
 
 @tool(READ, "labels_milestones", routes=("GET /projects/:id/milestones/:milestone_id",))
@@ -195,15 +199,3 @@ async def list_milestone_merge_requests(
 ) -> dict[str, Any]:
     """List the merge requests of a project milestone, any state: iid, title, state, branches, author."""
     return await _milestone_items(project, milestone_id, "merge_requests", MR_FIELDS, page, per_page)
-
-
-@tool(READ, "labels_milestones", routes=("GET /groups/:id/milestones",))
-async def list_group_milestones(
-    group: GroupRef,
-    state: Literal["active", "closed", "all"] = "active",
-    search: Annotated[str | None, Field(description="Text in the title or description.")] = None,
-    page: Page = 1,
-    per_page: PerPage = 20,
-) -> dict[str, Any]:
-    """List a group's milestones (active ones by default), shared by its projects: id, title, dates, state."""
-    return await _milestones(Parent.group(group), state, search, page, per_page)

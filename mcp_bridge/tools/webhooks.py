@@ -14,7 +14,7 @@ from mcp_bridge.params import Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
 from mcp_bridge.shaping import pick
-from mcp_bridge.tools.parents import Parent
+from mcp_bridge.tools.parents import Parent, Twin, twins
 
 # The event kinds as GitLab's webhook form names them; the API fields are "<kind>_events".
 ProjectEvent = Literal[
@@ -39,7 +39,6 @@ GroupEvent = Literal[ProjectEvent, "subgroup", "member", "project"]
 PROJECT_EVENTS: tuple[str, ...] = get_args(ProjectEvent)
 GROUP_EVENTS: tuple[str, ...] = (*PROJECT_EVENTS, "subgroup", "member", "project")
 
-GroupRef = Annotated[str, Field(description="Group id or full path, e.g. 'my-group/sub'.", min_length=1)]
 HookId = Annotated[int, Field(description="Webhook id (from the list tool).", ge=1)]
 HookUrl = Annotated[str, Field(description="Where GitLab POSTs the events (http or https).", min_length=1)]
 Name = Annotated[str | None, Field(description="Short name shown in GitLab.")]
@@ -65,66 +64,81 @@ HOOK_FIELDS = (
 )
 
 
-def _hook(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+def _events(parent: Parent) -> tuple[str, ...]:
+    return GROUP_EVENTS if parent.kind == "group" else PROJECT_EVENTS
+
+
+def _hook(parent: Parent, data: dict[str, Any]) -> dict[str, Any]:
     """A hook with its event booleans folded into one list; never its secret token."""
-    return {**pick(data, HOOK_FIELDS), "events": [name for name in names if data.get(f"{name}_events")]}
+    return {**pick(data, HOOK_FIELDS), "events": [name for name in _events(parent) if data.get(f"{name}_events")]}
 
 
-def _body(events: Sequence[str] | None, names: tuple[str, ...], *settings: Any) -> dict[str, Any]:
+def _body(parent: Parent, events: Sequence[str] | None, *settings: Any) -> dict[str, Any]:
     """The request body: the settings given, and (when events are) each event named on, every other off."""
     keys = ("url", "name", "description", "push_events_branch_filter", "enable_ssl_verification", "token")
     body = dict(zip(keys, settings, strict=True))
     if events is not None:
-        body |= {f"{name}_events": name in events for name in names}
+        body |= {f"{name}_events": name in events for name in _events(parent)}
     return body
 
 
-# One implementation for project and group hooks; `names` are the parent's event kinds.
-async def _list(parent: Parent, names: tuple[str, ...], page: int, per_page: int) -> dict[str, Any]:
+# Each implementation below is two tools, one on projects and one on groups (tools/parents.py);
+# group hooks need GitLab Premium.
+@twins(
+    READ,
+    "webhooks",
+    routes=("GET /{parents}/:id/hooks",),
+    project=Twin(
+        "list_project_webhooks",
+        "List a project's webhooks (Maintainer role needed): URL, name and the events each fires on.",
+    ),
+    group=Twin(
+        "list_group_webhooks", "List a group's webhooks (Premium; Owner role): URL, name and the events each fires on."
+    ),
+)
+async def list_webhooks(parent: Parent, page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
     path, what = f"{parent.path}/hooks", f"Webhooks of {parent.name}"
     items, meta = await gitlab().page(path, what=what, page=page, per_page=per_page)
-    return {"items": [_hook(item, names) for item in items], **meta}
+    return {"items": [_hook(parent, item) for item in items], **meta}
 
 
-async def _get(parent: Parent, names: tuple[str, ...], hook_id: int) -> dict[str, Any]:
+@twins(
+    READ,
+    "webhooks",
+    routes=("GET /{parents}/:id/hooks/:hook_id",),
+    project=Twin(
+        "get_project_webhook",
+        "Get one project webhook: URL, events, branch filter, SSL verification and whether it is disabled.",
+    ),
+    group=Twin(
+        "get_group_webhook", "Get one group webhook (Premium): URL, events, branch filter and SSL verification."
+    ),
+)
+async def get_webhook(parent: Parent, hook_id: HookId) -> dict[str, Any]:
     data = await gitlab().get(f"{parent.path}/hooks/{hook_id}", what=f"Webhook {hook_id} in {parent.name}")
-    return _hook(data, names)
+    return _hook(parent, data)
 
 
-async def _create(parent: Parent, names: tuple[str, ...], events: Sequence[str], *settings: Any) -> dict[str, Any]:
-    body = _body(events, names, *settings)
-    return _hook(await gitlab().post(f"{parent.path}/hooks", what=f"Webhooks of {parent.name}", json=body), names)
-
-
-async def _update(
-    parent: Parent, names: tuple[str, ...], hook_id: int, events: Sequence[str] | None, *settings: Any
-) -> dict[str, Any]:
-    body = _body(events, names, *settings)
-    data = await gitlab().put(f"{parent.path}/hooks/{hook_id}", what=f"Webhook {hook_id} in {parent.name}", json=body)
-    return _hook(data, names)
-
-
-async def _delete(parent: Parent, hook_id: int) -> dict[str, Any]:
-    await gitlab().delete(f"{parent.path}/hooks/{hook_id}", what=f"Webhook {hook_id} in {parent.name}")
-    return {"deleted": True, "hook_id": hook_id}
-
-
-# --- project hooks -------------------------------------------------------------------------------
-@tool(READ, "webhooks", routes=("GET /projects/:id/hooks",))
-async def list_project_webhooks(project: ProjectRef, page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
-    """List a project's webhooks (Maintainer role needed): URL, name and the events each fires on."""
-    return await _list(Parent.project(project), PROJECT_EVENTS, page, per_page)
-
-
-@tool(READ, "webhooks", routes=("GET /projects/:id/hooks/:hook_id",))
-async def get_project_webhook(project: ProjectRef, hook_id: HookId) -> dict[str, Any]:
-    """Get one project webhook: URL, events, branch filter, SSL verification and whether it is disabled."""
-    return await _get(Parent.project(project), PROJECT_EVENTS, hook_id)
-
-
-@tool(WRITE, "webhooks", routes=("POST /projects/:id/hooks",))
-async def create_project_webhook(
-    project: ProjectRef,
+@twins(
+    WRITE,
+    "webhooks",
+    routes=("POST /{parents}/:id/hooks",),
+    project=Twin(
+        "create_project_webhook",
+        "Add a webhook to a project (Maintainer role). Returns the new hook; the token is never returned.",
+    ),
+    group=Twin(
+        "create_group_webhook",
+        "Add a webhook to a group (Premium; Owner role). Returns the new hook; the token is never returned.",
+        types={
+            "events": Annotated[
+                list[GroupEvent], Field(description=f"{EVENTS_HELP}, in all its projects.", min_length=1)
+            ]
+        },
+    ),
+)
+async def create_webhook(
+    parent: Parent,
     url: HookUrl,
     events: Annotated[list[ProjectEvent], Field(description=f"{EVENTS_HELP}.", min_length=1)],
     name: Name = None,
@@ -133,14 +147,25 @@ async def create_project_webhook(
     enable_ssl_verification: SslVerification = None,
     token: Token = None,
 ) -> dict[str, Any]:
-    """Add a webhook to a project (Maintainer role). Returns the new hook; the token is never returned."""
-    settings = (url, name, description, push_events_branch_filter, enable_ssl_verification, token)
-    return await _create(Parent.project(project), PROJECT_EVENTS, events, *settings)
+    body = _body(parent, events, url, name, description, push_events_branch_filter, enable_ssl_verification, token)
+    return _hook(parent, await gitlab().post(f"{parent.path}/hooks", what=f"Webhooks of {parent.name}", json=body))
 
 
-@tool(WRITE, "webhooks", routes=("PUT /projects/:id/hooks/:hook_id",))
-async def update_project_webhook(
-    project: ProjectRef,
+@twins(
+    WRITE,
+    "webhooks",
+    routes=("PUT /{parents}/:id/hooks/:hook_id",),
+    project=Twin(
+        "update_project_webhook", "Change a project webhook; only the fields given change. Returns the updated hook."
+    ),
+    group=Twin(
+        "update_group_webhook",
+        "Change a group webhook (Premium); only the fields given change. Returns the updated hook.",
+        types={"events": Annotated[list[GroupEvent] | None, Field(description=f"{EVENTS_HELP}; omit to keep.")]},
+    ),
+)
+async def update_webhook(
+    parent: Parent,
     hook_id: HookId,
     url: Annotated[str | None, Field(description="New URL; it resets the token unless you give one.")] = None,
     events: Annotated[list[ProjectEvent] | None, Field(description=f"{EVENTS_HELP}; omit to keep.")] = None,
@@ -150,15 +175,23 @@ async def update_project_webhook(
     enable_ssl_verification: SslVerification = None,
     token: Token = None,
 ) -> dict[str, Any]:
-    """Change a project webhook; only the fields given change. Returns the updated hook."""
-    settings = (url, name, description, push_events_branch_filter, enable_ssl_verification, token)
-    return await _update(Parent.project(project), PROJECT_EVENTS, hook_id, events, *settings)
+    body = _body(parent, events, url, name, description, push_events_branch_filter, enable_ssl_verification, token)
+    data = await gitlab().put(f"{parent.path}/hooks/{hook_id}", what=f"Webhook {hook_id} in {parent.name}", json=body)
+    return _hook(parent, data)
 
 
-@tool(DESTRUCTIVE, "webhooks", routes=("DELETE /projects/:id/hooks/:hook_id",))
-async def delete_project_webhook(project: ProjectRef, hook_id: HookId) -> dict[str, Any]:
-    """Delete a project webhook; the receiver gets no more events."""
-    return await _delete(Parent.project(project), hook_id)
+@twins(
+    DESTRUCTIVE,
+    "webhooks",
+    routes=("DELETE /{parents}/:id/hooks/:hook_id",),
+    project=Twin("delete_project_webhook", "Delete a project webhook; the receiver gets no more events."),
+    group=Twin(
+        "delete_group_webhook", "Delete a group webhook (Premium); the receiver gets no more events from the group."
+    ),
+)
+async def delete_webhook(parent: Parent, hook_id: HookId) -> dict[str, Any]:
+    await gitlab().delete(f"{parent.path}/hooks/{hook_id}", what=f"Webhook {hook_id} in {parent.name}")
+    return {"deleted": True, "hook_id": hook_id}
 
 
 @tool(WRITE, "webhooks", routes=("POST /projects/:id/hooks/:hook_id/test/:trigger",))
@@ -187,55 +220,3 @@ async def test_project_webhook(
         f"/projects/{path_id(project)}/hooks/{hook_id}/test/{trigger}_events", what=f"Webhook {hook_id} in {project}"
     )
     return {"hook_id": hook_id, "trigger": trigger, "result": data.get("message", "sent")}
-
-
-# --- group hooks (GitLab Premium) ----------------------------------------------------------------
-@tool(READ, "webhooks", routes=("GET /groups/:id/hooks",))
-async def list_group_webhooks(group: GroupRef, page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
-    """List a group's webhooks (Premium; Owner role): URL, name and the events each fires on."""
-    return await _list(Parent.group(group), GROUP_EVENTS, page, per_page)
-
-
-@tool(READ, "webhooks", routes=("GET /groups/:id/hooks/:hook_id",))
-async def get_group_webhook(group: GroupRef, hook_id: HookId) -> dict[str, Any]:
-    """Get one group webhook (Premium): URL, events, branch filter and SSL verification."""
-    return await _get(Parent.group(group), GROUP_EVENTS, hook_id)
-
-
-@tool(WRITE, "webhooks", routes=("POST /groups/:id/hooks",))
-async def create_group_webhook(
-    group: GroupRef,
-    url: HookUrl,
-    events: Annotated[list[GroupEvent], Field(description=f"{EVENTS_HELP}, in all its projects.", min_length=1)],
-    name: Name = None,
-    description: Description = None,
-    push_events_branch_filter: BranchFilter = None,
-    enable_ssl_verification: SslVerification = None,
-    token: Token = None,
-) -> dict[str, Any]:
-    """Add a webhook to a group (Premium; Owner role). Returns the new hook; the token is never returned."""
-    settings = (url, name, description, push_events_branch_filter, enable_ssl_verification, token)
-    return await _create(Parent.group(group), GROUP_EVENTS, events, *settings)
-
-
-@tool(WRITE, "webhooks", routes=("PUT /groups/:id/hooks/:hook_id",))
-async def update_group_webhook(
-    group: GroupRef,
-    hook_id: HookId,
-    url: Annotated[str | None, Field(description="New URL; it resets the token unless you give one.")] = None,
-    events: Annotated[list[GroupEvent] | None, Field(description=f"{EVENTS_HELP}; omit to keep.")] = None,
-    name: Name = None,
-    description: Description = None,
-    push_events_branch_filter: BranchFilter = None,
-    enable_ssl_verification: SslVerification = None,
-    token: Token = None,
-) -> dict[str, Any]:
-    """Change a group webhook (Premium); only the fields given change. Returns the updated hook."""
-    settings = (url, name, description, push_events_branch_filter, enable_ssl_verification, token)
-    return await _update(Parent.group(group), GROUP_EVENTS, hook_id, events, *settings)
-
-
-@tool(DESTRUCTIVE, "webhooks", routes=("DELETE /groups/:id/hooks/:hook_id",))
-async def delete_group_webhook(group: GroupRef, hook_id: HookId) -> dict[str, Any]:
-    """Delete a group webhook (Premium); the receiver gets no more events from the group."""
-    return await _delete(Parent.group(group), hook_id)
