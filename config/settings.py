@@ -1,207 +1,88 @@
 """Every setting of gitlab-mcp, read from the environment, and from an env file: ./.env,
 or the file ENV_FILE names. Real environment variables win over the file.
 
-A malformed variable falls back to its default and is recorded in CONFIG_ERRORS, which
-`oauth_gateway.checks` turns into a system-check error naming it: `migrate`, `serve` and `mcp_stdio`
-all stop with one readable message instead of a traceback.
+Each variable is read with a typed reader of config/environment.py: a malformed one falls back to
+its default and is recorded in CONFIG_ERRORS, which `oauth_gateway.checks` turns into a system-check
+error naming it, so `migrate`, `serve` and `mcp_stdio` all stop with one readable message.
 """
 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
-import os
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import environ
+from config.environment import Environment, is_loopback
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-env = environ.Env()
-CONFIG_ERRORS: list[tuple[str, str]] = []  # (variable, what is wrong and how to fix it)
-
-
-def _read_env_file() -> str:
-    """One configuration source for the server and every manage.py command: the env file (KEY=value
-    lines) named by ENV_FILE, else ./.env when there is one. Returns the file read, or ""."""
-    named = os.environ.get("ENV_FILE", "").strip()
-    path = Path(named or ".env")
-    if not named and not path.is_file():
-        return ""
-    try:
-        with path.open(encoding="utf-8") as file:
-            environ.Env.read_env(file)  # never overwrites a variable already set
-    except OSError as exc:
-        reason = "does not exist" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc.strerror})"
-        CONFIG_ERRORS.append(("ENV_FILE", f"names {named!r}, which {reason}") if named else (".env", reason))
-        return ""
-    return str(path.resolve())
-
-
-ENV_FILE_READ = _read_env_file()  # logged at start (config.startup)
-
-
-def _int(name: str, default: int, minimum: int = 0) -> int:
-    raw = env.str(name, default="").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        CONFIG_ERRORS.append((name, f"must be a whole number, got {raw!r}"))
-        return default
-    if value < minimum:
-        CONFIG_ERRORS.append((name, f"must be at least {minimum}, got {value}"))
-        return default
-    return value
-
-
-def _bool(name: str, default: bool) -> bool:
-    raw = env.str(name, default="").strip().lower()
-    if not raw:
-        return default
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    CONFIG_ERRORS.append((name, f"must be true or false, got {raw!r}"))
-    return default
-
-
-def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
-    raw = env.str(name, default="").strip().lower() or default
-    if raw not in choices:
-        CONFIG_ERRORS.append((name, f"must be one of {', '.join(choices)}, got {raw!r}"))
-        return default
-    return raw
-
-
-def _http_url(name: str, default: str) -> str:
-    raw = env.str(name, default="").strip() or default
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        CONFIG_ERRORS.append((name, f"must be an http(s) URL such as https://gitlab.example.com, got {raw!r}"))
-        return default
-    return raw.rstrip("/")
-
-
-def _items(name: str, default: str = "") -> list[str]:
-    """A comma-separated list, blanks dropped."""
-    return [item.strip() for item in env.str(name, default=default).split(",") if item.strip()]
-
-
-def _hosts(name: str) -> list[str]:
-    """Comma-separated host names, lower-cased; a URL or a path instead of a host is an error."""
-    hosts = []
-    for item in (s.lower() for s in _items(name)):
-        if "/" in item or (":" in item and not item.startswith("[")):
-            CONFIG_ERRORS.append((name, f"must list host names such as claude.ai,.example.com, got {item!r}"))
-            continue
-        hosts.append(item.strip("[]"))
-    return hosts
-
-
-def _origins(name: str) -> list[str]:
-    """Comma-separated browser origins (scheme://host[:port]), lower-cased; anything else is an error."""
-    origins = []
-    for item in filter(None, (s.lower().rstrip("/") for s in _items(name))):
-        parts = urlsplit(item)
-        try:
-            parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
-        except ValueError:
-            parts = parts._replace(scheme="")
-        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or set(item) & set("?#@*"):
-            example = "https://app.example.com,http://localhost:6274"
-            CONFIG_ERRORS.append((name, f"must list origins (scheme://host[:port]) such as {example}, got {item!r}"))
-            continue
-        origins.append(item)
-    return origins
-
-
-def _networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    networks = []
-    for item in _items(name):
-        try:
-            networks.append(ipaddress.ip_network(item, strict=False))
-        except ValueError:
-            CONFIG_ERRORS.append(
-                (name, f"must list IP addresses or networks such as 10.0.0.5,172.18.0.0/16, got {item!r}")
-            )
-    return networks
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+env = Environment()
+ENV_FILE_READ = env.file_read  # logged at start (config.startup)
+CONFIG_ERRORS = env.problems  # (variable, what is wrong and how to fix it), for oauth_gateway.checks
 
 
 # --- core ---------------------------------------------------------------------------------------
-HOST = env.str("HOST", default="127.0.0.1").strip() or "127.0.0.1"
-PORT = _int("PORT", 3000, minimum=1)
+HOST = env.text("HOST", default="127.0.0.1").strip() or "127.0.0.1"
+PORT = env.number("PORT", 3000, minimum=1)
 if PORT > 65535:
-    CONFIG_ERRORS.append(("PORT", f"must be a TCP port (1-65535), got {PORT}"))
+    env.problem("PORT", f"must be a TCP port (1-65535), got {PORT}")
     PORT = 3000
 _public_default = f"http://{'127.0.0.1' if HOST in ('0.0.0.0', '::') else HOST}:{PORT}"
-PUBLIC_URL_SET = bool(env.str("PUBLIC_URL", default="").strip())
-PUBLIC_URL = _http_url("PUBLIC_URL", _public_default)
-HOST_IS_LOOPBACK = _is_loopback(HOST)
+PUBLIC_URL_SET = bool(env.text("PUBLIC_URL", default="").strip())
+PUBLIC_URL = env.http_url("PUBLIC_URL", _public_default)
+HOST_IS_LOOPBACK = is_loopback(HOST)
 PUBLIC_HOST = urlsplit(PUBLIC_URL).hostname or "127.0.0.1"
 # Static-token mode: the bearer tokens MCP clients must send (comma-separated: one per team or
 # machine), required off loopback (mcp_bridge.guard, oauth_gateway.checks).
-MCP_AUTH_TOKENS = _items("MCP_AUTH_TOKEN")
+MCP_AUTH_TOKENS = env.items("MCP_AUTH_TOKEN")
 # The Host names /mcp answers (DNS-rebinding guard, mcp_bridge.guard): PUBLIC_URL's and ALLOWED_HOSTS';
 # the machine's own names only when the server listens on loopback.
 MCP_ALLOWED_HOSTS = sorted(
-    {PUBLIC_HOST, *env.list("ALLOWED_HOSTS", default=[]), *(["127.0.0.1", "localhost", "[::1]"] * HOST_IS_LOOPBACK)}
+    {PUBLIC_HOST, *env.items("ALLOWED_HOSTS"), *(["127.0.0.1", "localhost", "[::1]"] * HOST_IS_LOOPBACK)}
 )
 
-DEBUG = _bool("DJANGO_DEBUG", False)
-ALLOWED_HOSTS = sorted({PUBLIC_HOST, "127.0.0.1", "localhost", "[::1]", *env.list("ALLOWED_HOSTS", default=[])})
+DEBUG = env.flag("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = sorted({PUBLIC_HOST, "127.0.0.1", "localhost", "[::1]", *env.items("ALLOWED_HOSTS")})
 CSRF_TRUSTED_ORIGINS = [f"{urlsplit(PUBLIC_URL).scheme}://{urlsplit(PUBLIC_URL).netloc}"]
 # Behind TLS (PUBLIC_URL https) the browser cookies of sign-in and admin travel only over https.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PUBLIC_URL.startswith("https://")
 SESSION_COOKIE_AGE = 14 * 24 * 3600
 # Reverse proxies (addresses or networks) whose X-Forwarded-For/-Proto are believed (config.proxy);
 # nobody else's. Generated URLs never come from request headers: they come from PUBLIC_URL.
-TRUSTED_PROXIES = _networks("TRUSTED_PROXIES")
+TRUSTED_PROXIES = env.networks("TRUSTED_PROXIES")
 # Seconds a replica told to stop (SIGTERM) gives its in-flight requests to finish (config.daphne).
-SHUTDOWN_TIMEOUT = _int("SHUTDOWN_TIMEOUT", 30)
+SHUTDOWN_TIMEOUT = env.number("SHUTDOWN_TIMEOUT", 30)
 # The lean path for plain tools/call, tools/list and ping POSTs (mcp_bridge.fastpath); off, every
 # request goes through the MCP SDK's transport (the same answers, more CPU).
-MCP_FAST_PATH = _bool("MCP_FAST_PATH", True)
+MCP_FAST_PATH = env.flag("MCP_FAST_PATH", True)
 
 # --- oauth --------------------------------------------------------------------------------------
-OAUTH_ENABLED = _bool("OAUTH_ENABLED", False)
-OAUTH_SESSION_SECRET = env.str("OAUTH_SESSION_SECRET", default="")
-GITLAB_OAUTH_CLIENT_ID = env.str("GITLAB_OAUTH_CLIENT_ID", default="").strip()
-GITLAB_OAUTH_CLIENT_SECRET = env.str("GITLAB_OAUTH_CLIENT_SECRET", default="")
-GITLAB_OAUTH_SCOPES = _items("GITLAB_OAUTH_SCOPES", "api,read_user")
-GITLAB_OAUTH_FLOW = _choice("GITLAB_OAUTH_FLOW", "auto", ("auto", "authorization_code", "device"))
-OAUTH_TOKEN_TTL = _int("OAUTH_TOKEN_TTL", 3600, minimum=60)
-OAUTH_REFRESH_TOKEN_TTL = _int("OAUTH_REFRESH_TOKEN_TTL", 604800, minimum=60)
-OAUTH_DEVICE_POLL_INTERVAL = _int("OAUTH_DEVICE_POLL_INTERVAL", 5, minimum=1)
-OAUTH_DEVICE_TIMEOUT = _int("OAUTH_DEVICE_TIMEOUT", 300, minimum=30)
+OAUTH_ENABLED = env.flag("OAUTH_ENABLED", False)
+OAUTH_SESSION_SECRET = env.text("OAUTH_SESSION_SECRET", default="")
+GITLAB_OAUTH_CLIENT_ID = env.text("GITLAB_OAUTH_CLIENT_ID", default="").strip()
+GITLAB_OAUTH_CLIENT_SECRET = env.text("GITLAB_OAUTH_CLIENT_SECRET", default="")
+GITLAB_OAUTH_SCOPES = env.items("GITLAB_OAUTH_SCOPES", "api,read_user")
+GITLAB_OAUTH_FLOW = env.choice("GITLAB_OAUTH_FLOW", "auto", ("auto", "authorization_code", "device"))
+OAUTH_TOKEN_TTL = env.number("OAUTH_TOKEN_TTL", 3600, minimum=60)
+OAUTH_REFRESH_TOKEN_TTL = env.number("OAUTH_REFRESH_TOKEN_TTL", 604800, minimum=60)
+OAUTH_DEVICE_POLL_INTERVAL = env.number("OAUTH_DEVICE_POLL_INTERVAL", 5, minimum=1)
+OAUTH_DEVICE_TIMEOUT = env.number("OAUTH_DEVICE_TIMEOUT", 300, minimum=30)
 # Per (client IP, redirect host), an IP ten times that in all (oauth_gateway.services.clients);
 # also RFC 7592 management requests per client IP.
-OAUTH_REGISTRATIONS_PER_HOUR = _int("OAUTH_REGISTRATIONS_PER_HOUR", 100, minimum=1)
+OAUTH_REGISTRATIONS_PER_HOUR = env.number("OAUTH_REGISTRATIONS_PER_HOUR", 100, minimum=1)
 # Unfinished sign-ins to this server's own pages (/connections/, /admin/) one client IP may hold.
-OAUTH_BROWSER_SIGNINS_PER_IP = _int("OAUTH_BROWSER_SIGNINS_PER_IP", 20, minimum=1)
+OAUTH_BROWSER_SIGNINS_PER_IP = env.number("OAUTH_BROWSER_SIGNINS_PER_IP", 20, minimum=1)
 # Sign-ins to this server's own pages with a GitLab device code. Off: whoever starts one can send the
 # code to an admin ("enter this code at GitLab") and gets the admin's session once they do.
-ADMIN_DEVICE_LOGIN = _bool("ADMIN_DEVICE_LOGIN", False)
+ADMIN_DEVICE_LOGIN = env.flag("ADMIN_DEVICE_LOGIN", False)
 # GitLab users who are admins here when they sign in with GitLab (at /admin/): GitLab user ids or
 # usernames, comma-separated, and/or members of one GitLab group (its full path, e.g. "acme/ops").
-ADMIN_GITLAB_USERS = _items("ADMIN_GITLAB_USERS")
-ADMIN_GITLAB_GROUP = env.str("ADMIN_GITLAB_GROUP", default="").strip().strip("/")
+ADMIN_GITLAB_USERS = env.items("ADMIN_GITLAB_USERS")
+ADMIN_GITLAB_GROUP = env.text("ADMIN_GITLAB_GROUP", default="").strip().strip("/")
 
 # Django's own key signs admin sessions and CSRF tokens: DJANGO_SECRET_KEY when set, otherwise derived
 # from the OAuth secret (so every replica agrees), otherwise per process (checks warn).
-_explicit_key = env.str("DJANGO_SECRET_KEY", default="")
+_explicit_key = env.text("DJANGO_SECRET_KEY", default="")
 if _explicit_key:
     SECRET_KEY = _explicit_key
 elif OAUTH_SESSION_SECRET:
@@ -211,17 +92,17 @@ else:
 SECRET_KEY_EPHEMERAL = not (_explicit_key or OAUTH_SESSION_SECRET)
 
 # --- gitlab -------------------------------------------------------------------------------------
-_gitlab_url = _http_url("GITLAB_API_URL", "https://gitlab.com")
+_gitlab_url = env.http_url("GITLAB_API_URL", "https://gitlab.com")
 # GitLab's base URL is accepted with or without a trailing "/api/v4".
 GITLAB_URL = _gitlab_url[: -len("/api/v4")] if _gitlab_url.endswith("/api/v4") else _gitlab_url
 GITLAB_API_BASE = f"{GITLAB_URL}/api/v4"
-GITLAB_TOKEN = env.str("GITLAB_TOKEN", default="").strip()
-GITLAB_READ_ONLY_MODE = _bool("GITLAB_READ_ONLY_MODE", False)
-GITLAB_DENIED_TOOLS_REGEX = env.str("GITLAB_DENIED_TOOLS_REGEX", default="").strip()
+GITLAB_TOKEN = env.text("GITLAB_TOKEN", default="").strip()
+GITLAB_READ_ONLY_MODE = env.flag("GITLAB_READ_ONLY_MODE", False)
+GITLAB_DENIED_TOOLS_REGEX = env.text("GITLAB_DENIED_TOOLS_REGEX", default="").strip()
 # Toolset names, "default" and "all" (checked against mcp_bridge.toolsets.TOOLSETS by the system checks).
-GITLAB_TOOLSETS = [name.lower() for name in _items("GITLAB_TOOLSETS", "default")]
-GITLAB_TIMEOUT = _int("GITLAB_TIMEOUT", 30, minimum=1)  # seconds for one GitLab call
-GITLAB_MAX_RETRIES = _int("GITLAB_MAX_RETRIES", 3)
+GITLAB_TOOLSETS = [name.lower() for name in env.items("GITLAB_TOOLSETS", "default")]
+GITLAB_TIMEOUT = env.number("GITLAB_TIMEOUT", 30, minimum=1)  # seconds for one GitLab call
+GITLAB_MAX_RETRIES = env.number("GITLAB_MAX_RETRIES", 3)
 
 # --- apps ---------------------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -290,15 +171,7 @@ FORMAT_MODULE_PATH = "oauth_gateway.formats"  # times shown with their zone
 # --- db -----------------------------------------------------------------------------------------
 _DB_DEFAULT = f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 _DB_ENGINES = ("django.db.backends.sqlite3", "django.db.backends.postgresql")
-try:
-    _db = env.db_url("DATABASE_URL", default=_DB_DEFAULT)
-except Exception:  # django-environ raises several types for a malformed URL
-    _db = {"ENGINE": ""}
-if _db.get("ENGINE") not in _DB_ENGINES:
-    CONFIG_ERRORS.append(
-        ("DATABASE_URL", "must look like postgres://user:pass@host:5432/name or sqlite:////path/db.sqlite3")
-    )
-    _db = env.db_url_config(_DB_DEFAULT)
+_db = env.database("DATABASE_URL", _DB_DEFAULT, _DB_ENGINES)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN, so two
     # writers wait for each other (busy timeout) instead of failing with "database is locked".
@@ -325,13 +198,13 @@ OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "oauth_gateway.DeviceGrant"
 # refused URI fails the whole registration). A code caught by another app on such a scheme is useless
 # without the PKCE verifier (S256 is required of every client). OAUTH_REDIRECT_SCHEMES="" allows none.
 EDITOR_REDIRECT_SCHEMES = "cursor,vscode,vscode-insiders"
-OAUTH_REDIRECT_SCHEMES = [scheme.lower() for scheme in _items("OAUTH_REDIRECT_SCHEMES", EDITOR_REDIRECT_SCHEMES)]
+OAUTH_REDIRECT_SCHEMES = [scheme.lower() for scheme in env.items("OAUTH_REDIRECT_SCHEMES", EDITOR_REDIRECT_SCHEMES)]
 # When set, the only hosts a client may register redirect URIs on (ALLOWED_HOSTS syntax, ".example.com"
 # for subdomains too); empty allows any host the rules above allow.
-OAUTH_ALLOWED_REDIRECT_HOSTS = _hosts("OAUTH_ALLOWED_REDIRECT_HOSTS")
+OAUTH_ALLOWED_REDIRECT_HOSTS = env.hosts("OAUTH_ALLOWED_REDIRECT_HOSTS")
 # Client ID Metadata Documents: off unless asked for; then under /register's rules (oauth_gateway.cimd).
-OAUTH_CIMD_ENABLED = _bool("OAUTH_CIMD_ENABLED", False)
-OAUTH_CIMD_ALLOWED_HOSTS = _hosts("OAUTH_CIMD_ALLOWED_HOSTS")
+OAUTH_CIMD_ENABLED = env.flag("OAUTH_CIMD_ENABLED", False)
+OAUTH_CIMD_ALLOWED_HOSTS = env.hosts("OAUTH_CIMD_ALLOWED_HOSTS")
 LOGIN_URL = "/oauth/signin"
 MCP_SCOPE = "gitlab"
 OAUTH2_PROVIDER = {
@@ -374,12 +247,12 @@ OAUTH2_PROVIDER = {
 MCP_PATH = "/mcp"
 # Browser origins allowed to call / and /mcp besides PUBLIC_URL's and ALLOWED_HOSTS' (DNS-rebinding
 # guard, CORS; mcp_bridge.cors). In OAuth mode a request with a valid token passes from any origin.
-ALLOWED_ORIGINS = _origins("ALLOWED_ORIGINS")
+ALLOWED_ORIGINS = env.origins("ALLOWED_ORIGINS")
 MCP_RESOURCE_URL = f"{PUBLIC_URL}{MCP_PATH}"  # the audience every MCP access token must carry
 
 # --- logging ------------------------------------------------------------------------------------
 # "json": one JSON object per line (config.logs.JsonFormatter), for log collectors.
-LOG_FORMAT = _choice("LOG_FORMAT", "text", ("text", "json"))
+LOG_FORMAT = env.choice("LOG_FORMAT", "text", ("text", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -388,7 +261,7 @@ LOGGING = {
         "json": {"()": "config.logs.JsonFormatter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO").upper()},
+    "root": {"handlers": ["console"], "level": env.text("LOG_LEVEL", default="INFO").upper()},
     "loggers": {
         # httpx logs every request URL at INFO; keep it quiet so query strings never reach logs.
         "httpx": {"level": "WARNING"},

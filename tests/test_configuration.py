@@ -84,3 +84,21 @@ def test_a_missing_static_root_is_not_warned_about(tmp_path):
     )
     assert done.stdout.strip() == "loaded", done.stderr
     assert "No directory at" not in done.stderr
+
+
+def test_the_readers_fall_back_and_name_each_bad_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from config.environment import Environment
+
+    monkeypatch.setenv("ENV_FILE", os.devnull)
+    bad = {"X_NUMBER": "ten", "X_FLAG": "maybe", "X_URL": "gitlab.example.com", "X_HOSTS": "a.example,https://b"}
+    for name, value in bad.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("X_DB", "mysql://db/x")
+    env = Environment()
+    assert env.number("X_NUMBER", 3) == 3
+    assert env.flag("X_FLAG", True) is True
+    assert env.http_url("X_URL", "https://gitlab.com") == "https://gitlab.com"
+    assert env.hosts("X_HOSTS") == ["a.example"]
+    assert env.database("X_DB", "sqlite:///x.sqlite3", ("django.db.backends.sqlite3",))["NAME"] == "x.sqlite3"
+    assert [name for name, _ in env.problems] == ["X_NUMBER", "X_FLAG", "X_URL", "X_HOSTS", "X_DB"]
+    assert "whole number" in env.problems[0][1] and "'ten'" in env.problems[0][1]
