@@ -152,9 +152,9 @@ PUBLIC_URL = _http_url("PUBLIC_URL", _public_default)
 HOST_IS_LOOPBACK = _is_loopback(HOST)
 PUBLIC_HOST = urlsplit(PUBLIC_URL).hostname or "127.0.0.1"
 # Static-token mode: the bearer tokens MCP clients must send (comma-separated: one per team or
-# machine), required off loopback (mcp_bridge.guard, oauth_gateway.checks).
+# machine), required off loopback (mcp_bridge.admission, oauth_gateway.checks).
 MCP_AUTH_TOKENS = _items("MCP_AUTH_TOKEN")
-# The Host names /mcp answers (DNS-rebinding guard, mcp_bridge.guard): PUBLIC_URL's and ALLOWED_HOSTS';
+# The Host names /mcp answers (DNS-rebinding guard, mcp_bridge.admission): PUBLIC_URL's and ALLOWED_HOSTS';
 # the machine's own names only when the server listens on loopback.
 MCP_ALLOWED_HOSTS = sorted(
     {PUBLIC_HOST, *env.list("ALLOWED_HOSTS", default=[]), *(["127.0.0.1", "localhost", "[::1]"] * HOST_IS_LOOPBACK)}
@@ -171,7 +171,7 @@ SESSION_COOKIE_AGE = 14 * 24 * 3600
 TRUSTED_PROXIES = _networks("TRUSTED_PROXIES")
 # Seconds a replica told to stop (SIGTERM) gives its in-flight requests to finish (config.daphne).
 SHUTDOWN_TIMEOUT = _int("SHUTDOWN_TIMEOUT", 30)
-# The lean path for plain tools/call, tools/list and ping POSTs (mcp_bridge.fastpath); off, every
+# The lean path for plain tools/call, tools/list and ping POSTs (mcp_bridge.server.FastPath); off, every
 # request goes through the MCP SDK's transport (the same answers, more CPU).
 MCP_FAST_PATH = _bool("MCP_FAST_PATH", True)
 
@@ -373,7 +373,7 @@ OAUTH2_PROVIDER = {
 # --- mcp ----------------------------------------------------------------------------------------
 MCP_PATH = "/mcp"
 # Browser origins allowed to call / and /mcp besides PUBLIC_URL's and ALLOWED_HOSTS' (DNS-rebinding
-# guard, CORS; mcp_bridge.cors). In OAuth mode a request with a valid token passes from any origin.
+# guard, CORS; mcp_bridge.admission). In OAuth mode a request with a valid token passes from any origin.
 ALLOWED_ORIGINS = _origins("ALLOWED_ORIGINS")
 MCP_RESOURCE_URL = f"{PUBLIC_URL}{MCP_PATH}"  # the audience every MCP access token must carry
 
