@@ -32,6 +32,8 @@ from oauth_gateway.models import AuditEvent
 log = logging.getLogger(__name__)
 Item = TypeVar("Item")
 
+# The batching database thread
+
 
 class BatchWorker(Generic[Item]):
     """Started on the first item; `handle` gets every item waiting, at most `max_batch` at a time."""
@@ -85,6 +87,8 @@ class BatchWorker(Generic[Item]):
         finally:
             connections.close_all()
 
+
+# The audit writer
 
 MAX_GROUP = 500  # rows of at most this many requests in one transaction
 
@@ -143,6 +147,9 @@ def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
         done.set_exception(error)
 
 
+# Its rows
+
+
 def tool_call_rows(calls: list[Any], *, caller: Any, ip: str | None, acting_as: str | None = None) -> list[AuditEvent]:
     """The audit rows of an MCP request's tool calls; a denied call's detail says why (e.g.
     {"refused": "undeclared route", "request": "DELETE /projects/alice%2Fnotes"}). In static-token
@@ -169,7 +176,8 @@ def tool_call_rows(calls: list[Any], *, caller: Any, ip: str | None, acting_as: 
 def storable(value: Any) -> Any:
     """`value` with every NUL character replaced (U+FFFD): PostgreSQL's text and jsonb cannot hold
     one, and a client's input recorded as it came (a refused grant_type, a tool's project) must
-    never turn the audit insert, and with it the request, into an error."""
+    never turn the audit insert, and with it the request, into an error. The OAuth app's audit
+    service (oauth_gateway.services.audit) stores its events through it too."""
     if isinstance(value, str):
         return value.replace("\x00", "\ufffd") if "\x00" in value else value
     if isinstance(value, dict):
