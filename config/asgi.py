@@ -64,7 +64,7 @@ def is_mcp_request(scope: dict[str, Any]) -> bool:
         return True
     if path != "/":
         return False
-    if scope["method"] in ("POST", "DELETE", "OPTIONS"):  # OPTIONS: CORS preflights (mcp_bridge.cors)
+    if scope["method"] in ("POST", "DELETE", "OPTIONS"):  # OPTIONS: CORS preflights (mcp_bridge.admission)
         return True
     accept = dict(scope["headers"]).get(b"accept", b"")
     return scope["method"] == "GET" and b"text/event-stream" in accept

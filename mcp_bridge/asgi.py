@@ -5,7 +5,7 @@ Daphne (and Channels) send no ASGI lifespan events, yet the SDK's session manage
 before it can answer: it is started here on the first request, in a task of its own, and stopped
 when the server shuts down (stop(), which config.serving calls under Daphne; the lifespan event elsewhere).
 
-A plain POST of one tools/call, tools/list or ping takes the lean path (mcp_bridge.fastpath);
+A plain POST of one tools/call, tools/list or ping takes the lean path (mcp_bridge.server.FastPath);
 everything else the SDK's transport. Either way the audit rows are committed (mcp_bridge.audit_writer)
 before the answer's last byte leaves.
 """
@@ -13,43 +13,31 @@ before the answer's last byte leaves.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import MutableMapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-from mcp.server.transport_security import TransportSecuritySettings
-from oauth2_provider.www_authenticate import build_bearer_challenge
 
 from config import startup
-from mcp_bridge import guard
+from mcp_bridge.admission import (
+    admit,
+    origin_allowed,
+    preflight,
+    request_origin,
+    transport_security,
+    unauthorized,
+    with_cors,
+)
 from mcp_bridge.audit_writer import AuditWriter
 from mcp_bridge.auth import Caller, Unauthorized, authenticate, checks
 from mcp_bridge.context import CallRecord, current_caller, current_calls, current_credentials
-from mcp_bridge.cors import origin_allowed, preflight, request_origin, with_cors
-from mcp_bridge.fastpath import FastPath, accepts_event_stream
 from mcp_bridge.gitlab import Credentials
-from mcp_bridge.server import build_server
+from mcp_bridge.server import FastPath, accepts_event_stream, build_server
 
 log = logging.getLogger(__name__)
 Scope = dict[str, Any]
-
-
-def transport_security() -> TransportSecuritySettings:
-    """Host and Origin checks (DNS-rebinding guard) built from the configured hosts."""
-    public = urlsplit(settings.PUBLIC_URL)
-    hosts = {public.netloc}
-    origins = {f"{public.scheme}://{public.netloc}"}
-    for host in settings.ALLOWED_HOSTS:
-        hosts |= {host, f"{host}:*"}
-        origins |= {f"http://{host}", f"http://{host}:*", f"https://{host}", f"https://{host}:*"}
-    origins |= set(settings.ALLOWED_ORIGINS)
-    return TransportSecuritySettings(
-        enable_dns_rebinding_protection=True, allowed_hosts=sorted(hosts), allowed_origins=sorted(origins)
-    )
 
 
 class MCPApp:
@@ -58,7 +46,7 @@ class MCPApp:
     def __init__(self) -> None:
         self.server = build_server()
         security = transport_security()
-        self.origins = security.allowed_origins  # the guard's, which CORS names too (mcp_bridge.cors)
+        self.origins = security.allowed_origins  # the guard's, which CORS names too (mcp_bridge.admission)
         self.manager = StreamableHTTPSessionManager(
             app=self.server._lowlevel_server,
             json_response=True,
@@ -94,7 +82,7 @@ class MCPApp:
             send = with_cors(send, origin)
         if self._ready is None or not self._ready.is_set():
             await self.start()
-        if not await guard.admit(scope, send):  # Host in every mode, MCP_AUTH_TOKEN in static mode
+        if not await admit(scope, send):  # Host in every mode, MCP_AUTH_TOKEN in static mode
             return
         caller = None
         note = scope.get("gitlab_mcp.note")  # the access-log line's fields (config.asgi)
@@ -154,12 +142,12 @@ class MCPApp:
         header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            await _unauthorized(send, None, scope["path"])
+            await unauthorized(send, None, scope["path"])
             return None
         try:
             return await authenticate(token.strip())
         except Unauthorized as exc:
-            await _unauthorized(send, str(exc), scope["path"])
+            await unauthorized(send, str(exc), scope["path"])
             return None
 
     async def start(self) -> None:
@@ -197,24 +185,3 @@ class MCPApp:
 def _peer(scope: Scope) -> str | None:
     client = scope.get("client")
     return client[0] if client else None
-
-
-async def _unauthorized(send: Any, description: str | None, path: str) -> None:
-    """401 with `WWW-Authenticate: Bearer` naming the protected-resource metadata of the URL asked
-    (RFC 9728 §5.1; each document's `resource` is that URL, §3.3): the root's for /, /mcp's for /mcp.
-    `error="invalid_token"` only when a token was sent (RFC 6750 §3.1)."""
-    suffix = settings.MCP_PATH if path.startswith(settings.MCP_PATH) else ""
-    metadata = f"{settings.PUBLIC_URL}/.well-known/oauth-protected-resource{suffix}"
-    body: dict[str, str] = {"error": "unauthorized", "error_description": "Sign in to use this server."}
-    if description is not None:
-        body = {"error": "invalid_token", "error_description": description}
-    # The toolkit's builder quotes each value (RFC 7230 quoted-string); it reads no request here.
-    challenge = build_bearer_challenge(None, body if description is not None else None, resource_metadata_url=metadata)
-    payload = json.dumps(body).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(payload)).encode()),
-        (b"www-authenticate", challenge.encode()),
-    ]
-    await send({"type": "http.response.start", "status": 401, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})

@@ -1,4 +1,9 @@
-"""Audit rows of tool calls, committed in groups by one writer thread (group commit).
+"""The database threads of the MCP app: BatchWorker, a thread with its own database connection that
+takes the event loop's work in batches, and the AuditWriter built on it, which commits the audit
+rows of tool calls in groups (group commit). The bearer checks (mcp_bridge.auth) run on another
+BatchWorker. Whatever requests queue while a worker works is handled at its next turn as one batch
+(one COMMIT for many audit rows, one wake-up of the loop for many checks), and no request pays a hop
+through asyncio's or asgiref's executors.
 
 Each MCP answer leaves only after its audit rows are committed (mcp_bridge.asgi). One INSERT and
 one COMMIT per call, each behind a hop to Django's one database thread, was a tenth of a call's
@@ -6,7 +11,8 @@ CPU and queued the calls of a busy server behind each other. Here every request 
 one thread with its own database connection, which takes all the rows waiting at that moment and
 commits them in one transaction; each request waits for the commit that holds its rows, so the
 guarantee is unchanged while calls finishing together share one COMMIT. The same on SQLite and
-PostgreSQL: plain Django ORM in a plain thread.
+PostgreSQL: plain Django ORM in a plain thread. The rows are built here too (tool_call_rows), so a
+tool call never runs code of the OAuth app.
 """
 
 from __future__ import annotations
@@ -14,16 +20,76 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import queue
+import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
-from mcp_bridge.db_worker import BatchWorker
 from oauth_gateway.models import AuditEvent
-from oauth_gateway.services.audit import tool_call_rows
 
 log = logging.getLogger(__name__)
+Item = TypeVar("Item")
+
+# The batching database thread
+
+
+class BatchWorker(Generic[Item]):
+    """Started on the first item; `handle` gets every item waiting, at most `max_batch` at a time."""
+
+    name = "db-worker"
+    max_batch = 500
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def put(self, item: Item) -> None:
+        if self._thread is None:
+            self._start()
+        self._queue.put(item)
+
+    def stop(self) -> None:
+        """Handle what is queued, then end the thread and its database connection (waits for it)."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join()
+
+    def handle(self, batch: list[Item]) -> None:
+        raise NotImplementedError
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while (first := self._queue.get()) is not None:
+                batch, stopping = [first], False
+                while len(batch) < self.max_batch:
+                    try:
+                        item = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is None:
+                        stopping = True
+                        break
+                    batch.append(item)
+                self.handle(batch)
+                if stopping:
+                    break
+        finally:
+            connections.close_all()
+
+
+# The audit writer
+
 MAX_GROUP = 500  # rows of at most this many requests in one transaction
 
 
@@ -79,3 +145,43 @@ def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
         done.set_result(None)
     else:
         done.set_exception(error)
+
+
+# Its rows
+
+
+def tool_call_rows(calls: list[Any], *, caller: Any, ip: str | None, acting_as: str | None = None) -> list[AuditEvent]:
+    """The audit rows of an MCP request's tool calls; a denied call's detail says why (e.g.
+    {"refused": "undeclared route", "request": "DELETE /projects/alice%2Fnotes"}). In static-token
+    mode `acting_as` is the GitLab user of GITLAB_TOKEN, kept as detail.gitlab_user."""
+    extra = {"gitlab_user": acting_as} if acting_as else {}
+    return [
+        AuditEvent(
+            kind=AuditEvent.Kind.TOOL_CALL,
+            user_id=caller.user_id if caller else None,
+            application_id=caller.application_id if caller else None,
+            connection_id=caller.connection_id if caller else None,
+            ip=ip,
+            outcome=call.outcome,
+            tool=storable(call.tool),
+            project=storable(call.project),
+            gitlab_status=call.gitlab_status,
+            duration_ms=call.duration_ms,
+            detail=storable({**call.detail, **extra}),
+        )
+        for call in calls
+    ]
+
+
+def storable(value: Any) -> Any:
+    """`value` with every NUL character replaced (U+FFFD): PostgreSQL's text and jsonb cannot hold
+    one, and a client's input recorded as it came (a refused grant_type, a tool's project) must
+    never turn the audit insert, and with it the request, into an error. The OAuth app's audit
+    service (oauth_gateway.services.audit) stores its events through it too."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(v) for v in value]
+    return value

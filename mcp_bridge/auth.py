@@ -26,7 +26,7 @@ from django.db.models import QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
-from mcp_bridge.db_worker import BatchWorker
+from mcp_bridge.audit_writer import BatchWorker
 from oauth_gateway.crypto import DecryptionFailed
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
 from oauth_gateway.models import AccessToken, GitLabConnection

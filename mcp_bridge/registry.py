@@ -17,9 +17,8 @@ from typing import Any, TypeVar
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 
-from mcp_bridge.context import record_call
+from mcp_bridge.context import Routes, compile_routes, record_call
 from mcp_bridge.errors import GitLabError, UnsafePathSegment
-from mcp_bridge.routes import Routes, compile_routes
 from mcp_bridge.toolsets import TOOLSETS
 
 READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
@@ -50,7 +49,7 @@ def tool(annotations: ToolAnnotations, toolset: str, *, routes: Iterable[str] = 
 
     `routes` are the GitLab operations the tool may send, as GitLab's docs write them:
     "DELETE /projects/:id/labels/:label_id" (`:name` is exactly one path segment, `*name` one or more).
-    It may send no other (mcp_bridge.routes); a tool that declares none may send nothing.
+    It may send no other (mcp_bridge.context.Routes); a tool that declares none may send nothing.
     """
     allowed = compile_routes(routes)
 

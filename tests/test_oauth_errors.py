@@ -9,7 +9,7 @@ from typing import Any
 
 from django.test import override_settings
 
-from mcp_bridge.asgi import _unauthorized
+from mcp_bridge.admission import unauthorized
 from oauth_gateway.views.errors import error_body, oauth_error, rate_limited, token_error
 
 
@@ -41,7 +41,7 @@ def challenge(description: str | None, path: str = "/mcp") -> tuple[int, dict[by
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    asyncio.run(_unauthorized(send, description, path))
+    asyncio.run(unauthorized(send, description, path))
     start, body = sent
     return start["status"], dict(start["headers"]), json.loads(body["body"])
 

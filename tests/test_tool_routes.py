@@ -1,4 +1,4 @@
-"""What a tool may send to GitLab: its declared routes (mcp_bridge.routes), one path segment per
+"""What a tool may send to GitLab: its declared routes (mcp_bridge.context), one path segment per
 argument (gitlab.path_id), and the refusals, in process, against an httpx MockTransport.
 
 The finding these guard against: delete_label(project="alice/notes", label="..") sent
@@ -15,14 +15,14 @@ import pytest
 from mcp.server.mcpserver.exceptions import ToolError
 
 from mcp_bridge import context, gitlab
+from mcp_bridge.audit_writer import tool_call_rows
+from mcp_bridge.context import compile_routes
 from mcp_bridge.errors import UnsafePathSegment
 from mcp_bridge.gitlab import Credentials, GitLabClient
 from mcp_bridge.paths import path_id, path_of
 from mcp_bridge.registry import REGISTRY
-from mcp_bridge.routes import compile_routes
 from mcp_bridge.tools import labels_milestones
 from oauth_gateway.models import AuditEvent
-from oauth_gateway.services.audit import audit_tool_calls
 
 DOT_SEGMENTS = ["..", ".", "%2e%2E", ".%2e", "%2E.", "%252e%252e", " .. ", "a/../b", "..\\x", ""]
 DOTTED_NAMES = ["v1.0", "a..b", ".gitlab-ci.yml", "...", "release/1.0", "..hidden"]
@@ -183,7 +183,7 @@ def test_a_denied_call_is_audited_with_what_was_refused(gitlab_sees, monkeypatch
             await REGISTRY["delete_label"].fn(project="alice/notes", label="bug")
         return records
 
-    audit_tool_calls(asyncio.run(denied_call()), caller=None, ip="192.0.2.1")
+    AuditEvent.objects.bulk_create(tool_call_rows(asyncio.run(denied_call()), caller=None, ip="192.0.2.1"))
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.TOOL_CALL)
     assert (event.tool, event.outcome, event.project) == ("delete_label", "denied", "alice/notes")
     assert event.detail == {"refused": "undeclared route", "request": "DELETE /projects/alice%2Fnotes"}

@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-from mcp_bridge.context import ToolScope
+from mcp_bridge.context import ToolScope, compile_routes
 from mcp_bridge.errors import RouteNotAllowed
 from mcp_bridge.graphql import BadDocument, Operation, operation
-from mcp_bridge.routes import compile_routes
 
 ME = "query Me { currentUser { username name } }"
 RENAME = (

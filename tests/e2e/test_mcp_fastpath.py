@@ -1,4 +1,4 @@
-"""The lean tool-call path (mcp_bridge.fastpath) against the MCP SDK's transport, on real servers.
+"""The lean tool-call path (mcp_bridge.server.FastPath) against the MCP SDK's transport, on real servers.
 
 The same requests, good and bad, go to a server with the lean path and to one with
 MCP_FAST_PATH=false (every request through the SDK); the answers must be the same: status,
