@@ -51,13 +51,8 @@ SESSION_COOKIE_AGE = 14 * 24 * 3600
 # nobody else's. Generated URLs never come from request headers: they come from PUBLIC_URL.
 TRUSTED_PROXIES = env.networks("TRUSTED_PROXIES")
 # Seconds a replica told to stop (SIGTERM) gives its in-flight requests to finish (config.daphne).
-<<<<<<< HEAD
 SHUTDOWN_TIMEOUT = env.number("SHUTDOWN_TIMEOUT", 30)
-# The lean path for plain tools/call, tools/list and ping POSTs (mcp_bridge.fastpath); off, every
-=======
-SHUTDOWN_TIMEOUT = _int("SHUTDOWN_TIMEOUT", 30)
 # The lean path for plain tools/call, tools/list and ping POSTs (mcp_bridge.server.FastPath); off, every
->>>>>>> walktool
 # request goes through the MCP SDK's transport (the same answers, more CPU).
 MCP_FAST_PATH = env.flag("MCP_FAST_PATH", True)
 
@@ -251,13 +246,8 @@ OAUTH2_PROVIDER = {
 # --- mcp ----------------------------------------------------------------------------------------
 MCP_PATH = "/mcp"
 # Browser origins allowed to call / and /mcp besides PUBLIC_URL's and ALLOWED_HOSTS' (DNS-rebinding
-<<<<<<< HEAD
-# guard, CORS; mcp_bridge.cors). In OAuth mode a request with a valid token passes from any origin.
-ALLOWED_ORIGINS = env.origins("ALLOWED_ORIGINS")
-=======
 # guard, CORS; mcp_bridge.admission). In OAuth mode a request with a valid token passes from any origin.
-ALLOWED_ORIGINS = _origins("ALLOWED_ORIGINS")
->>>>>>> walktool
+ALLOWED_ORIGINS = env.origins("ALLOWED_ORIGINS")
 MCP_RESOURCE_URL = f"{PUBLIC_URL}{MCP_PATH}"  # the audience every MCP access token must carry
 
 # --- logging ------------------------------------------------------------------------------------
