@@ -18,7 +18,6 @@ from oauthlib.common import Request as OAuthRequest
 
 from oauth_gateway.gitlab_oauth import DEVICE_GRANT, GitLabOAuthError
 from oauth_gateway.models import Application
-from oauth_gateway.resources import canonical_resource
 from oauth_gateway.services.headless import (
     device_answer,
     headless_authorization_code,
@@ -26,6 +25,7 @@ from oauth_gateway.services.headless import (
     headless_poll,
     headless_redeem,
 )
+from oauth_gateway.validators import canonical_resource
 from oauth_gateway.views.errors import NO_STORE, oauth_error
 
 POLL_ERRORS = {

@@ -18,7 +18,6 @@ from oauth_gateway.denials import error_url
 from oauth_gateway.device_flow import authorize_as_json
 from oauth_gateway.models import Application, AuditEvent
 from oauth_gateway.redirects import redirect_target
-from oauth_gateway.resources import canonical_resource
 from oauth_gateway.services.audit import audit, client_ip
 from oauth_gateway.services.connections import connection_create
 from oauth_gateway.services.signin import (
@@ -26,6 +25,7 @@ from oauth_gateway.services.signin import (
     fresh_signin,
     signin_abandon,
 )
+from oauth_gateway.validators import canonical_resource
 from oauth_gateway.views.errors import (
     RE_ADD,
     START_FROM_CLIENT,
