@@ -31,13 +31,19 @@ from oauth_gateway import gitlab_oauth
 from oauth_gateway.models import AccessToken, Application, GitLabConnection
 from tests.inprocess import Sim
 
-pytestmark = [pytest.mark.urls("tests.oauth_urls"), pytest.mark.filterwarnings("ignore:No directory at")]
+pytestmark = [
+    pytest.mark.urls("tests.oauth_urls"),
+    pytest.mark.filterwarnings("ignore:No directory at"),
+    # gitlab_oauth gives each request its timeout; the simulator's TestClient ignores it.
+    pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument"),
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "ARCHITECTURE.md"
 PUBLIC_URL = "https://mcp.example.com"
 CLIENT_REDIRECT = "http://127.0.0.1:59999/callback"
 VERIFIER = "walk-verifier-" + "v" * 50
+NUMBERS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 
 
 def documented_walk() -> set[str]:
@@ -171,6 +177,16 @@ def test_the_sign_in_walk_runs_exactly_the_modules_the_document_names(gateway: S
     documented = documented_walk()
     assert sorted(ran - documented) == [], "run in a sign-in, not named in Walk 2"
     assert sorted(documented - ran) == [], "named in Walk 2, not run in a sign-in"
+    assert stated_count() == len(documented)
+
+
+def stated_count() -> int:
+    """The number Walk 2 states in words: "Eight modules of `oauth_gateway/` run"."""
+    section = DOC.read_text().split("## Walk 2: a sign-in", 1)[1]
+    stated = re.search(r"(\w+) modules of `oauth_gateway/`\s+run", section)
+    assert stated, "Walk 2 does not say how many modules run"
+    word = stated.group(1).lower()
+    return int(word) if word.isdigit() else NUMBERS.index(word)
 
 
 def test_the_walk_runs_no_module_of_config(gateway: Sim, db: Any) -> None:
