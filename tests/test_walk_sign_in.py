@@ -6,8 +6,9 @@ exactly the ones the walk's numbered steps name, no more (a module the document 
 The sign-in: GET /authorize from a registered public client with PKCE, the sign-in page choosing
 GitLab's redirect leg, the simulated GitLab authorizing at once (its `gitlab_sim_user` cookie),
 GET /oauth/callback, the consent page and Allow, POST /token. Django's test Client carries the
-browser; our GitLab client reaches the simulator through its Starlette TestClient. Django's Client
-calls the Django application directly, so config/asgi.py's router is not in this walk.
+browser; our GitLab client reaches the simulator through its Starlette TestClient. The second of two
+sign-ins is traced, so what runs once per process (imports, the URL resolver) is not counted. Django's
+Client calls the Django application directly, so config/asgi.py's router is outside the trace.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from django.test import Client
 from oauth_gateway import gitlab_oauth
 from oauth_gateway.models import AccessToken, Application, GitLabConnection
 from tests.inprocess import Sim
+from tests.oauth_client import form_fields
 
 pytestmark = [
     pytest.mark.urls("tests.oauth_urls"),
@@ -53,6 +55,15 @@ def documented_walk() -> set[str]:
     steps = re.search(r"^1\. .*?(?=\n\n)", section, flags=re.M | re.S)
     assert steps, "Walk 2 has no numbered steps"
     return set(re.findall(r"`(oauth_gateway/[\w/]+\.py)`", steps.group(0)))
+
+
+def stated_count() -> int:
+    """The number Walk 2 states in words: "Eight modules of `oauth_gateway/` run"."""
+    section = DOC.read_text().split("## Walk 2: a sign-in", 1)[1]
+    stated = re.search(r"(\w+) modules of `oauth_gateway/`\s+run", section)
+    assert stated, "Walk 2 does not say how many modules run"
+    word = stated.group(1).lower()
+    return int(word) if word.isdigit() else NUMBERS.index(word)
 
 
 @contextmanager
@@ -101,15 +112,6 @@ def challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
 
 
-def hidden_fields(page: str) -> dict[str, str]:
-    fields = {}
-    for tag in re.findall(r"<input[^>]+>", page):
-        name, value = re.search(r'name="([^"]+)"', tag), re.search(r'value="([^"]*)"', tag)
-        if name:
-            fields[name.group(1)] = value.group(1).replace("&amp;", "&") if value else ""
-    return fields
-
-
 def sign_in(browser: Client, sim: Sim, client_id: str) -> dict[str, Any]:
     """The whole browser leg, step by step as docs/ARCHITECTURE.md tells it; /token's answer."""
     query = {
@@ -127,7 +129,9 @@ def sign_in(browser: Client, sim: Sim, client_id: str) -> dict[str, Any]:
     page = browser.get(to_signin["location"])
     assert page.status_code == 200
     # 2. GitLab's redirect leg: off to GitLab, which (a trusted application) answers at once.
-    to_gitlab = browser.post("/oauth/signin", {"next": hidden_fields(page.content.decode())["next"], "leg": "code"})
+    to_gitlab = browser.post(
+        "/oauth/signin", {"next": form_fields(page.content.decode())["next"], "leg": "authorization_code"}
+    )
     assert to_gitlab.status_code == 302 and to_gitlab["location"].startswith(f"{sim.url}/oauth/authorize?")
     at_gitlab = sim.http.get(to_gitlab["location"], headers={"cookie": "gitlab_sim_user=alice"}, follow_redirects=False)
     back = urlsplit(at_gitlab.headers["location"])
@@ -138,7 +142,7 @@ def sign_in(browser: Client, sim: Sim, client_id: str) -> dict[str, Any]:
     # 4. The consent page, and Allow: the code goes to the client.
     consent = browser.get(to_authorize["location"])
     assert consent.status_code == 200 and b"allow" in consent.content
-    answer = browser.post("/authorize", {**hidden_fields(consent.content.decode()), "allow": "Authorize"})
+    answer = browser.post("/authorize", {**form_fields(consent.content.decode()), "allow": "Authorize"})
     assert answer.status_code == 302 and answer["location"].startswith(CLIENT_REDIRECT), answer
     code = parse_qs(urlsplit(answer["location"]).query)["code"][0]
     # 5. /token: the code and the verifier for our tokens.
@@ -180,18 +184,9 @@ def test_the_sign_in_walk_runs_exactly_the_modules_the_document_names(gateway: S
     assert stated_count() == len(documented)
 
 
-def stated_count() -> int:
-    """The number Walk 2 states in words: "Eight modules of `oauth_gateway/` run"."""
-    section = DOC.read_text().split("## Walk 2: a sign-in", 1)[1]
-    stated = re.search(r"(\w+) modules of `oauth_gateway/`\s+run", section)
-    assert stated, "Walk 2 does not say how many modules run"
-    word = stated.group(1).lower()
-    return int(word) if word.isdigit() else NUMBERS.index(word)
-
-
 def test_the_walk_runs_no_module_of_config(gateway: Sim, db: Any) -> None:
-    """Django's Client calls the Django application itself: config's router and access log are the
-    ASGI side (config/asgi.py), not in this walk; nothing else of config runs per request."""
+    """Inside Django no module of config/ runs (no middleware of ours). Django's Client calls the
+    Django application itself, so config/asgi.py's router, in front of it, is outside this trace."""
     client = make_client()
     sign_in(Client(), gateway, client.client_id)
     with modules_that_run("config") as ran:
