@@ -1,7 +1,7 @@
-"""The browser pages of an MCP client's sign-in, in the order a browser meets them: /authorize, the
-page offering GitLab's legs (redirect or device code), GitLab's callback (every redirect sign-in ends
-there), the device-code page, our consent page and its "not you?". The state changes are
-oauth_gateway.services.signin's and .connections'; these views only render and redirect.
+"""The browser pages of an MCP client's sign-in (docs/ARCHITECTURE.md, Walk 2): /authorize, which
+is also our consent page; the page offering GitLab's legs (redirect or device code); GitLab's
+callback (every redirect sign-in ends there); the device-code page; the consent page's "not you?".
+Sign-ins and connections change through oauth_gateway.services.signin and .connections.
 """
 
 from __future__ import annotations
