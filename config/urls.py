@@ -15,14 +15,14 @@ urlpatterns: list[URLPattern | URLResolver] = [
 
 if settings.OAUTH_ENABLED:
     from oauth_gateway import device_flow
-    from oauth_gateway.views import authorize, protocol, selfservice, signin
+    from oauth_gateway.views import protocol, selfservice, signin
 
     # Before admin.site.urls: the admin's login page, with "Sign in with GitLab" added.
     urlpatterns.insert(0, path("admin/login/", selfservice.admin_login, name="admin-login"))
 
     # Named as django-oauth-toolkit expects (its metadata and registration views reverse these).
     oauth_patterns = [
-        path("authorize", authorize.AuthorizeView.as_view(), name="authorize"),
+        path("authorize", signin.AuthorizeView.as_view(), name="authorize"),
         path("token", protocol.TokenView.as_view(), name="token"),
         path("revoke", protocol.RevokeView.as_view(), name="revoke-token"),
         path("device_authorization", device_flow.DeviceAuthorizationView.as_view(), name="device-authorization"),
@@ -50,7 +50,7 @@ if settings.OAUTH_ENABLED:
     urlpatterns += [
         path("", include((oauth_patterns, "oauth2_provider"))),
         path("oauth/signin", signin.SignInView.as_view(), name="oauth-signin"),
-        path("oauth/switch-account", authorize.SwitchAccountView.as_view(), name="oauth-switch-account"),
+        path("oauth/switch-account", signin.SwitchAccountView.as_view(), name="oauth-switch-account"),
         path("oauth/callback", signin.CallbackView.as_view(), name="oauth-callback"),
         path("oauth/device/<uuid:pending_id>", signin.DeviceView.as_view(), name="oauth-device"),
         path("connections/", selfservice.ConnectionsView.as_view(), name="connections"),

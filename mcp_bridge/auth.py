@@ -27,9 +27,8 @@ from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
 from mcp_bridge.audit_writer import BatchWorker
-from oauth_gateway.crypto import DecryptionFailed
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
-from oauth_gateway.models import AccessToken, GitLabConnection
+from oauth_gateway.models import AccessToken, DecryptionFailed, GitLabConnection
 from oauth_gateway.services.connections import ConnectionEnded, connection_refresh_gitlab, gitlab_token_expiring
 
 LAST_USED_GRANULARITY = timedelta(minutes=1)  # at most one write per connection per minute

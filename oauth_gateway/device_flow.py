@@ -18,7 +18,6 @@ from oauthlib.common import Request as OAuthRequest
 
 from oauth_gateway.gitlab_oauth import DEVICE_GRANT, GitLabOAuthError
 from oauth_gateway.models import Application
-from oauth_gateway.resources import canonical_resource
 from oauth_gateway.services.headless import (
     device_answer,
     headless_authorization_code,
@@ -26,6 +25,7 @@ from oauth_gateway.services.headless import (
     headless_poll,
     headless_redeem,
 )
+from oauth_gateway.validators import canonical_resource
 from oauth_gateway.views.errors import NO_STORE, oauth_error
 
 POLL_ERRORS = {
@@ -129,11 +129,10 @@ def device_token(request: HttpRequest) -> HttpResponse:
 
 
 def authorize_as_json(request: HttpRequest) -> HttpResponse | None:
-    """The reference's CLI shape: /authorize without redirect_uri from a client asking for JSON. None
-    when the request is not that (a browser, a redirect URI sent, or exactly one registered)."""
-    accept, params = request.headers.get("accept", ""), request.GET
-    if "application/json" not in accept or "text/html" in accept or "redirect_uri" in params:
-        return None
+    """The reference's CLI shape: /authorize without redirect_uri from a client asking for JSON (the
+    view asks only then: views.signin.asks_for_json). None when the client registered exactly one
+    redirect URI: the code goes there, as for a browser."""
+    params = request.GET
     application = Application.objects.filter(client_id=params.get("client_id", "")).first()
     if application is not None and len(application.redirect_uris.split()) == 1:
         return None  # today's flow: the code goes to that one redirect URI

@@ -3,18 +3,26 @@
 django-oauth-toolkit's swappable models were swapped into this app in the first migration, since a
 swap cannot be done later without hand-written data migrations. Grants and tokens point at the
 GitLabConnection they were issued for: revoking the connection ends them all.
+
+GitLab's tokens (on connections and on sign-ins in flight) are stored encrypted: Fernet
+(AES-128-CBC + HMAC-SHA256) with a key from HKDF-SHA256 over OAUTH_SESSION_SECRET, so the secret
+itself is never used as a key and its other uses (Django's SECRET_KEY) get unrelated keys.
+`encrypt` and `decrypt` at the end of this module are the only way in and out.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
 import uuid
 
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.db import models
 from django.utils import dateformat, timezone
 from oauth2_provider import models as dot
-
-from oauth_gateway.crypto import decrypt, encrypt
 
 
 class Application(dot.AbstractApplication):
@@ -294,3 +302,27 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         when = dateformat.format(timezone.localtime(self.created), "j M Y, H:i:s T")
         return f"{self.kind} ({self.outcome}) at {when}"
+
+
+# --- GitLab tokens at rest -------------------------------------------------------------------------
+class DecryptionFailed(Exception):
+    """A stored value cannot be read with the current secret (it changed, or the row is corrupt)."""
+
+
+@functools.cache
+def _fernet(secret: str) -> Fernet:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"gitlab-mcp", info=b"gitlab tokens v1").derive(
+        secret.encode()
+    )
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def encrypt(plain: str) -> str:
+    return _fernet(settings.OAUTH_SESSION_SECRET).encrypt(plain.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    try:
+        return _fernet(settings.OAUTH_SESSION_SECRET).decrypt(token.encode()).decode()
+    except InvalidToken as exc:
+        raise DecryptionFailed("stored GitLab token cannot be decrypted with OAUTH_SESSION_SECRET") from exc

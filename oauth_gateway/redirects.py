@@ -46,19 +46,3 @@ def _loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def redirect_target(uri: str, *, path_chars: int = 40) -> dict[str, str]:
-    """How a consent page shows where the code will go: the whole host, always (a long host must not
-    hide the registrable domain at its end), and the rest of the URI shortened if need be."""
-    try:
-        parts = urlsplit(uri)
-        host = parts.hostname or ""
-    except ValueError:
-        return {"host": uri, "rest": ""}
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    rest = parts.path + (f"?{parts.query}" if parts.query else "")
-    if len(rest) > path_chars:
-        rest = rest[: path_chars - 1] + "…"
-    return {"scheme": parts.scheme, "host": host or f"{parts.scheme}:", "rest": rest}

@@ -1,26 +1,109 @@
-"""django-oauth-toolkit's validator, taught about connections (GitLabConnection).
+"""django-oauth-toolkit's validator, taught about connections (GitLabConnection) and hashed codes.
 
 The consent view passes the new connection's id in the authorization credentials; from there it is
 written on the grant, then on each access and refresh token minted from that grant or from a refresh
 token of the same family. A refresh token reused after rotation ends its whole connection, and so
-does an authorization code used twice. Codes are stored hashed (oauth_gateway.codes); passwords are
-never checked (there is no password grant).
+does an authorization code used twice. Passwords are never checked (there is no password grant).
+
+Authorization codes are stored hashed (RFC 6819 §5.1.4.1.3: no cleartext credentials at rest): the
+grant table's `code` column holds the SHA-256 of each code, never the code the client received.
+The toolkit looks grants up by code in several validator methods; `HashedCodeValidator` gives each
+the digest of the code presented, so a copy of the database yields no code that could be redeemed.
+
+RFC 8707 resource indicators (`canonical_resource`, also asked by /authorize and the device flow):
+this server is one audience under two URLs. Claude.ai connectors use the URL the user typed
+(PUBLIC_URL), other clients PUBLIC_URL/mcp, and the MCP SDKs send as `resource` what the
+protected-resource document they found names (RFC 9728 §3.3: PUBLIC_URL at the root, PUBLIC_URL/mcp
+at the /mcp suffix). Both URLs serve the same tools to the same users, so either is accepted at
+/authorize, /token and /device_authorization, with or without a trailing slash (the TypeScript SDK
+sends `new URL(resource).href`, which adds one to a bare origin), and every token stores one
+canonical audience, MCP_RESOURCE_URL: a token for either URL works on both, and tokens minted before
+the root was a resource keep working.
 """
 
 from __future__ import annotations
 
 import hashlib
 from typing import Any
+from urllib.parse import SplitResult, urlsplit
 
+from django.conf import settings
 from django.utils import timezone
+from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
 from oauth_gateway.cimd import record_first_sight
-from oauth_gateway.codes import HashedCodeValidator, code_digest
 from oauth_gateway.gitlab_oauth import DEVICE_GRANT
 from oauth_gateway.models import Application, AuditEvent, Grant, RefreshToken
-from oauth_gateway.resources import canonical_resource
 from oauth_gateway.services.headless import HEADLESS_REDIRECT
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def code_digest(code: str) -> str:
+    """What the grant table holds for `code`."""
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+class HashedCodeValidator(OAuth2Validator):
+    """The toolkit's validator with every grant lookup by code made by the code's digest."""
+
+    def _create_authorization_code(self, request: Any, code: Any, expires: Any = None) -> Any:
+        # A copy: oauthlib sends `code` itself to the client afterwards.
+        return super()._create_authorization_code(request, {**code, "code": code_digest(code["code"])}, expires)
+
+    def validate_code(self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
+        return bool(super().validate_code(client_id, code_digest(code), client, request, *args, **kwargs))
+
+    def confirm_redirect_uri(
+        self, client_id: str, code: str, redirect_uri: str, client: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        return bool(super().confirm_redirect_uri(client_id, code_digest(code), redirect_uri, client, *args, **kwargs))
+
+    def invalidate_authorization_code(self, client_id: str, code: str, request: Any, *args: Any, **kwargs: Any) -> None:
+        super().invalidate_authorization_code(client_id, code_digest(code), request, *args, **kwargs)
+
+    def get_code_challenge(self, code: str, request: Any) -> Any:
+        return super().get_code_challenge(code_digest(code), request)
+
+    def get_code_challenge_method(self, code: str, request: Any) -> Any:
+        return super().get_code_challenge_method(code_digest(code), request)
+
+    def get_authorization_code_scopes(self, client_id: str, code: str, redirect_uri: str, request: Any) -> Any:
+        return super().get_authorization_code_scopes(client_id, code_digest(code), redirect_uri, request)
+
+    def get_authorization_code_nonce(self, client_id: str, code: str, redirect_uri: str, request: Any) -> Any:
+        return super().get_authorization_code_nonce(client_id, code_digest(code), redirect_uri, request)
+
+    def _check_and_set_request_resource(self, request: Any) -> None:
+        # The toolkit reads the grant's RFC 8707 resource by `request.code` here.
+        code = request.code
+        request.code = code_digest(code) if code else code
+        try:
+            super()._check_and_set_request_resource(request)
+        finally:
+            request.code = code
+
+
+def canonical_resource(uri: str) -> str | None:
+    """MCP_RESOURCE_URL when `uri` names this server, None for any other resource (RFC 8707 §2:
+    the caller answers invalid_target)."""
+    try:
+        parts = urlsplit(uri)
+        key = _key(parts)
+    except ValueError:  # a port that is not a number
+        return None
+    if parts.query or parts.fragment or parts.username is not None:
+        return None
+    ours = (_key(urlsplit(settings.PUBLIC_URL)), _key(urlsplit(settings.MCP_RESOURCE_URL)))
+    return settings.MCP_RESOURCE_URL if key in ours else None
+
+
+def _key(parts: SplitResult) -> tuple[str, str, int | None, str]:
+    """Scheme, host and port compared as URLs compare them (case, default port), path without a
+    trailing slash."""
+    scheme = parts.scheme.lower()
+    return scheme, parts.hostname or "", parts.port or DEFAULT_PORTS.get(scheme), parts.path.rstrip("/")
 
 
 class Validator(HashedCodeValidator):
@@ -94,7 +177,7 @@ class Validator(HashedCodeValidator):
         return refresh
 
     def _check_and_set_request_resource(self, request: Any) -> None:
-        # RFC 8707 at /token: PUBLIC_URL and PUBLIC_URL/mcp name one audience (oauth_gateway.resources),
+        # RFC 8707 at /token: PUBLIC_URL and PUBLIC_URL/mcp name one audience (canonical_resource),
         # compared with the grant's as MCP_RESOURCE_URL; any other resource stays as sent, for the
         # toolkit to refuse (invalid_target).
         sent = [value for key, value in (request.decoded_body or []) if key == "resource"]

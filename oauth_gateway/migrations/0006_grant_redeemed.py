@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 def drop_cleartext_codes(apps, schema_editor):
-    # Codes are stored hashed from now on (oauth_gateway.codes): the ones stored before are in
+    # Codes are stored hashed from now on (oauth_gateway.validators): the ones stored before are in
     # cleartext and could no longer be looked up. They live a minute; a code in flight fails.
     apps.get_model("oauth_gateway", "Grant").objects.all().delete()
 

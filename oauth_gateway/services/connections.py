@@ -17,9 +17,16 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from oauth_gateway import gitlab_oauth
-from oauth_gateway.crypto import DecryptionFailed
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
-from oauth_gateway.models import AccessToken, Application, AuditEvent, GitLabConnection, PendingSignIn, RefreshToken
+from oauth_gateway.models import (
+    AccessToken,
+    Application,
+    AuditEvent,
+    DecryptionFailed,
+    GitLabConnection,
+    PendingSignIn,
+    RefreshToken,
+)
 from oauth_gateway.services.audit import audit, client_ip
 from oauth_gateway.services.signin import pending_tokens
 

@@ -32,9 +32,8 @@ from oauthlib.common import Request as OAuthRequest
 from oauthlib.common import generate_token
 
 from oauth_gateway import gitlab_oauth
-from oauth_gateway.crypto import decrypt, encrypt
 from oauth_gateway.gitlab_oauth import GitLabOAuthError, TokenSet
-from oauth_gateway.models import Application, AuditEvent, GitLabConnection, PendingSignIn
+from oauth_gateway.models import Application, AuditEvent, GitLabConnection, PendingSignIn, decrypt, encrypt
 from oauth_gateway.services.audit import audit, client_ip
 from oauth_gateway.services.connections import connection_create
 from oauth_gateway.services.signin import user_for_gitlab

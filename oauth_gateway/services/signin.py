@@ -28,10 +28,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from oauth_gateway import gitlab_oauth
-from oauth_gateway.crypto import decrypt, encrypt
 from oauth_gateway.denials import DENIED, EXPIRED, denial_url
 from oauth_gateway.gitlab_oauth import GitLabOAuthError, TokenSet
-from oauth_gateway.models import AuditEvent, GitLabConnection, GitLabIdentity, PendingSignIn
+from oauth_gateway.models import AuditEvent, GitLabConnection, GitLabIdentity, PendingSignIn, decrypt, encrypt
 from oauth_gateway.services.admins import admin_rights_set
 from oauth_gateway.services.audit import audit, client_ip
 

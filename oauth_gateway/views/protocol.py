@@ -132,7 +132,7 @@ class ResourceMetadataView(CorsMixin, dot_views.OAuthProtectedResourceMetadataVi
     (§3.3), PUBLIC_URL at the root and PUBLIC_URL/mcp at the /mcp suffix. The root's has no trailing
     slash, as the MCP authorization spec asks of canonical server URIs; the SDKs compare paths with
     a trailing slash added, so a client that typed either form finds the server under it. Both
-    name one audience (oauth_gateway.resources)."""
+    name one audience (oauth_gateway.validators.canonical_resource)."""
 
     path_suffix = ""  # as_view(path_suffix="/mcp")
 

@@ -17,7 +17,8 @@ from oauth2_provider.cimd import CIMDError, SafeMetadataFetcher
 
 from oauth_gateway.cimd import RegistrationPolicy, check_document
 from oauth_gateway.models import Application, AuditEvent
-from oauth_gateway.redirects import redirect_target, redirect_uri_problem
+from oauth_gateway.redirects import redirect_uri_problem
+from oauth_gateway.views.signin import redirect_target
 from tests.e2e.test_oauth_security import authorize_url, pkce
 from tests.oauth_client import CLIENT_REDIRECT, OAUTH_ENV, Browser, form_fields
 
