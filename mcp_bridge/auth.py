@@ -29,7 +29,7 @@ from django.utils import timezone
 from mcp_bridge.audit_writer import BatchWorker
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
 from oauth_gateway.models import AccessToken, DecryptionFailed, GitLabConnection
-from oauth_gateway.services.connections import ConnectionEnded, connection_refresh_gitlab, gitlab_token_expiring
+from oauth_gateway.services.connections import ConnectionEnded, connection_refresh_gitlab
 
 LAST_USED_GRANULARITY = timedelta(minutes=1)  # at most one write per connection per minute
 ENDED = "The connection ended: GitLab no longer accepts it. Sign in again."
@@ -178,7 +178,7 @@ def check_bearer(bearer: str) -> tuple[Caller, GitLabConnection | None]:
         username=username,
         client_id=client_id,
     )
-    return caller, connection if gitlab_token_expiring(connection) else None
+    return caller, connection if connection.gitlab_token_expiring() else None
 
 
 def token_query() -> QuerySet[AccessToken, tuple[Any, ...]]:

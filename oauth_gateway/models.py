@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import functools
 import uuid
+from datetime import timedelta
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -61,6 +62,9 @@ class GitLabIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} (GitLab #{self.gitlab_id})"
+
+
+REFRESH_MARGIN = timedelta(seconds=60)  # refresh GitLab tokens this long before they expire
 
 
 class GitLabConnection(models.Model):
@@ -126,6 +130,10 @@ class GitLabConnection(models.Model):
     def set_gitlab_tokens(self, access: str, refresh: str) -> None:
         self.access_token_enc = encrypt(access)
         self.refresh_token_enc = encrypt(refresh) if refresh else ""
+
+    def gitlab_token_expiring(self) -> bool:
+        """Whether the GitLab token should be refreshed before it is used (REFRESH_MARGIN ahead)."""
+        return self.gitlab_expires is not None and self.gitlab_expires - REFRESH_MARGIN <= timezone.now()
 
     def is_read_only(self) -> bool:
         """GitLab scopes that allow no writes: such a connection never sees write tools."""

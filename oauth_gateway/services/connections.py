@@ -32,8 +32,6 @@ from oauth_gateway.services.signin import pending_tokens
 
 log = logging.getLogger(__name__)
 
-REFRESH_MARGIN = timedelta(seconds=60)  # refresh GitLab tokens this long before they expire
-
 
 class ConnectionEnded(Exception):
     """The connection is revoked, or GitLab no longer honours its tokens: the client must sign in again."""
@@ -153,10 +151,6 @@ def connection_refresh_gitlab(connection_id: int, *, seen_token: str) -> str:
         raise ConnectionEnded("GitLab refused to refresh the connection")
     audit(AuditEvent.Kind.GITLAB_REFRESHED, user_id=connection.user_id, connection_id=connection.pk)
     return connection.gitlab_access_token
-
-
-def gitlab_token_expiring(connection: GitLabConnection) -> bool:
-    return connection.gitlab_expires is not None and connection.gitlab_expires - REFRESH_MARGIN <= timezone.now()
 
 
 def _expiry(expires_in: int | None) -> Any:
