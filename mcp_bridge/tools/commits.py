@@ -11,7 +11,7 @@ from mcp_bridge.gitlab import gitlab
 from mcp_bridge.params import Page, PerPage, ProjectRef, Ref
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import READ, WRITE, tool
-from mcp_bridge.shaping import listing, pick
+from mcp_bridge.shaping import listed, pick
 from mcp_bridge.tools.merge_requests.changes import PathPatterns, diff_page
 from mcp_bridge.tools.merge_requests.requests import LIST_FIELDS as MR_FIELDS
 
@@ -110,10 +110,7 @@ async def list_commit_statuses(
     """The CI job and external check statuses reported for a commit (latest per name unless all=true):
     name, status, ref, description and link of each, plus pagination."""
     params = {"ref": ref, "name": name, "all": all or None}
-    items, meta = await gitlab().page(
-        _path(project, sha, "/statuses"), what=_what(project, sha), page=page, per_page=per_page, params=params
-    )
-    return listing(items, meta, STATUS_FIELDS)
+    return await listed(_path(project, sha, "/statuses"), _what(project, sha), page, per_page, STATUS_FIELDS, params)
 
 
 @tool(READ, "commits", routes=("GET /projects/:id/repository/commits/:sha/merge_requests",))
@@ -125,23 +122,15 @@ async def list_commit_merge_requests(
     per_page: PerPage = 20,
 ) -> dict[str, Any]:
     """The merge requests that contain a commit (or merged it): which MR brought this change in."""
-    items, meta = await gitlab().page(
-        _path(project, sha, "/merge_requests"),
-        what=_what(project, sha),
-        page=page,
-        per_page=per_page,
-        params={"state": state},
+    return await listed(
+        _path(project, sha, "/merge_requests"), _what(project, sha), page, per_page, MR_FIELDS, {"state": state}
     )
-    return listing(items, meta, MR_FIELDS)
 
 
 @tool(READ, "commits", routes=("GET /projects/:id/repository/commits/:sha/comments",))
 async def list_commit_comments(project: ProjectRef, sha: Ref, page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
     """The comments on a commit, oldest first: text, author, and the file line when on a diff line."""
-    items, meta = await gitlab().page(
-        _path(project, sha, "/comments"), what=_what(project, sha), page=page, per_page=per_page
-    )
-    return listing(items, meta, NOTE_FIELDS)
+    return await listed(_path(project, sha, "/comments"), _what(project, sha), page, per_page, NOTE_FIELDS)
 
 
 @tool(WRITE, "commits", routes=("POST /projects/:id/repository/commits/:sha/comments",))

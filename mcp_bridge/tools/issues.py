@@ -11,7 +11,7 @@ from mcp_bridge.gitlab import gitlab
 from mcp_bridge.params import Iid, Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
-from mcp_bridge.shaping import listing, pick
+from mcp_bridge.shaping import listed, listing, pick
 from mcp_bridge.tools.threads import NoteSort, notes_page
 
 LIST_FIELDS = (
@@ -80,10 +80,14 @@ async def list_issues(
     params = {"state": state, "labels": _labels(labels), "search": search, "milestone": milestone}
     params |= {"assignee_username": assignee_username, "author_username": author_username}
     params |= {"order_by": order_by, "sort": sort}
-    items, meta = await gitlab().page(
-        f"/projects/{path_id(project)}/issues", what=f"Project {project}", page=page, per_page=per_page, params=params
+    return await listed(
+        f"/projects/{path_id(project)}/issues",
+        f"Project {project}",
+        page,
+        per_page,
+        lambda item: _issue(item, LIST_FIELDS),
+        params,
     )
-    return {"items": [_issue(item, LIST_FIELDS) for item in items], **meta}
 
 
 @tool(READ, "issues", routes=("GET /projects/:id/issues/:issue_iid",))

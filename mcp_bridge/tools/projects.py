@@ -14,7 +14,7 @@ from mcp_bridge.gitlab import gitlab
 from mcp_bridge.params import Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
-from mcp_bridge.shaping import listing, pick
+from mcp_bridge.shaping import listed, listing, pick
 from mcp_bridge.tools.users import Day, EventAction, EventTarget, events_page
 
 LIST_FIELDS = (
@@ -172,10 +172,7 @@ async def fork_project(
 @tool(READ, "projects", routes=("GET /projects/:id/forks",))
 async def list_project_forks(project: ProjectRef, page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
     """List the forks of a project that you can see, with pagination."""
-    items, meta = await gitlab().page(
-        f"/projects/{path_id(project)}/forks", what=f"Project {project}", page=page, per_page=per_page
-    )
-    return listing(items, meta, LIST_FIELDS)
+    return await listed(f"/projects/{path_id(project)}/forks", f"Project {project}", page, per_page, LIST_FIELDS)
 
 
 @tool(WRITE, "projects", routes=("POST /projects/:id/archive",))

@@ -14,7 +14,7 @@ from mcp_bridge.gitlab import gitlab
 from mcp_bridge.params import Iid, Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import READ, WRITE, tool
-from mcp_bridge.shaping import listing, pick
+from mcp_bridge.shaping import listed, listing, pick
 
 Target = Annotated[Literal["issue", "merge_request"], Field(description="Whether iid is an issue or a merge request.")]
 AWARD_FIELDS = ("id", "name", "user", "created_at")
@@ -124,5 +124,4 @@ async def list_issue_participants(
 ) -> dict[str, Any]:
     """The people involved in an issue: author, assignees and commenters (id, username, name)."""
     path, what = issuable(project, "issue", iid)
-    items, meta = await gitlab().page(f"{path}/participants", what=what, page=page, per_page=per_page)
-    return listing(items, meta, USER_FIELDS)
+    return await listed(f"{path}/participants", what, page, per_page, USER_FIELDS)

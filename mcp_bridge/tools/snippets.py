@@ -10,7 +10,7 @@ from mcp_bridge.gitlab import gitlab
 from mcp_bridge.params import Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
-from mcp_bridge.shaping import line_window, listing, pick, slim_schema
+from mcp_bridge.shaping import line_window, listed, pick, slim_schema
 
 LIST_FIELDS = ("id", "title", "visibility", "author", "file_name", "project_id", "updated_at", "web_url")
 DETAIL_FIELDS = (*LIST_FIELDS, "description", "created_at")
@@ -77,10 +77,7 @@ def _body(
 @tool(READ, "snippets", routes=("GET /projects/:id/snippets",))
 async def list_project_snippets(project: ProjectRef, page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
     """List the snippets of a project that you can see, newest first: id, title, visibility, author, file name."""
-    items, meta = await gitlab().page(
-        f"/projects/{path_id(project)}/snippets", what=f"Snippets of {project}", page=page, per_page=per_page
-    )
-    return listing(items, meta, LIST_FIELDS)
+    return await listed(f"/projects/{path_id(project)}/snippets", f"Snippets of {project}", page, per_page, LIST_FIELDS)
 
 
 @tool(
@@ -158,8 +155,7 @@ async def delete_project_snippet(project: ProjectRef, snippet_id: SnippetId) -> 
 @tool(READ, "snippets", routes=("GET /snippets",))
 async def list_my_snippets(page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
     """List the snippets you wrote, personal and in projects, newest first (project_id is null for personal)."""
-    items, meta = await gitlab().page("/snippets", what="Your snippets", page=page, per_page=per_page)
-    return listing(items, meta, LIST_FIELDS)
+    return await listed("/snippets", "Your snippets", page, per_page, LIST_FIELDS)
 
 
 @tool(

@@ -11,7 +11,7 @@ from mcp_bridge.gitlab import gitlab
 from mcp_bridge.params import Page, PerPage
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import READ, WRITE, tool
-from mcp_bridge.shaping import listing, pick
+from mcp_bridge.shaping import listed, pick
 
 USER_FIELDS = ("id", "username", "name", "state", "email", "web_url", "is_admin", "bot", "created_at")
 PROFILE_FIELDS = (
@@ -54,8 +54,7 @@ def event_params(action: str | None, target_type: str | None, after: str | None,
 async def events_page(path: str, what: str, page: int, per_page: int, *filters: str | None) -> dict[str, Any]:
     """A page of the events at `path` (a project's, a user's, yours), newest first; `filters` are
     event_params' action, target type and dates."""
-    items, meta = await gitlab().page(path, what=what, page=page, per_page=per_page, params=event_params(*filters))
-    return {"items": [event(item) for item in items], **meta}
+    return await listed(path, what, page, per_page, event, event_params(*filters))
 
 
 @tool(READ, "users", routes=("GET /user",))
@@ -94,8 +93,7 @@ async def list_users(
 ) -> dict[str, Any]:
     """Search users by name or username, e.g. to find the id to assign someone. Returns id, username, name."""
     params = {"search": search, "active": active or None}
-    items, meta = await gitlab().page("/users", what="Users", page=page, per_page=per_page, params=params)
-    return listing(items, meta, LIST_USER_FIELDS)
+    return await listed("/users", "Users", page, per_page, LIST_USER_FIELDS, params)
 
 
 @tool(READ, "users", routes=("GET /users/:id/events",))
@@ -135,8 +133,7 @@ async def list_todos(
     """Your GitLab to-do list (pending by default, newest first): what needs your attention and why
     (assigned, mentioned, review requested...). Returns the target, project and author of each."""
     params = {"state": state, "type": type, "action": action, "project_id": project_id}
-    items, meta = await gitlab().page("/todos", what="Your to-do list", page=page, per_page=per_page, params=params)
-    return {"items": [_todo(item) for item in items], **meta}
+    return await listed("/todos", "Your to-do list", page, per_page, _todo, params)
 
 
 @tool(WRITE, "users", routes=("POST /todos/:id/mark_as_done",))

@@ -14,7 +14,7 @@ from mcp_bridge.gitlab import gitlab
 from mcp_bridge.params import Page, PerPage
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE
-from mcp_bridge.shaping import pick
+from mcp_bridge.shaping import listed, pick
 from mcp_bridge.tools.parents import Parent, Twin, twins
 
 FIELDS = ("key", "value", "variable_type", "protected", "masked", "hidden", "raw", "environment_scope", "description")
@@ -65,8 +65,7 @@ def _filter(scope: str | None) -> dict[str, Any] | None:
 )
 async def list_variables(parent: Parent, page: Page = 1, per_page: PerPage = 50) -> dict[str, Any]:
     path, what = f"{parent.path}/variables", f"Variables of {parent.name}"
-    items, meta = await gitlab().page(path, what=what, page=page, per_page=per_page)
-    return {"items": [secret_safe(item) for item in items], **meta}
+    return await listed(path, what, page, per_page, secret_safe)
 
 
 @twins(

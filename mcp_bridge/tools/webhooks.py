@@ -13,7 +13,7 @@ from mcp_bridge.gitlab import gitlab
 from mcp_bridge.params import Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
-from mcp_bridge.shaping import pick
+from mcp_bridge.shaping import listed, pick
 from mcp_bridge.tools.parents import Parent, Twin, twins
 
 # The event kinds as GitLab's webhook form names them; the API fields are "<kind>_events".
@@ -98,8 +98,7 @@ def _body(parent: Parent, events: Sequence[str] | None, *settings: Any) -> dict[
 )
 async def list_webhooks(parent: Parent, page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
     path, what = f"{parent.path}/hooks", f"Webhooks of {parent.name}"
-    items, meta = await gitlab().page(path, what=what, page=page, per_page=per_page)
-    return {"items": [_hook(parent, item) for item in items], **meta}
+    return await listed(path, what, page, per_page, lambda item: _hook(parent, item))
 
 
 @twins(

@@ -12,7 +12,7 @@ from mcp_bridge.gitlab import gitlab
 from mcp_bridge.params import Iid, Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import READ, WRITE, tool
-from mcp_bridge.shaping import listing, pick
+from mcp_bridge.shaping import listed, listing, pick
 
 LIST_FIELDS = (
     "iid",
@@ -79,8 +79,7 @@ async def list_merge_requests(
     # The project list filters drafts with wip=yes|no (doc/api/merge_requests.md#list-project-merge-requests).
     params["wip"] = None if draft is None else "yes" if draft else "no"
     path = f"/projects/{path_id(project)}/merge_requests"
-    items, meta = await gitlab().page(path, what=f"Project {project}", page=page, per_page=per_page, params=params)
-    return listing(items, meta, LIST_FIELDS)
+    return await listed(path, f"Project {project}", page, per_page, LIST_FIELDS, params)
 
 
 @tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests/:merge_request_iid",))

@@ -11,7 +11,7 @@ from pydantic import Field
 from mcp_bridge.gitlab import gitlab
 from mcp_bridge.params import Iid, Page, PerPage, ProjectRef
 from mcp_bridge.registry import READ, WRITE, tool
-from mcp_bridge.shaping import listing, pick
+from mcp_bridge.shaping import listed, pick
 from mcp_bridge.tools.merge_requests.changes import PathPatterns, diff_page
 from mcp_bridge.tools.merge_requests.discussions import mr_path
 from mcp_bridge.tools.merge_requests.merging import MERGED_FIELDS
@@ -63,8 +63,7 @@ async def list_merge_request_versions(
     """The diff versions of a merge request (one per push), newest first: id, head/base/start SHAs, date.
     Read one with get_merge_request_version to review what changed in an earlier push."""
     path, what = mr_path(project, iid)
-    items, meta = await gitlab().page(f"{path}/versions", what=what, page=page, per_page=per_page)
-    return listing(items, meta, VERSION_FIELDS)
+    return await listed(f"{path}/versions", what, page, per_page, VERSION_FIELDS)
 
 
 @tool(READ, "merge_requests", routes=(f"GET {MR}/versions/:version_id",))
