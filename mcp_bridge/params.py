@@ -12,3 +12,19 @@ Page = Annotated[int, Field(description="Page number, from 1.", ge=1)]
 PerPage = Annotated[int, Field(description="Items per page (1-100).", ge=1, le=100)]
 Ref = Annotated[str, Field(description="Branch, tag or commit SHA.", min_length=1)]
 GroupRef = Annotated[str, Field(description="Group id or full path, e.g. 'my-group/subgroup'.", min_length=1)]
+
+# Issues, merge requests and work items: finding, changing and commenting on them.
+Search = Annotated[str | None, Field(description="Text to find in title or description.")]
+NewTitle = Annotated[str | None, Field(description="New title.", min_length=1, max_length=255)]
+NewDescription = Annotated[str | None, Field(description="New description.")]
+Body = Annotated[str | None, Field(description="Body, in GitLab Markdown.")]
+NewBody = Annotated[str | None, Field(description="New body (replaces it), in Markdown.")]
+AddLabels = Annotated[list[str] | None, Field(description="Labels to add.")]
+RemoveLabels = Annotated[list[str] | None, Field(description="Labels to remove.")]
+Comment = Annotated[str, Field(description="The comment, in GitLab Markdown.", min_length=1)]
+Internal = Annotated[bool, Field(description="Internal note, visible only to reporters and up.")]
+Date = Annotated[str | None, Field(description="YYYY-MM-DD.", pattern=r"^\d{4}-\d{2}-\d{2}$")]
+
+# A window of lines of a long text (a file, a log, a wiki page): see shaping.line_window.
+StartLine = Annotated[int | None, Field(description="First line to show, from 1.", ge=1)]
+LineCount = Annotated[int, Field(description="How many lines to show (1-2000).", ge=1, le=2000)]

@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import Page, PerPage, ProjectRef, Ref
+from mcp_bridge.params import Comment, Page, PerPage, ProjectRef, Ref
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import READ, WRITE, tool
 from mcp_bridge.shaping import listed, pick
-from mcp_bridge.tools.merge_requests.changes import PathPatterns, diff_page
+from mcp_bridge.tools.merge_requests.changes import DiffStart, PathPatterns, diff_page
 from mcp_bridge.tools.merge_requests.requests import LIST_FIELDS as MR_FIELDS
 
 COMMIT_FIELDS = (
@@ -61,7 +61,7 @@ async def get_commit_diff(
     sha: Ref,
     paths: PathPatterns = None,
     exclude_paths: PathPatterns = None,
-    start_line: Annotated[int, Field(description="Start each diff at this line, to read on in a cut diff.", ge=1)] = 1,
+    start_line: DiffStart = 1,
     page: Page = 1,
     per_page: PerPage = 20,
 ) -> dict[str, Any]:
@@ -137,7 +137,7 @@ async def list_commit_comments(project: ProjectRef, sha: Ref, page: Page = 1, pe
 async def create_commit_comment(
     project: ProjectRef,
     sha: Ref,
-    note: Annotated[str, Field(description="The comment, in GitLab Markdown.", min_length=1)],
+    note: Comment,
     path: Annotated[str | None, Field(description="File to comment on; with line.")] = None,
     line: Annotated[int | None, Field(description="Line number in that file's diff; with path.", ge=1)] = None,
     line_type: Annotated[

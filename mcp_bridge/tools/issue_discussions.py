@@ -12,12 +12,11 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import Iid, Page, PerPage, ProjectRef
+from mcp_bridge.params import Comment, Iid, Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
 from mcp_bridge.tools.threads import list_threads, note_summary, reply_in_thread, set_resolved, thread_summary
 
-Body = Annotated[str, Field(description="The comment, in GitLab Markdown.", min_length=1)]
 DiscussionId = Annotated[str, Field(description="The thread's id (from list_issue_discussions).", min_length=1)]
 
 
@@ -46,7 +45,7 @@ async def list_issue_discussions(
 
 
 @tool(WRITE, "issues", routes=("POST /projects/:id/issues/:issue_iid/discussions",))
-async def create_issue_thread(project: ProjectRef, iid: Iid, body: Body) -> dict[str, Any]:
+async def create_issue_thread(project: ProjectRef, iid: Iid, body: Comment) -> dict[str, Any]:
     """Start a resolvable thread on an issue (a plain comment is create_issue_note). Returns the thread."""
     path, what = _issue(project, iid)
     return _issue_thread(await gitlab().post(f"{path}/discussions", what=what, json={"body": body}))
@@ -54,7 +53,7 @@ async def create_issue_thread(project: ProjectRef, iid: Iid, body: Body) -> dict
 
 @tool(WRITE, "issues", routes=("POST /projects/:id/issues/:issue_iid/discussions/:discussion_id/notes",))
 async def reply_to_issue_discussion(
-    project: ProjectRef, iid: Iid, discussion_id: DiscussionId, body: Body
+    project: ProjectRef, iid: Iid, discussion_id: DiscussionId, body: Comment
 ) -> dict[str, Any]:
     """Reply in an issue thread (replying to a single comment turns it into a thread). Returns the note."""
     path, what = _issue(project, iid)

@@ -8,7 +8,21 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import Iid, Page, PerPage, ProjectRef
+from mcp_bridge.params import (
+    AddLabels,
+    Body,
+    Comment,
+    Date,
+    Iid,
+    Internal,
+    NewBody,
+    NewTitle,
+    Page,
+    PerPage,
+    ProjectRef,
+    RemoveLabels,
+    Search,
+)
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
 from mcp_bridge.shaping import listed, listing, pick
@@ -66,7 +80,7 @@ async def list_issues(
     project: ProjectRef,
     state: Literal["opened", "closed", "all"] = "opened",
     labels: Labels = None,
-    search: Annotated[str | None, Field(description="Text to find in title or description.")] = None,
+    search: Search = None,
     assignee_username: Username = None,
     author_username: Username = None,
     milestone: Annotated[str | None, Field(description="Milestone title, or 'None' / 'Any'.")] = None,
@@ -102,13 +116,13 @@ async def get_issue(project: ProjectRef, iid: Iid) -> dict[str, Any]:
 async def create_issue(
     project: ProjectRef,
     title: Annotated[str, Field(description="Issue title.", min_length=1, max_length=255)],
-    description: Annotated[str | None, Field(description="Body, in GitLab Markdown.")] = None,
+    description: Body = None,
     labels: Annotated[list[str] | None, Field(description="Label names; missing labels are created.")] = None,
     assignee_ids: Annotated[
         list[int] | None, Field(description="GitLab user ids (not usernames); get_current_user gives yours.")
     ] = None,
     confidential: Annotated[bool, Field(description="Visible only to reporters and up.")] = False,
-    due_date: Annotated[str | None, Field(description="YYYY-MM-DD.", pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
+    due_date: Date = None,
     milestone_id: Annotated[int | None, Field(description="Global id of the project's milestone.")] = None,
 ) -> dict[str, Any]:
     """Open a new issue in a project, authored by you. Returns the created issue with its iid and URL."""
@@ -137,8 +151,8 @@ async def list_issue_notes(
 async def create_issue_note(
     project: ProjectRef,
     iid: Iid,
-    body: Annotated[str, Field(description="The comment, in GitLab Markdown.", min_length=1)],
-    internal: Annotated[bool, Field(description="Internal note, visible only to reporters and up.")] = False,
+    body: Comment,
+    internal: Internal = False,
 ) -> dict[str, Any]:
     """Comment on an issue as yourself. Returns the new note (id, body, author, date)."""
     data = await gitlab().post(
@@ -151,7 +165,6 @@ async def create_issue_note(
 
 # --- across projects -----------------------------------------------------------------------------
 State = Literal["opened", "closed", "all"]
-Search = Annotated[str | None, Field(description="Text to find in title or description.")]
 
 
 def _cross(items: list[dict[str, Any]], meta: dict[str, int | None]) -> dict[str, Any]:
@@ -207,12 +220,12 @@ async def list_my_issues(
 async def update_issue(
     project: ProjectRef,
     iid: Iid,
-    title: Annotated[str | None, Field(description="New title.", min_length=1, max_length=255)] = None,
-    description: Annotated[str | None, Field(description="New body (replaces it), in Markdown.")] = None,
+    title: NewTitle = None,
+    description: NewBody = None,
     state_event: Literal["close", "reopen"] | None = None,
     labels: Annotated[list[str] | None, Field(description="Replace all labels; [] removes them.")] = None,
-    add_labels: Annotated[list[str] | None, Field(description="Labels to add.")] = None,
-    remove_labels: Annotated[list[str] | None, Field(description="Labels to remove.")] = None,
+    add_labels: AddLabels = None,
+    remove_labels: RemoveLabels = None,
     assignee_ids: Annotated[list[int] | None, Field(description="User ids; replaces assignees, [] unassigns.")] = None,
     milestone_id: Annotated[int | None, Field(description="Milestone id; 0 removes the milestone.", ge=0)] = None,
     due_date: Annotated[

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from mcp_bridge.errors import GitLabRejected
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import Page, PerPage, ProjectRef
+from mcp_bridge.params import NewDescription, Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
 from mcp_bridge.shaping import listed, listing, pick
@@ -141,7 +141,7 @@ async def create_project(
 async def update_project(
     project: ProjectRef,
     name: Annotated[str | None, Field(description="New display name.")] = None,
-    description: Annotated[str | None, Field(description="New description.")] = None,
+    description: NewDescription = None,
     default_branch: Annotated[str | None, Field(description="An existing branch.")] = None,
     visibility: Visibility | None = None,
     topics: Annotated[list[str] | None, Field(description="Replaces all topics.")] = None,

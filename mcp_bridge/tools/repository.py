@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import Page, PerPage, ProjectRef
+from mcp_bridge.params import LineCount, Page, PerPage, ProjectRef, StartLine
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import READ, tool
 from mcp_bridge.shaping import line_window, listed, pick
@@ -70,8 +70,8 @@ async def get_file(
     project: ProjectRef,
     file_path: FilePath,
     ref: RefOrDefault = None,
-    start_line: Annotated[int | None, Field(description="First line to show, from 1.", ge=1)] = None,
-    line_count: Annotated[int, Field(description="How many lines to show (1-2000).", ge=1, le=2000)] = 400,
+    start_line: StartLine = None,
+    line_count: LineCount = 400,
 ) -> dict[str, Any]:
     """Read a file from a project's repository. Text comes as a window of lines with total_lines and
     a hint; pass start_line to read on. Binary files give metadata only (binary=true). Git LFS files

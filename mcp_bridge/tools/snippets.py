@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import Page, PerPage, ProjectRef
+from mcp_bridge.params import LineCount, Page, PerPage, ProjectRef, StartLine
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
 from mcp_bridge.shaping import line_window, listed, pick, slim_schema
@@ -23,8 +23,6 @@ FileName = Annotated[str | None, Field(description="File name, for a one-file sn
 Content = Annotated[str | None, Field(description="The text of a one-file snippet.")]
 Description = Annotated[str | None, Field(description="Snippet description.")]
 FilePath = Annotated[str | None, Field(description="Which file of the snippet to read; the first if omitted.")]
-StartLine = Annotated[int | None, Field(description="First line to show, from 1.", ge=1)]
-LineCount = Annotated[int, Field(description="How many lines to show (1-2000).", ge=1, le=2000)]
 
 
 class SnippetFile(BaseModel):

@@ -17,7 +17,7 @@ from pydantic import Field
 
 from mcp_bridge.errors import GitLabRefused
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import ProjectRef
+from mcp_bridge.params import LineCount, ProjectRef, StartLine
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import READ, WRITE, tool
 from mcp_bridge.shaping import line_window
@@ -86,8 +86,8 @@ async def read_upload(
             min_length=1,
         ),
     ],
-    start_line: Annotated[int | None, Field(description="First line to show, from 1.", ge=1)] = None,
-    line_count: Annotated[int, Field(description="How many lines to show (1-2000).", ge=1, le=2000)] = 400,
+    start_line: StartLine = None,
+    line_count: LineCount = 400,
 ) -> dict[str, Any]:
     """Read a file attached to an issue, merge request or comment of a project (Maintainer role; GitLab
     17.4+). Text comes as a window of lines; binary files (images) give type and size only."""

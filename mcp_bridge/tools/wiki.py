@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import LineCount, StartLine
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE
 from mcp_bridge.shaping import line_window, pick
@@ -19,8 +20,6 @@ Slug = Annotated[str, Field(description="Page slug from list_wiki_pages, e.g. 'd
 Title = Annotated[str, Field(description="Page title; 'dir/Title' puts it in a directory.", min_length=1)]
 Content = Annotated[str, Field(description="Page text in the chosen format.", min_length=1)]
 Format = Literal["markdown", "rdoc", "asciidoc", "org"]
-StartLine = Annotated[int | None, Field(description="First line to show, from 1.", ge=1)]
-LineCount = Annotated[int, Field(description="How many lines to show (1-2000).", ge=1, le=2000)]
 
 
 # Each implementation below is two tools, one on projects and one on groups (tools/parents.py).

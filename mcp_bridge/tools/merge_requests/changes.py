@@ -24,6 +24,7 @@ PathPatterns = Annotated[
     list[str] | None,
     Field(description="Paths, folders ('src/') or globs ('*.py'); a file matches on its new or old path."),
 ]
+DiffStart = Annotated[int, Field(description="Start each diff at this line, to read on in a cut diff.", ge=1)]
 
 
 @tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests/:merge_request_iid/diffs",))
@@ -32,7 +33,7 @@ async def get_merge_request_changes(
     iid: Iid,
     paths: PathPatterns = None,
     exclude_paths: PathPatterns = None,
-    start_line: Annotated[int, Field(description="Start each diff at this line, to read on in a cut diff.", ge=1)] = 1,
+    start_line: DiffStart = 1,
     page: Page = 1,
     per_page: PerPage = 20,
 ) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import ProjectRef
+from mcp_bridge.params import LineCount, ProjectRef, StartLine
 from mcp_bridge.paths import path_of
 from mcp_bridge.registry import READ, tool
 from mcp_bridge.shaping import line_window, pick
@@ -36,8 +36,8 @@ async def get_job_artifact_file(
     artifact_path: Annotated[
         str, Field(description="Path inside the archive, e.g. 'reports/junit.xml'.", min_length=1)
     ],
-    start_line: Annotated[int | None, Field(description="First line to show, from 1.", ge=1)] = None,
-    line_count: Annotated[int, Field(description="How many lines to show (1-2000).", ge=1, le=2000)] = 400,
+    start_line: StartLine = None,
+    line_count: LineCount = 400,
 ) -> dict[str, Any]:
     """Read one file from a job's artifacts archive. Text comes as a window of lines with total_lines and
     a hint to read on; binary files give metadata only."""

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import Page, PerPage, ProjectRef
+from mcp_bridge.params import NewDescription, Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
 from mcp_bridge.shaping import listed, pick
@@ -62,7 +62,7 @@ async def create_pipeline_schedule(
 async def update_pipeline_schedule(
     project: ProjectRef,
     schedule_id: ScheduleId,
-    description: Annotated[str | None, Field(description="New description.")] = None,
+    description: NewDescription = None,
     ref: Annotated[str | None, Field(description="New branch or tag.")] = None,
     cron: Annotated[str | None, Field(description="New cron line, e.g. '0 2 * * *'.")] = None,
     cron_timezone: Timezone = None,
