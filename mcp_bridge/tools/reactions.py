@@ -28,14 +28,15 @@ def issuable(project: str, target: str, iid: int) -> tuple[str, str]:
     return f"/projects/{path_id(project)}/merge_requests/{iid}", f"Merge request !{iid} in {project}"
 
 
-@tool(
-    READ,
-    "issues",
-    routes=(
-        "GET /projects/:id/issues/:issue_iid/award_emoji",
-        "GET /projects/:id/merge_requests/:merge_request_iid/award_emoji",
-    ),
-)
+def issuable_routes(method: str, tail: str) -> tuple[str, str]:
+    """The routes of one request on an issue and on a merge request, below the paths issuable gives."""
+    return (
+        f"{method} /projects/:id/issues/:issue_iid/{tail}",
+        f"{method} /projects/:id/merge_requests/:merge_request_iid/{tail}",
+    )
+
+
+@tool(READ, "issues", routes=issuable_routes("GET", "award_emoji"))
 async def list_emoji_reactions(
     project: ProjectRef, target: Target, iid: Iid, page: Page = 1, per_page: PerPage = 100
 ) -> dict[str, Any]:
@@ -48,14 +49,7 @@ async def list_emoji_reactions(
     return result
 
 
-@tool(
-    WRITE,
-    "issues",
-    routes=(
-        "POST /projects/:id/issues/:issue_iid/award_emoji",
-        "POST /projects/:id/merge_requests/:merge_request_iid/award_emoji",
-    ),
-)
+@tool(WRITE, "issues", routes=issuable_routes("POST", "award_emoji"))
 async def add_emoji_reaction(
     project: ProjectRef,
     target: Target,
@@ -72,11 +66,9 @@ async def add_emoji_reaction(
     WRITE,
     "issues",
     routes=(
-        "GET /projects/:id/issues/:issue_iid/award_emoji/:award_id",
-        "GET /projects/:id/merge_requests/:merge_request_iid/award_emoji/:award_id",
+        *issuable_routes("GET", "award_emoji/:award_id"),
         "GET /user",
-        "DELETE /projects/:id/issues/:issue_iid/award_emoji/:award_id",
-        "DELETE /projects/:id/merge_requests/:merge_request_iid/award_emoji/:award_id",
+        *issuable_routes("DELETE", "award_emoji/:award_id"),
     ),
 )
 async def remove_emoji_reaction(
