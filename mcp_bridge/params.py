@@ -1,10 +1,15 @@
-"""Parameter types shared by the tool modules; the descriptions are what the model reads."""
+"""Parameter types shared by the tool modules, and parameter lists shared by several tools; the
+descriptions are what the model reads."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from pydantic import Field
+
+Fn = TypeVar("Fn", bound=Callable[..., Any])
 
 ProjectRef = Annotated[str, Field(description="Project id or full path, e.g. 'group/project'.", min_length=1)]
 Iid = Annotated[int, Field(description="The project-level number shown in GitLab (#12 or !12).", ge=1)]
@@ -28,3 +33,17 @@ Date = Annotated[str | None, Field(description="YYYY-MM-DD.", pattern=r"^\d{4}-\
 # A window of lines of a long text (a file, a log, a wiki page): see shaping.line_window.
 StartLine = Annotated[int | None, Field(description="First line to show, from 1.", ge=1)]
 LineCount = Annotated[int, Field(description="How many lines to show (1-2000).", ge=1, le=2000)]
+
+
+def shared_parameters(template: Callable[..., Any]) -> Callable[[Fn], Fn]:
+    """Give a tool, after its own parameters, the parameters of `template` (a list several tools take
+    alike); the tool receives them in its **keywords. The schema is built from the signature set here."""
+    shared = list(inspect.signature(template, eval_str=True).parameters.values())
+
+    def decorate(function: Fn) -> Fn:
+        signature = inspect.signature(function, eval_str=True)
+        own = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+        function.__signature__ = signature.replace(parameters=[*own, *shared])  # type: ignore[attr-defined]
+        return function
+
+    return decorate

@@ -11,11 +11,11 @@ from pydantic import Field
 
 from mcp_bridge.errors import GitLabRejected
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import NewDescription, Page, PerPage, ProjectRef
+from mcp_bridge.params import NewDescription, Page, PerPage, ProjectRef, shared_parameters
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
 from mcp_bridge.shaping import listed, listing, pick
-from mcp_bridge.tools.users import Day, EventAction, EventTarget, events_page
+from mcp_bridge.tools.users import event_filters, events_page
 
 LIST_FIELDS = (
     "id",
@@ -225,15 +225,7 @@ async def get_project_languages(project: ProjectRef) -> dict[str, Any]:
 
 
 @tool(READ, "projects", routes=("GET /projects/:id/events",))
-async def list_project_events(
-    project: ProjectRef,
-    action: EventAction | None = None,
-    target_type: EventTarget | None = None,
-    after: Day = None,
-    before: Day = None,
-    page: Page = 1,
-    per_page: PerPage = 20,
-) -> dict[str, Any]:
+@shared_parameters(event_filters)
+async def list_project_events(project: ProjectRef, **filters: Any) -> dict[str, Any]:
     """A project's recent activity (pushes, comments, opened/merged MRs and issues), newest first."""
-    filters = (action, target_type, after, before)
-    return await events_page(f"/projects/{path_id(project)}/events", f"Project {project}", page, per_page, *filters)
+    return await events_page(f"/projects/{path_id(project)}/events", f"Project {project}", **filters)
