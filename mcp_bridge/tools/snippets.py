@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import LineCount, Page, PerPage, ProjectRef, StartLine
+from mcp_bridge.params import LineCount, Page, PerPage, ProjectRef, StartLine, shared_parameters
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
 from mcp_bridge.shaping import line_window, listed, pick, slim_schema
@@ -72,6 +72,20 @@ def _body(
     return body | {"file_name": file_name, "content": content, "files": files}
 
 
+def new_snippet(
+    title: Title,
+    visibility: Visibility = "private",
+    file_name: FileName = None,
+    content: Content = None,
+    files: Annotated[
+        list[SnippetFile] | None, Field(description="Several files, instead of file_name+content.")
+    ] = None,
+    description: Description = None,
+) -> dict[str, Any]:
+    """The parameters of both tools that create a snippet, and the request body made of them."""
+    return _body(title, visibility, description, file_name, content, _files(files))
+
+
 @tool(READ, "snippets", routes=("GET /projects/:id/snippets",))
 async def list_project_snippets(project: ProjectRef, page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
     """List the snippets of a project that you can see, newest first: id, title, visibility, author, file name."""
@@ -101,20 +115,11 @@ async def get_project_snippet(
 
 
 @tool(WRITE, "snippets", routes=("POST /projects/:id/snippets",))
-async def create_project_snippet(
-    project: ProjectRef,
-    title: Title,
-    visibility: Visibility = "private",
-    file_name: FileName = None,
-    content: Content = None,
-    files: Annotated[
-        list[SnippetFile] | None, Field(description="Several files, instead of file_name+content.")
-    ] = None,
-    description: Description = None,
-) -> dict[str, Any]:
+@shared_parameters(new_snippet)
+async def create_project_snippet(project: ProjectRef, **snippet: Any) -> dict[str, Any]:
     """Create a snippet in a project (Reporter role): give file_name and content, or files for several.
     Returns the snippet with its id and URL."""
-    body = _body(title, visibility, description, file_name, content, _files(files))
+    body = new_snippet(**snippet)
     data = await gitlab().post(f"/projects/{path_id(project)}/snippets", what=f"Project {project}", json=body)
     return _snippet(data)
 
@@ -174,18 +179,10 @@ async def get_snippet(
 
 
 @tool(WRITE, "snippets", routes=("POST /snippets",))
-async def create_snippet(
-    title: Title,
-    visibility: Visibility = "private",
-    file_name: FileName = None,
-    content: Content = None,
-    files: Annotated[
-        list[SnippetFile] | None, Field(description="Several files, instead of file_name+content.")
-    ] = None,
-    description: Description = None,
-) -> dict[str, Any]:
+@shared_parameters(new_snippet)
+async def create_snippet(**snippet: Any) -> dict[str, Any]:
     """Create a personal snippet (not in a project): give file_name and content, or files for several.
     Returns the snippet with its id and URL."""
-    body = _body(title, visibility, description, file_name, content, _files(files))
+    body = new_snippet(**snippet)
     data = await gitlab().post("/snippets", what="Snippet", json=body)
     return _snippet(data)
