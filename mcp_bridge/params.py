@@ -35,10 +35,13 @@ StartLine = Annotated[int | None, Field(description="First line to show, from 1.
 LineCount = Annotated[int, Field(description="How many lines to show (1-2000).", ge=1, le=2000)]
 
 
-def shared_parameters(template: Callable[..., Any]) -> Callable[[Fn], Fn]:
+def shared_parameters(template: Callable[..., Any], after: str | None = None) -> Callable[[Fn], Fn]:
     """Give a tool, after its own parameters, the parameters of `template` (a list several tools take
-    alike); the tool receives them in its **keywords. The schema is built from the signature set here."""
+    alike; with `after`, only those that follow that one); the tool receives them in its **keywords.
+    The schema is built from the signature set here."""
     shared = list(inspect.signature(template, eval_str=True).parameters.values())
+    if after is not None:
+        shared = shared[[p.name for p in shared].index(after) + 1 :]
 
     def decorate(function: Fn) -> Fn:
         signature = inspect.signature(function, eval_str=True)

@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import Comment, Page, PerPage, ProjectRef, Ref
+from mcp_bridge.params import Comment, Page, PerPage, ProjectRef, Ref, shared_parameters
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import READ, WRITE, tool
 from mcp_bridge.shaping import listed, pick
-from mcp_bridge.tools.merge_requests.changes import DiffStart, PathPatterns, diff_page
+from mcp_bridge.tools.merge_requests.changes import diffs
 from mcp_bridge.tools.merge_requests.requests import LIST_FIELDS as MR_FIELDS
 
 COMMIT_FIELDS = (
@@ -56,21 +56,11 @@ async def get_commit(project: ProjectRef, sha: Ref) -> dict[str, Any]:
 
 
 @tool(READ, "commits", routes=("GET /projects/:id/repository/commits/:sha/diff",))
-async def get_commit_diff(
-    project: ProjectRef,
-    sha: Ref,
-    paths: PathPatterns = None,
-    exclude_paths: PathPatterns = None,
-    start_line: DiffStart = 1,
-    page: Page = 1,
-    per_page: PerPage = 20,
-) -> dict[str, Any]:
+@shared_parameters(diffs, after="what")
+async def get_commit_diff(project: ProjectRef, sha: Ref, **reading: Any) -> dict[str, Any]:
     """The changes of one commit, a page of files at a time: paths, new/renamed/deleted flags, diff text.
     Capped (10,000 characters per file, 50,000 per call); when `truncated`, `hint` says how to read on."""
-    items, meta = await gitlab().page(
-        _path(project, sha, "/diff"), what=_what(project, sha), page=page, per_page=per_page
-    )
-    return {"sha": sha, **diff_page(items, meta, paths, exclude_paths, start_line)}
+    return {"sha": sha, **await diffs(_path(project, sha, "/diff"), _what(project, sha), **reading)}
 
 
 @tool(WRITE, "commits", routes=("POST /projects/:id/repository/commits/:sha/cherry_pick",))
