@@ -22,11 +22,12 @@ from mcp_bridge.params import (
     ProjectRef,
     RemoveLabels,
     Search,
+    shared_parameters,
 )
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
 from mcp_bridge.shaping import listed, listing, pick
-from mcp_bridge.tools.threads import NoteSort, notes_page
+from mcp_bridge.tools.threads import notes_page
 
 LIST_FIELDS = (
     "iid",
@@ -134,17 +135,12 @@ async def create_issue(
 
 
 @tool(READ, "issues", routes=("GET /projects/:id/issues/:issue_iid/notes",))
-async def list_issue_notes(
-    project: ProjectRef,
-    iid: Iid,
-    sort: NoteSort = "asc",
-    page: Page = 1,
-    per_page: PerPage = 20,
-) -> dict[str, Any]:
+@shared_parameters(notes_page, after="what")
+async def list_issue_notes(project: ProjectRef, iid: Iid, **paging: Any) -> dict[str, Any]:
     """List the comments on an issue, oldest first by default, including system notes (label, assignee
     and state changes, marked system=true). Returns body, author and date for each, plus pagination."""
     path = f"/projects/{path_id(project)}/issues/{iid}"
-    return listing(*await notes_page(path, f"Issue #{iid} in {project}", sort, page, per_page), NOTE_FIELDS)
+    return listing(*await notes_page(path, f"Issue #{iid} in {project}", **paging), NOTE_FIELDS)
 
 
 @tool(WRITE, "issues", routes=("POST /projects/:id/issues/:issue_iid/notes",))

@@ -9,12 +9,11 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import Comment, Iid, Page, PerPage, ProjectRef
+from mcp_bridge.params import Comment, Iid, Page, PerPage, ProjectRef, shared_parameters
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
 from mcp_bridge.shaping import pick
 from mcp_bridge.tools.threads import (
-    NoteSort,
     list_threads,
     note_summary,
     notes_page,
@@ -189,16 +188,11 @@ TIMELINE_FIELDS = ("id", "type", "body", "author", "created_at", "updated_at", "
 
 
 @tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests/:merge_request_iid/notes",))
-async def list_merge_request_notes(
-    project: ProjectRef,
-    iid: Iid,
-    sort: NoteSort = "asc",
-    page: Page = 1,
-    per_page: PerPage = 20,
-) -> dict[str, Any]:
+@shared_parameters(notes_page, after="what")
+async def list_merge_request_notes(project: ProjectRef, iid: Iid, **paging: Any) -> dict[str, Any]:
     """Every comment on a merge request as a flat timeline, including system notes (pushes, approvals,
     label changes; marked system=true). For threads and diff positions use list_merge_request_discussions."""
-    items, meta = await notes_page(*mr_path(project, iid), sort, page, per_page)
+    items, meta = await notes_page(*mr_path(project, iid), **paging)
     notes = []
     for item in items:
         note = pick(item, TIMELINE_FIELDS)
