@@ -10,9 +10,9 @@ from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
 from mcp_bridge.params import Comment, Iid, Page, PerPage, ProjectRef, shared_parameters
-from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
 from mcp_bridge.shaping import pick
+from mcp_bridge.tools.reactions import issuable
 from mcp_bridge.tools.threads import (
     list_threads,
     note_summary,
@@ -32,7 +32,7 @@ OldLine = Annotated[int | None, Field(description="Line in the old file: a remov
 
 def mr_path(project: str, iid: int) -> tuple[str, str]:
     """The merge request's API path and how error messages name it."""
-    return f"/projects/{path_id(project)}/merge_requests/{iid}", f"Merge request !{iid} in {project}"
+    return issuable(project, "merge_request", iid)
 
 
 async def diff_position(
