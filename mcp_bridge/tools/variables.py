@@ -47,6 +47,11 @@ def _filter(scope: str | None) -> dict[str, Any] | None:
     return {"filter[environment_scope]": scope} if scope else None
 
 
+def _variable(parent: Parent, key: str) -> tuple[str, str]:
+    """One variable's API path, and how error messages name it."""
+    return f"{parent.path}/variables/{path_id(key)}", f"Variable {key} in {parent.name}"
+
+
 # Each implementation below is two tools, one on projects and one on groups (tools/parents.py).
 @twins(
     READ,
@@ -84,7 +89,7 @@ async def list_variables(parent: Parent, page: Page = 1, per_page: PerPage = 50)
     ),
 )
 async def get_variable(parent: Parent, key: Key, environment_scope: Scope = None) -> dict[str, Any]:
-    path, what = f"{parent.path}/variables/{path_id(key)}", f"Variable {key} in {parent.name}"
+    path, what = _variable(parent, key)
     return secret_safe(await gitlab().get(path, what=what, params=_filter(environment_scope)))
 
 
@@ -167,7 +172,7 @@ async def update_variable(
     }
     if environment_scope:
         body["filter"] = {"environment_scope": environment_scope}
-    path, what = f"{parent.path}/variables/{path_id(key)}", f"Variable {key} in {parent.name}"
+    path, what = _variable(parent, key)
     return secret_safe(await gitlab().put(path, what=what, json=body))
 
 
@@ -186,6 +191,6 @@ async def update_variable(
 )
 async def delete_variable(parent: Parent, key: Key, environment_scope: Scope = None) -> dict[str, Any]:
     # The scope filter goes in the query string (doc/api/project_level_variables.md).
-    path, what = f"{parent.path}/variables/{path_id(key)}", f"Variable {key} in {parent.name}"
+    path, what = _variable(parent, key)
     await gitlab().delete(path, what=what, params=_filter(environment_scope))
     return {"deleted": True, "key": key, "environment_scope": environment_scope}
