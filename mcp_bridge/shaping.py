@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import LineCount, StartLine
 
 # What to keep of each item of a list: the fields worth it, or a function that shapes one item.
 Shape = Iterable[str] | Callable[[dict[str, Any]], dict[str, Any]]
@@ -81,6 +82,12 @@ def line_window(
     if hints:
         window["hint"] = " ".join(hints)
     return window
+
+
+def text_window(text: str, max_chars: int, start_line: StartLine = None, line_count: LineCount = 400) -> dict[str, Any]:
+    """A window of a text a tool reads whole (a file, a wiki page, a snippet): line_window from the
+    top. Its parameters after `max_chars` are those of every such tool."""
+    return line_window(text, start=start_line, count=line_count, tail=False, max_chars=max_chars)
 
 
 def _lines_that_fit(lines: list[str], max_chars: int, *, from_end: bool) -> int:

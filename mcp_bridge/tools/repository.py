@@ -17,10 +17,10 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import LineCount, Page, PerPage, ProjectRef, StartLine
+from mcp_bridge.params import Page, PerPage, ProjectRef, shared_parameters
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import READ, tool
-from mcp_bridge.shaping import line_window, listed, pick
+from mcp_bridge.shaping import line_window, listed, pick, text_window
 
 TREE_FIELDS = ("name", "type", "path", "mode")
 FILE_FIELDS = ("file_path", "ref", "size", "blob_id", "commit_id", "last_commit_id")
@@ -66,12 +66,12 @@ async def get_repository_tree(
 
 
 @tool(READ, "repository", routes=("GET /projects/:id/repository/files/:file_path/raw",))
+@shared_parameters(text_window, after="max_chars")
 async def get_file(
     project: ProjectRef,
     file_path: FilePath,
     ref: RefOrDefault = None,
-    start_line: StartLine = None,
-    line_count: LineCount = 400,
+    **reading: Any,
 ) -> dict[str, Any]:
     """Read a file from a project's repository. Text comes as a window of lines with total_lines and
     a hint; pass start_line to read on. Binary files give metadata only (binary=true). Git LFS files
@@ -107,7 +107,7 @@ async def get_file(
     text = decode_text(raw)
     if text is None:
         return {**meta, "binary": True, "hint": "Binary file: content not shown."}
-    window = line_window(text, start=start_line, count=line_count, tail=False, max_chars=MAX_FILE_CHARS)
+    window = text_window(text, MAX_FILE_CHARS, **reading)
     return {**meta, "binary": False, **window}
 
 

@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import LineCount, Page, PerPage, ProjectRef, StartLine, shared_parameters
+from mcp_bridge.params import Page, PerPage, ProjectRef, shared_parameters
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
-from mcp_bridge.shaping import line_window, listed, pick, slim_schema
+from mcp_bridge.shaping import listed, pick, slim_schema, text_window
 
 LIST_FIELDS = ("id", "title", "visibility", "author", "file_name", "project_id", "updated_at", "web_url")
 DETAIL_FIELDS = (*LIST_FIELDS, "description", "created_at")
@@ -50,13 +50,13 @@ def _snippet(data: dict[str, Any]) -> dict[str, Any]:
     return {**pick(data, DETAIL_FIELDS), "files": [f.get("path") for f in data.get("files") or []]}
 
 
-async def _read(base: str, what: str, file_path: str | None, start_line: int | None, line_count: int) -> dict[str, Any]:
+async def _read(base: str, what: str, file_path: str | None, **reading: Any) -> dict[str, Any]:
     """A snippet with a window of one of its files: /raw gives the first file, files/HEAD/<path>/raw any."""
     gl = gitlab()
     data = await gl.get(base, what=what)
     raw_path = f"{base}/files/HEAD/{path_id(file_path)}/raw" if file_path else f"{base}/raw"
     text = await gl.text(raw_path, what=f"{file_path or 'Content'} of {what}")
-    window = line_window(text, start=start_line, count=line_count, tail=False, max_chars=MAX_CONTENT_CHARS)
+    window = text_window(text, MAX_CONTENT_CHARS, **reading)
     return {**_snippet(data), "file": file_path or data.get("file_name"), **window}
 
 
@@ -101,17 +101,17 @@ async def list_project_snippets(project: ProjectRef, page: Page = 1, per_page: P
         "GET /projects/:id/snippets/:snippet_id/files/:ref/:file_path/raw",
     ),
 )
+@shared_parameters(text_window, after="max_chars")
 async def get_project_snippet(
     project: ProjectRef,
     snippet_id: SnippetId,
     file_path: FilePath = None,
-    start_line: StartLine = None,
-    line_count: LineCount = 400,
+    **reading: Any,
 ) -> dict[str, Any]:
     """Read a project snippet: title, description, its file names and the content of one file as a window of
     lines (total_lines and a hint tell how to read on with start_line)."""
     base = f"/projects/{path_id(project)}/snippets/{snippet_id}"
-    return await _read(base, f"Snippet {snippet_id} in {project}", file_path, start_line, line_count)
+    return await _read(base, f"Snippet {snippet_id} in {project}", file_path, **reading)
 
 
 @tool(WRITE, "snippets", routes=("POST /projects/:id/snippets",))
@@ -170,12 +170,11 @@ async def list_my_snippets(page: Page = 1, per_page: PerPage = 20) -> dict[str, 
         "GET /snippets/:id/files/:ref/:file_path/raw",
     ),
 )
-async def get_snippet(
-    snippet_id: SnippetId, file_path: FilePath = None, start_line: StartLine = None, line_count: LineCount = 400
-) -> dict[str, Any]:
+@shared_parameters(text_window, after="max_chars")
+async def get_snippet(snippet_id: SnippetId, file_path: FilePath = None, **reading: Any) -> dict[str, Any]:
     """Read a snippet by id (personal, or any you can see): title, file names and one file's content as a
     window of lines, with a hint to read on."""
-    return await _read(f"/snippets/{snippet_id}", f"Snippet {snippet_id}", file_path, start_line, line_count)
+    return await _read(f"/snippets/{snippet_id}", f"Snippet {snippet_id}", file_path, **reading)
 
 
 @tool(WRITE, "snippets", routes=("POST /snippets",))

@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import LineCount, StartLine
+from mcp_bridge.params import shared_parameters
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE
-from mcp_bridge.shaping import line_window, pick
+from mcp_bridge.shaping import pick, text_window
 from mcp_bridge.tools.parents import Parent, Twin, twins
 
 PAGE_FIELDS = ("slug", "title", "format")
@@ -57,12 +57,11 @@ async def list_pages(parent: Parent) -> dict[str, Any]:
         "start_line to read on.",
     ),
 )
-async def get_page(
-    parent: Parent, slug: Slug, start_line: StartLine = None, line_count: LineCount = 400
-) -> dict[str, Any]:
+@shared_parameters(text_window, after="max_chars")
+async def get_page(parent: Parent, slug: Slug, **reading: Any) -> dict[str, Any]:
     page = await gitlab().get(f"{parent.path}/wikis/{path_id(slug)}", what=f"Wiki page {slug} in {parent.name}")
     text = page.get("content") or ""
-    window = line_window(text, start=start_line, count=line_count, tail=False, max_chars=MAX_PAGE_CHARS)
+    window = text_window(text, MAX_PAGE_CHARS, **reading)
     return {**pick(page, PAGE_FIELDS), **window}
 
 
