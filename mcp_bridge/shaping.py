@@ -3,8 +3,14 @@ it, pages of lists, windows of long texts, and tool schemas without what pydanti
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
+
+from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import LineCount, StartLine
+
+# What to keep of each item of a list: the fields worth it, or a function that shapes one item.
+Shape = Iterable[str] | Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def pick(obj: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
@@ -22,9 +28,19 @@ def pick(obj: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
     return out
 
 
-def listing(items: list[Any], meta: dict[str, int | None], fields: Iterable[str]) -> dict[str, Any]:
-    fields = tuple(fields)
+def listing(items: list[Any], meta: dict[str, int | None], shape: Shape) -> dict[str, Any]:
+    if callable(shape):
+        return {"items": [shape(item) for item in items], **meta}
+    fields = tuple(shape)
     return {"items": [pick(item, fields) for item in items], **meta}
+
+
+async def listed(
+    path: str, what: str, page: int, per_page: int, shape: Shape, params: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One page of the GitLab list at `path`, each item shaped, with GitLab's page numbers."""
+    items, meta = await gitlab().page(path, what=what, page=page, per_page=per_page, params=params)
+    return listing(items, meta, shape)
 
 
 def line_window(
@@ -66,6 +82,12 @@ def line_window(
     if hints:
         window["hint"] = " ".join(hints)
     return window
+
+
+def text_window(text: str, max_chars: int, start_line: StartLine = None, line_count: LineCount = 400) -> dict[str, Any]:
+    """A window of a text a tool reads whole (a file, a wiki page, a snippet): line_window from the
+    top. Its parameters after `max_chars` are those of every such tool."""
+    return line_window(text, start=start_line, count=line_count, tail=False, max_chars=max_chars)
 
 
 def _lines_that_fit(lines: list[str], max_chars: int, *, from_end: bool) -> int:

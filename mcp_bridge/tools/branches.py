@@ -11,7 +11,7 @@ from mcp_bridge.gitlab import gitlab
 from mcp_bridge.params import Page, PerPage, ProjectRef, Ref
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
-from mcp_bridge.shaping import pick
+from mcp_bridge.shaping import listed, pick
 
 BRANCH_FIELDS = ("name", "default", "protected", "merged", "developers_can_push", "web_url", "commit")
 DETAIL_FIELDS = (*BRANCH_FIELDS, "developers_can_merge", "can_push")
@@ -45,14 +45,14 @@ async def list_branches(
 ) -> dict[str, Any]:
     """List a project's branches by name: which is the default, which are protected or already merged,
     and the latest commit on each."""
-    items, meta = await gitlab().page(
+    return await listed(
         _url(project, "repository/branches"),
-        what=f"Branches of {project}",
-        page=page,
-        per_page=per_page,
-        params={"search": search},
+        f"Branches of {project}",
+        page,
+        per_page,
+        lambda b: _with_commit(b, BRANCH_FIELDS),
+        {"search": search},
     )
-    return {"items": [_with_commit(b, BRANCH_FIELDS) for b in items], **meta}
 
 
 @tool(READ, "branches", routes=("GET /projects/:id/repository/branches/:branch",))
@@ -107,14 +107,14 @@ async def list_protected_branches(
 ) -> dict[str, Any]:
     """List a project's branch protection rules (names or wildcards): who may push and merge, and
     whether force push is allowed."""
-    items, meta = await gitlab().page(
+    return await listed(
         _url(project, "protected_branches"),
-        what=f"Protected branches of {project}",
-        page=page,
-        per_page=per_page,
-        params={"search": search},
+        f"Protected branches of {project}",
+        page,
+        per_page,
+        lambda item: _rule(item, "push", "merge"),
+        {"search": search},
     )
-    return {"items": [_rule(item, "push", "merge") for item in items], **meta}
 
 
 @tool(WRITE, "branches", routes=("POST /projects/:id/protected_branches",))
@@ -156,14 +156,14 @@ async def list_tags(
     per_page: PerPage = 20,
 ) -> dict[str, Any]:
     """List a project's tags, newest first: name, annotation message, protection and the tagged commit."""
-    items, meta = await gitlab().page(
+    return await listed(
         _url(project, "repository/tags"),
-        what=f"Tags of {project}",
-        page=page,
-        per_page=per_page,
-        params={"search": search, "order_by": order_by, "sort": sort},
+        f"Tags of {project}",
+        page,
+        per_page,
+        lambda t: _with_commit(t, TAG_FIELDS),
+        {"search": search, "order_by": order_by, "sort": sort},
     )
-    return {"items": [_with_commit(t, TAG_FIELDS) for t in items], **meta}
 
 
 @tool(READ, "branches", routes=("GET /projects/:id/repository/tags/:tag_name",))
@@ -203,10 +203,13 @@ async def delete_tag(project: ProjectRef, tag_name: TagName) -> dict[str, Any]:
 async def list_protected_tags(project: ProjectRef, page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
     """List a project's tag protection rules (names or wildcards) and who may create such tags.
     Needs the maintainer role."""
-    items, meta = await gitlab().page(
-        _url(project, "protected_tags"), what=f"Protected tags of {project}", page=page, per_page=per_page
+    return await listed(
+        _url(project, "protected_tags"),
+        f"Protected tags of {project}",
+        page,
+        per_page,
+        lambda item: _rule(item, "create"),
     )
-    return {"items": [_rule(item, "create") for item in items], **meta}
 
 
 @tool(WRITE, "branches", routes=("POST /projects/:id/protected_tags",))

@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import Page, PerPage, ProjectRef, Ref
+from mcp_bridge.params import Comment, Page, PerPage, ProjectRef, Ref, shared_parameters
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import READ, WRITE, tool
-from mcp_bridge.shaping import listing, pick
-from mcp_bridge.tools.merge_requests.changes import PathPatterns, diff_page
+from mcp_bridge.shaping import listed, pick
+from mcp_bridge.tools.merge_requests.changes import diffs
 from mcp_bridge.tools.merge_requests.requests import LIST_FIELDS as MR_FIELDS
 
 COMMIT_FIELDS = (
@@ -56,21 +56,11 @@ async def get_commit(project: ProjectRef, sha: Ref) -> dict[str, Any]:
 
 
 @tool(READ, "commits", routes=("GET /projects/:id/repository/commits/:sha/diff",))
-async def get_commit_diff(
-    project: ProjectRef,
-    sha: Ref,
-    paths: PathPatterns = None,
-    exclude_paths: PathPatterns = None,
-    start_line: Annotated[int, Field(description="Start each diff at this line, to read on in a cut diff.", ge=1)] = 1,
-    page: Page = 1,
-    per_page: PerPage = 20,
-) -> dict[str, Any]:
+@shared_parameters(diffs, after="what")
+async def get_commit_diff(project: ProjectRef, sha: Ref, **reading: Any) -> dict[str, Any]:
     """The changes of one commit, a page of files at a time: paths, new/renamed/deleted flags, diff text.
     Capped (10,000 characters per file, 50,000 per call); when `truncated`, `hint` says how to read on."""
-    items, meta = await gitlab().page(
-        _path(project, sha, "/diff"), what=_what(project, sha), page=page, per_page=per_page
-    )
-    return {"sha": sha, **diff_page(items, meta, paths, exclude_paths, start_line)}
+    return {"sha": sha, **await diffs(_path(project, sha, "/diff"), _what(project, sha), **reading)}
 
 
 @tool(WRITE, "commits", routes=("POST /projects/:id/repository/commits/:sha/cherry_pick",))
@@ -110,10 +100,7 @@ async def list_commit_statuses(
     """The CI job and external check statuses reported for a commit (latest per name unless all=true):
     name, status, ref, description and link of each, plus pagination."""
     params = {"ref": ref, "name": name, "all": all or None}
-    items, meta = await gitlab().page(
-        _path(project, sha, "/statuses"), what=_what(project, sha), page=page, per_page=per_page, params=params
-    )
-    return listing(items, meta, STATUS_FIELDS)
+    return await listed(_path(project, sha, "/statuses"), _what(project, sha), page, per_page, STATUS_FIELDS, params)
 
 
 @tool(READ, "commits", routes=("GET /projects/:id/repository/commits/:sha/merge_requests",))
@@ -125,30 +112,22 @@ async def list_commit_merge_requests(
     per_page: PerPage = 20,
 ) -> dict[str, Any]:
     """The merge requests that contain a commit (or merged it): which MR brought this change in."""
-    items, meta = await gitlab().page(
-        _path(project, sha, "/merge_requests"),
-        what=_what(project, sha),
-        page=page,
-        per_page=per_page,
-        params={"state": state},
+    return await listed(
+        _path(project, sha, "/merge_requests"), _what(project, sha), page, per_page, MR_FIELDS, {"state": state}
     )
-    return listing(items, meta, MR_FIELDS)
 
 
 @tool(READ, "commits", routes=("GET /projects/:id/repository/commits/:sha/comments",))
 async def list_commit_comments(project: ProjectRef, sha: Ref, page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
     """The comments on a commit, oldest first: text, author, and the file line when on a diff line."""
-    items, meta = await gitlab().page(
-        _path(project, sha, "/comments"), what=_what(project, sha), page=page, per_page=per_page
-    )
-    return listing(items, meta, NOTE_FIELDS)
+    return await listed(_path(project, sha, "/comments"), _what(project, sha), page, per_page, NOTE_FIELDS)
 
 
 @tool(WRITE, "commits", routes=("POST /projects/:id/repository/commits/:sha/comments",))
 async def create_commit_comment(
     project: ProjectRef,
     sha: Ref,
-    note: Annotated[str, Field(description="The comment, in GitLab Markdown.", min_length=1)],
+    note: Comment,
     path: Annotated[str | None, Field(description="File to comment on; with line.")] = None,
     line: Annotated[int | None, Field(description="Line number in that file's diff; with path.", ge=1)] = None,
     line_type: Annotated[

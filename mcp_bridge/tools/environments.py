@@ -11,7 +11,7 @@ from mcp_bridge.gitlab import gitlab
 from mcp_bridge.params import Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, tool
-from mcp_bridge.shaping import listing, pick
+from mcp_bridge.shaping import listed, pick
 
 EnvironmentId = Annotated[int, Field(description="Environment id (from list_environments).", ge=1)]
 DeploymentId = Annotated[int, Field(description="Deployment id (from list_deployments).", ge=1)]
@@ -41,14 +41,14 @@ async def list_environments(
 ) -> dict[str, Any]:
     """List a project's environments (production, staging, review apps…): id, name, state, tier and URL,
     plus pagination. Use get_environment for what is deployed there."""
-    items, meta = await gitlab().page(
+    return await listed(
         f"/projects/{path_id(project)}/environments",
-        what=f"Environments of {project}",
-        page=page,
-        per_page=per_page,
-        params={"search": search, "states": states},
+        f"Environments of {project}",
+        page,
+        per_page,
+        ENVIRONMENT_FIELDS,
+        {"search": search, "states": states},
     )
-    return listing(items, meta, ENVIRONMENT_FIELDS)
 
 
 @tool(READ, "environments", routes=("GET /projects/:id/environments/:environment_id",))
@@ -95,14 +95,9 @@ async def list_deployments(
     """List a project's deployments, newest first: environment, status, ref, SHA, who deployed and when,
     plus pagination. Filter by environment name or status."""
     params = {"environment": environment, "status": status, "order_by": order_by, "sort": sort}
-    items, meta = await gitlab().page(
-        f"/projects/{path_id(project)}/deployments",
-        what=f"Deployments of {project}",
-        page=page,
-        per_page=per_page,
-        params=params,
+    return await listed(
+        f"/projects/{path_id(project)}/deployments", f"Deployments of {project}", page, per_page, _deployment, params
     )
-    return {"items": [_deployment(item) for item in items], **meta}
 
 
 @tool(READ, "environments", routes=("GET /projects/:id/deployments/:deployment_id",))

@@ -11,7 +11,7 @@ from mcp_bridge.gitlab import gitlab
 from mcp_bridge.params import Page, PerPage
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import READ, tool
-from mcp_bridge.shaping import listing, pick
+from mcp_bridge.shaping import listed, listing, pick
 from mcp_bridge.tools.projects import LIST_FIELDS as PROJECT_FIELDS
 
 GROUP_FIELDS = ("id", "name", "full_path", "description", "visibility", "parent_id", "web_url")
@@ -65,14 +65,9 @@ async def list_subgroups(
     group: GroupRef, search: Search = None, page: Page = 1, per_page: PerPage = 20
 ) -> dict[str, Any]:
     """List the direct subgroups of a group that you can see."""
-    items, meta = await gitlab().page(
-        f"/groups/{path_id(group)}/subgroups",
-        what=f"Group {group}",
-        page=page,
-        per_page=per_page,
-        params={"search": search},
+    return await listed(
+        f"/groups/{path_id(group)}/subgroups", f"Group {group}", page, per_page, GROUP_FIELDS, {"search": search}
     )
-    return listing(items, meta, GROUP_FIELDS)
 
 
 @tool(READ, "groups", routes=("GET /groups/:id/projects",))

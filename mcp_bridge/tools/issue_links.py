@@ -11,7 +11,7 @@ from mcp_bridge.gitlab import gitlab
 from mcp_bridge.params import Iid, Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
-from mcp_bridge.shaping import listing, pick
+from mcp_bridge.shaping import listed, pick
 
 LINK_FIELDS = ("issue_link_id", "link_type", "iid", "title", "state", "project_id", "web_url")
 MR_FIELDS = ("iid", "project_id", "title", "state", "author", "source_branch", "target_branch", "web_url")
@@ -73,13 +73,13 @@ async def list_issue_related_merge_requests(
     project: ProjectRef, iid: Iid, page: Page = 1, per_page: PerPage = 20
 ) -> dict[str, Any]:
     """List the merge requests that mention an issue (in their description or comments)."""
-    items, meta = await gitlab().page(
+    return await listed(
         f"/projects/{path_id(project)}/issues/{iid}/related_merge_requests",
-        what=f"Issue #{iid} in {project}",
-        page=page,
-        per_page=per_page,
+        f"Issue #{iid} in {project}",
+        page,
+        per_page,
+        MR_FIELDS,
     )
-    return listing(items, meta, MR_FIELDS)
 
 
 @tool(READ, "issues", routes=("GET /projects/:id/issues/:issue_iid/closed_by",))
@@ -87,10 +87,6 @@ async def list_issue_closed_by_merge_requests(
     project: ProjectRef, iid: Iid, page: Page = 1, per_page: PerPage = 20
 ) -> dict[str, Any]:
     """List merge requests that close an issue when merged ("Closes #12" in their description)."""
-    items, meta = await gitlab().page(
-        f"/projects/{path_id(project)}/issues/{iid}/closed_by",
-        what=f"Issue #{iid} in {project}",
-        page=page,
-        per_page=per_page,
+    return await listed(
+        f"/projects/{path_id(project)}/issues/{iid}/closed_by", f"Issue #{iid} in {project}", page, per_page, MR_FIELDS
     )
-    return listing(items, meta, MR_FIELDS)

@@ -8,11 +8,26 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import Iid, Page, PerPage, ProjectRef
+from mcp_bridge.params import (
+    AddLabels,
+    Body,
+    Comment,
+    Date,
+    Iid,
+    Internal,
+    NewBody,
+    NewTitle,
+    Page,
+    PerPage,
+    ProjectRef,
+    RemoveLabels,
+    Search,
+    shared_parameters,
+)
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
-from mcp_bridge.shaping import listing, pick
-from mcp_bridge.tools.threads import NoteSort, notes_page
+from mcp_bridge.shaping import listed, listing, pick
+from mcp_bridge.tools.threads import notes_page
 
 LIST_FIELDS = (
     "iid",
@@ -66,7 +81,7 @@ async def list_issues(
     project: ProjectRef,
     state: Literal["opened", "closed", "all"] = "opened",
     labels: Labels = None,
-    search: Annotated[str | None, Field(description="Text to find in title or description.")] = None,
+    search: Search = None,
     assignee_username: Username = None,
     author_username: Username = None,
     milestone: Annotated[str | None, Field(description="Milestone title, or 'None' / 'Any'.")] = None,
@@ -80,10 +95,14 @@ async def list_issues(
     params = {"state": state, "labels": _labels(labels), "search": search, "milestone": milestone}
     params |= {"assignee_username": assignee_username, "author_username": author_username}
     params |= {"order_by": order_by, "sort": sort}
-    items, meta = await gitlab().page(
-        f"/projects/{path_id(project)}/issues", what=f"Project {project}", page=page, per_page=per_page, params=params
+    return await listed(
+        f"/projects/{path_id(project)}/issues",
+        f"Project {project}",
+        page,
+        per_page,
+        lambda item: _issue(item, LIST_FIELDS),
+        params,
     )
-    return {"items": [_issue(item, LIST_FIELDS) for item in items], **meta}
 
 
 @tool(READ, "issues", routes=("GET /projects/:id/issues/:issue_iid",))
@@ -98,13 +117,13 @@ async def get_issue(project: ProjectRef, iid: Iid) -> dict[str, Any]:
 async def create_issue(
     project: ProjectRef,
     title: Annotated[str, Field(description="Issue title.", min_length=1, max_length=255)],
-    description: Annotated[str | None, Field(description="Body, in GitLab Markdown.")] = None,
+    description: Body = None,
     labels: Annotated[list[str] | None, Field(description="Label names; missing labels are created.")] = None,
     assignee_ids: Annotated[
         list[int] | None, Field(description="GitLab user ids (not usernames); get_current_user gives yours.")
     ] = None,
     confidential: Annotated[bool, Field(description="Visible only to reporters and up.")] = False,
-    due_date: Annotated[str | None, Field(description="YYYY-MM-DD.", pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
+    due_date: Date = None,
     milestone_id: Annotated[int | None, Field(description="Global id of the project's milestone.")] = None,
 ) -> dict[str, Any]:
     """Open a new issue in a project, authored by you. Returns the created issue with its iid and URL."""
@@ -116,25 +135,20 @@ async def create_issue(
 
 
 @tool(READ, "issues", routes=("GET /projects/:id/issues/:issue_iid/notes",))
-async def list_issue_notes(
-    project: ProjectRef,
-    iid: Iid,
-    sort: NoteSort = "asc",
-    page: Page = 1,
-    per_page: PerPage = 20,
-) -> dict[str, Any]:
+@shared_parameters(notes_page, after="what")
+async def list_issue_notes(project: ProjectRef, iid: Iid, **paging: Any) -> dict[str, Any]:
     """List the comments on an issue, oldest first by default, including system notes (label, assignee
     and state changes, marked system=true). Returns body, author and date for each, plus pagination."""
     path = f"/projects/{path_id(project)}/issues/{iid}"
-    return listing(*await notes_page(path, f"Issue #{iid} in {project}", sort, page, per_page), NOTE_FIELDS)
+    return listing(*await notes_page(path, f"Issue #{iid} in {project}", **paging), NOTE_FIELDS)
 
 
 @tool(WRITE, "issues", routes=("POST /projects/:id/issues/:issue_iid/notes",))
 async def create_issue_note(
     project: ProjectRef,
     iid: Iid,
-    body: Annotated[str, Field(description="The comment, in GitLab Markdown.", min_length=1)],
-    internal: Annotated[bool, Field(description="Internal note, visible only to reporters and up.")] = False,
+    body: Comment,
+    internal: Internal = False,
 ) -> dict[str, Any]:
     """Comment on an issue as yourself. Returns the new note (id, body, author, date)."""
     data = await gitlab().post(
@@ -147,7 +161,6 @@ async def create_issue_note(
 
 # --- across projects -----------------------------------------------------------------------------
 State = Literal["opened", "closed", "all"]
-Search = Annotated[str | None, Field(description="Text to find in title or description.")]
 
 
 def _cross(items: list[dict[str, Any]], meta: dict[str, int | None]) -> dict[str, Any]:
@@ -203,12 +216,12 @@ async def list_my_issues(
 async def update_issue(
     project: ProjectRef,
     iid: Iid,
-    title: Annotated[str | None, Field(description="New title.", min_length=1, max_length=255)] = None,
-    description: Annotated[str | None, Field(description="New body (replaces it), in Markdown.")] = None,
+    title: NewTitle = None,
+    description: NewBody = None,
     state_event: Literal["close", "reopen"] | None = None,
     labels: Annotated[list[str] | None, Field(description="Replace all labels; [] removes them.")] = None,
-    add_labels: Annotated[list[str] | None, Field(description="Labels to add.")] = None,
-    remove_labels: Annotated[list[str] | None, Field(description="Labels to remove.")] = None,
+    add_labels: AddLabels = None,
+    remove_labels: RemoveLabels = None,
     assignee_ids: Annotated[list[int] | None, Field(description="User ids; replaces assignees, [] unassigns.")] = None,
     milestone_id: Annotated[int | None, Field(description="Milestone id; 0 removes the milestone.", ge=0)] = None,
     due_date: Annotated[

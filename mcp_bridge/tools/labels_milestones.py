@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import Page, PerPage, ProjectRef
+from mcp_bridge.params import Date, NewDescription, Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
 from mcp_bridge.shaping import listing, pick
@@ -35,7 +35,6 @@ Color = Annotated[str, Field(description="'#RRGGBB' or a CSS colour name, e.g. '
 Search = Annotated[str | None, Field(description="Text in the name or description.")]
 # Counts cost GitLab issue and MR counting for every label of the page; large projects answer faster without.
 Counts = Annotated[bool, Field(description="Issue/MR counts per label; false is faster on large projects.")]
-Date = Annotated[str | None, Field(description="YYYY-MM-DD.", pattern=r"^\d{4}-\d{2}-\d{2}$")]
 
 
 def _label(project: str, label: str) -> str:
@@ -98,7 +97,7 @@ async def update_label(
     label: LabelRef,
     new_name: Annotated[str | None, Field(description="Rename to this; issues and MRs keep the label.")] = None,
     color: Annotated[str | None, Field(description="'#RRGGBB' or a CSS colour name.")] = None,
-    description: Annotated[str | None, Field(description="New description.")] = None,
+    description: NewDescription = None,
 ) -> dict[str, Any]:
     """Rename a project label or change its colour or description (at least one). Group labels are not
     editable here."""
@@ -170,7 +169,7 @@ async def update_milestone(
     project: ProjectRef,
     milestone_id: MilestoneId,
     title: Annotated[str | None, Field(description="New title.")] = None,
-    description: Annotated[str | None, Field(description="New description.")] = None,
+    description: NewDescription = None,
     start_date: Date = None,
     due_date: Date = None,
     state_event: Annotated[Literal["close", "activate"] | None, Field(description="Close or reopen it.")] = None,

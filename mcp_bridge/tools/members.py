@@ -11,7 +11,7 @@ from mcp_bridge.gitlab import gitlab
 from mcp_bridge.params import Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
-from mcp_bridge.shaping import listing, pick
+from mcp_bridge.shaping import listed, pick
 from mcp_bridge.tools.groups import GroupRef
 
 MEMBER_FIELDS = ("id", "username", "name", "state", "access_level", "expires_at", "created_at")
@@ -28,8 +28,7 @@ Query = Annotated[str | None, Field(description="Text in the member's name or us
 
 async def _members(path: str, what: str, query: str | None, page: int, per_page: int) -> dict[str, Any]:
     """A page of a project's or group's members (`path` is their API path, direct or /all)."""
-    items, meta = await gitlab().page(path, what=what, page=page, per_page=per_page, params={"query": query})
-    return listing(items, meta, MEMBER_FIELDS)
+    return await listed(path, what, page, per_page, MEMBER_FIELDS, {"query": query})
 
 
 @tool(

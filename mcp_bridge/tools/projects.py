@@ -11,11 +11,11 @@ from pydantic import Field
 
 from mcp_bridge.errors import GitLabRejected
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import Page, PerPage, ProjectRef
+from mcp_bridge.params import NewDescription, Page, PerPage, ProjectRef, shared_parameters
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
-from mcp_bridge.shaping import listing, pick
-from mcp_bridge.tools.users import Day, EventAction, EventTarget, events_page
+from mcp_bridge.shaping import listed, listing, pick
+from mcp_bridge.tools.users import event_filters, events_page
 
 LIST_FIELDS = (
     "id",
@@ -141,7 +141,7 @@ async def create_project(
 async def update_project(
     project: ProjectRef,
     name: Annotated[str | None, Field(description="New display name.")] = None,
-    description: Annotated[str | None, Field(description="New description.")] = None,
+    description: NewDescription = None,
     default_branch: Annotated[str | None, Field(description="An existing branch.")] = None,
     visibility: Visibility | None = None,
     topics: Annotated[list[str] | None, Field(description="Replaces all topics.")] = None,
@@ -172,10 +172,7 @@ async def fork_project(
 @tool(READ, "projects", routes=("GET /projects/:id/forks",))
 async def list_project_forks(project: ProjectRef, page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
     """List the forks of a project that you can see, with pagination."""
-    items, meta = await gitlab().page(
-        f"/projects/{path_id(project)}/forks", what=f"Project {project}", page=page, per_page=per_page
-    )
-    return listing(items, meta, LIST_FIELDS)
+    return await listed(f"/projects/{path_id(project)}/forks", f"Project {project}", page, per_page, LIST_FIELDS)
 
 
 @tool(WRITE, "projects", routes=("POST /projects/:id/archive",))
@@ -228,15 +225,7 @@ async def get_project_languages(project: ProjectRef) -> dict[str, Any]:
 
 
 @tool(READ, "projects", routes=("GET /projects/:id/events",))
-async def list_project_events(
-    project: ProjectRef,
-    action: EventAction | None = None,
-    target_type: EventTarget | None = None,
-    after: Day = None,
-    before: Day = None,
-    page: Page = 1,
-    per_page: PerPage = 20,
-) -> dict[str, Any]:
+@shared_parameters(event_filters)
+async def list_project_events(project: ProjectRef, **filters: Any) -> dict[str, Any]:
     """A project's recent activity (pushes, comments, opened/merged MRs and issues), newest first."""
-    filters = (action, target_type, after, before)
-    return await events_page(f"/projects/{path_id(project)}/events", f"Project {project}", page, per_page, *filters)
+    return await events_page(f"/projects/{path_id(project)}/events", f"Project {project}", **filters)

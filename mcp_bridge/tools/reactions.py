@@ -14,7 +14,7 @@ from mcp_bridge.gitlab import gitlab
 from mcp_bridge.params import Iid, Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import READ, WRITE, tool
-from mcp_bridge.shaping import listing, pick
+from mcp_bridge.shaping import listed, listing, pick
 
 Target = Annotated[Literal["issue", "merge_request"], Field(description="Whether iid is an issue or a merge request.")]
 AWARD_FIELDS = ("id", "name", "user", "created_at")
@@ -28,14 +28,15 @@ def issuable(project: str, target: str, iid: int) -> tuple[str, str]:
     return f"/projects/{path_id(project)}/merge_requests/{iid}", f"Merge request !{iid} in {project}"
 
 
-@tool(
-    READ,
-    "issues",
-    routes=(
-        "GET /projects/:id/issues/:issue_iid/award_emoji",
-        "GET /projects/:id/merge_requests/:merge_request_iid/award_emoji",
-    ),
-)
+def issuable_routes(method: str, tail: str) -> tuple[str, str]:
+    """The routes of one request on an issue and on a merge request, below the paths issuable gives."""
+    return (
+        f"{method} /projects/:id/issues/:issue_iid/{tail}",
+        f"{method} /projects/:id/merge_requests/:merge_request_iid/{tail}",
+    )
+
+
+@tool(READ, "issues", routes=issuable_routes("GET", "award_emoji"))
 async def list_emoji_reactions(
     project: ProjectRef, target: Target, iid: Iid, page: Page = 1, per_page: PerPage = 100
 ) -> dict[str, Any]:
@@ -48,14 +49,7 @@ async def list_emoji_reactions(
     return result
 
 
-@tool(
-    WRITE,
-    "issues",
-    routes=(
-        "POST /projects/:id/issues/:issue_iid/award_emoji",
-        "POST /projects/:id/merge_requests/:merge_request_iid/award_emoji",
-    ),
-)
+@tool(WRITE, "issues", routes=issuable_routes("POST", "award_emoji"))
 async def add_emoji_reaction(
     project: ProjectRef,
     target: Target,
@@ -72,11 +66,9 @@ async def add_emoji_reaction(
     WRITE,
     "issues",
     routes=(
-        "GET /projects/:id/issues/:issue_iid/award_emoji/:award_id",
-        "GET /projects/:id/merge_requests/:merge_request_iid/award_emoji/:award_id",
+        *issuable_routes("GET", "award_emoji/:award_id"),
         "GET /user",
-        "DELETE /projects/:id/issues/:issue_iid/award_emoji/:award_id",
-        "DELETE /projects/:id/merge_requests/:merge_request_iid/award_emoji/:award_id",
+        *issuable_routes("DELETE", "award_emoji/:award_id"),
     ),
 )
 async def remove_emoji_reaction(
@@ -124,5 +116,4 @@ async def list_issue_participants(
 ) -> dict[str, Any]:
     """The people involved in an issue: author, assignees and commenters (id, username, name)."""
     path, what = issuable(project, "issue", iid)
-    items, meta = await gitlab().page(f"{path}/participants", what=what, page=page, per_page=per_page)
-    return listing(items, meta, USER_FIELDS)
+    return await listed(f"{path}/participants", what, page, per_page, USER_FIELDS)

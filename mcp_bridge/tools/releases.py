@@ -11,7 +11,7 @@ from mcp_bridge.gitlab import gitlab
 from mcp_bridge.params import Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
-from mcp_bridge.shaping import listing, pick, slim_schema
+from mcp_bridge.shaping import listed, pick, slim_schema
 
 LIST_FIELDS = ("tag_name", "name", "released_at", "created_at", "author", "upcoming_release")
 DETAIL_FIELDS = (*LIST_FIELDS, "description", "historical_release", "commit", "milestones", "assets")
@@ -66,14 +66,14 @@ async def list_releases(
 ) -> dict[str, Any]:
     """List a project's releases, newest first: tag, name, release date, author and whether it is upcoming.
     Read notes and assets with get_release."""
-    items, meta = await gitlab().page(
+    return await listed(
         f"/projects/{path_id(project)}/releases",
-        what=f"Releases of {project}",
-        page=page,
-        per_page=per_page,
-        params={"order_by": order_by, "sort": sort},
+        f"Releases of {project}",
+        page,
+        per_page,
+        lambda item: _release(item, LIST_FIELDS),
+        {"order_by": order_by, "sort": sort},
     )
-    return {"items": [_release(item, LIST_FIELDS) for item in items], **meta}
 
 
 @tool(READ, "releases", routes=("GET /projects/:id/releases/:tag_name",))
@@ -139,13 +139,13 @@ async def list_release_links(
     project: ProjectRef, tag_name: TagName, page: Page = 1, per_page: PerPage = 20
 ) -> dict[str, Any]:
     """List a release's asset links, newest first: id, name, URL, direct asset URL and link type."""
-    items, meta = await gitlab().page(
+    return await listed(
         f"/projects/{path_id(project)}/releases/{path_id(tag_name)}/assets/links",
-        what=_where(project, tag_name),
-        page=page,
-        per_page=per_page,
+        _where(project, tag_name),
+        page,
+        per_page,
+        LINK_FIELDS,
     )
-    return listing(items, meta, LINK_FIELDS)
 
 
 @tool(WRITE, "releases", routes=("POST /projects/:id/releases/:tag_name/assets/links",))

@@ -17,10 +17,10 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import Page, PerPage, ProjectRef
+from mcp_bridge.params import Page, PerPage, ProjectRef, shared_parameters
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import READ, tool
-from mcp_bridge.shaping import line_window, listing, pick
+from mcp_bridge.shaping import line_window, listed, pick, text_window
 
 TREE_FIELDS = ("name", "type", "path", "mode")
 FILE_FIELDS = ("file_path", "ref", "size", "blob_id", "commit_id", "last_commit_id")
@@ -55,23 +55,23 @@ async def get_repository_tree(
     """List the files (type 'blob') and directories (type 'tree') of a project's repository, one page
     at a time. Read a file with get_file."""
     where = f"Tree {path or '/'} at {ref or 'the default branch'} in {project}"
-    items, meta = await gitlab().page(
+    return await listed(
         f"/projects/{path_id(project)}/repository/tree",
-        what=where,
-        page=page,
-        per_page=per_page,
-        params={"path": path, "ref": ref, "recursive": recursive},
+        where,
+        page,
+        per_page,
+        TREE_FIELDS,
+        {"path": path, "ref": ref, "recursive": recursive},
     )
-    return listing(items, meta, TREE_FIELDS)
 
 
 @tool(READ, "repository", routes=("GET /projects/:id/repository/files/:file_path/raw",))
+@shared_parameters(text_window, after="max_chars")
 async def get_file(
     project: ProjectRef,
     file_path: FilePath,
     ref: RefOrDefault = None,
-    start_line: Annotated[int | None, Field(description="First line to show, from 1.", ge=1)] = None,
-    line_count: Annotated[int, Field(description="How many lines to show (1-2000).", ge=1, le=2000)] = 400,
+    **reading: Any,
 ) -> dict[str, Any]:
     """Read a file from a project's repository. Text comes as a window of lines with total_lines and
     a hint; pass start_line to read on. Binary files give metadata only (binary=true). Git LFS files
@@ -107,7 +107,7 @@ async def get_file(
     text = decode_text(raw)
     if text is None:
         return {**meta, "binary": True, "hint": "Binary file: content not shown."}
-    window = line_window(text, start=start_line, count=line_count, tail=False, max_chars=MAX_FILE_CHARS)
+    window = text_window(text, MAX_FILE_CHARS, **reading)
     return {**meta, "binary": False, **window}
 
 
@@ -175,14 +175,14 @@ async def list_commits(
     a time range. GitLab gives no total for commits; follow next_page (the last page may be empty)."""
     params = {"ref_name": ref_name, "path": path, "author": author}
     params |= {"since": since.isoformat() if since else None, "until": until.isoformat() if until else None}
-    items, meta = await gitlab().page(
+    return await listed(
         f"/projects/{path_id(project)}/repository/commits",
-        what=f"Commits of {project}",
-        page=page,
-        per_page=per_page,
-        params=params,
+        f"Commits of {project}",
+        page,
+        per_page,
+        COMMIT_FIELDS,
+        params,
     )
-    return listing(items, meta, COMMIT_FIELDS)
 
 
 def decode_text(raw: bytes) -> str | None:
@@ -268,11 +268,11 @@ async def list_repository_contributors(
     per_page: PerPage = 20,
 ) -> dict[str, Any]:
     """List the people who committed to the default branch, with their commit counts (most first)."""
-    items, meta = await gitlab().page(
+    return await listed(
         f"/projects/{path_id(project)}/repository/contributors",
-        what=f"Contributors of {project}",
-        page=page,
-        per_page=per_page,
-        params={"order_by": order_by, "sort": sort},
+        f"Contributors of {project}",
+        page,
+        per_page,
+        ("name", "email", "commits"),
+        {"order_by": order_by, "sort": sort},
     )
-    return listing(items, meta, ("name", "email", "commits"))

@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import Page, PerPage, ProjectRef
+from mcp_bridge.params import Page, PerPage, ProjectRef, shared_parameters
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
-from mcp_bridge.shaping import line_window, listing, pick, slim_schema
+from mcp_bridge.shaping import listed, pick, slim_schema, text_window
 
 LIST_FIELDS = ("id", "title", "visibility", "author", "file_name", "project_id", "updated_at", "web_url")
 DETAIL_FIELDS = (*LIST_FIELDS, "description", "created_at")
@@ -23,8 +23,6 @@ FileName = Annotated[str | None, Field(description="File name, for a one-file sn
 Content = Annotated[str | None, Field(description="The text of a one-file snippet.")]
 Description = Annotated[str | None, Field(description="Snippet description.")]
 FilePath = Annotated[str | None, Field(description="Which file of the snippet to read; the first if omitted.")]
-StartLine = Annotated[int | None, Field(description="First line to show, from 1.", ge=1)]
-LineCount = Annotated[int, Field(description="How many lines to show (1-2000).", ge=1, le=2000)]
 
 
 class SnippetFile(BaseModel):
@@ -52,13 +50,13 @@ def _snippet(data: dict[str, Any]) -> dict[str, Any]:
     return {**pick(data, DETAIL_FIELDS), "files": [f.get("path") for f in data.get("files") or []]}
 
 
-async def _read(base: str, what: str, file_path: str | None, start_line: int | None, line_count: int) -> dict[str, Any]:
+async def _read(base: str, what: str, file_path: str | None, **reading: Any) -> dict[str, Any]:
     """A snippet with a window of one of its files: /raw gives the first file, files/HEAD/<path>/raw any."""
     gl = gitlab()
     data = await gl.get(base, what=what)
     raw_path = f"{base}/files/HEAD/{path_id(file_path)}/raw" if file_path else f"{base}/raw"
     text = await gl.text(raw_path, what=f"{file_path or 'Content'} of {what}")
-    window = line_window(text, start=start_line, count=line_count, tail=False, max_chars=MAX_CONTENT_CHARS)
+    window = text_window(text, MAX_CONTENT_CHARS, **reading)
     return {**_snippet(data), "file": file_path or data.get("file_name"), **window}
 
 
@@ -74,13 +72,24 @@ def _body(
     return body | {"file_name": file_name, "content": content, "files": files}
 
 
+def new_snippet(
+    title: Title,
+    visibility: Visibility = "private",
+    file_name: FileName = None,
+    content: Content = None,
+    files: Annotated[
+        list[SnippetFile] | None, Field(description="Several files, instead of file_name+content.")
+    ] = None,
+    description: Description = None,
+) -> dict[str, Any]:
+    """The parameters of both tools that create a snippet, and the request body made of them."""
+    return _body(title, visibility, description, file_name, content, _files(files))
+
+
 @tool(READ, "snippets", routes=("GET /projects/:id/snippets",))
 async def list_project_snippets(project: ProjectRef, page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
     """List the snippets of a project that you can see, newest first: id, title, visibility, author, file name."""
-    items, meta = await gitlab().page(
-        f"/projects/{path_id(project)}/snippets", what=f"Snippets of {project}", page=page, per_page=per_page
-    )
-    return listing(items, meta, LIST_FIELDS)
+    return await listed(f"/projects/{path_id(project)}/snippets", f"Snippets of {project}", page, per_page, LIST_FIELDS)
 
 
 @tool(
@@ -92,34 +101,25 @@ async def list_project_snippets(project: ProjectRef, page: Page = 1, per_page: P
         "GET /projects/:id/snippets/:snippet_id/files/:ref/:file_path/raw",
     ),
 )
+@shared_parameters(text_window, after="max_chars")
 async def get_project_snippet(
     project: ProjectRef,
     snippet_id: SnippetId,
     file_path: FilePath = None,
-    start_line: StartLine = None,
-    line_count: LineCount = 400,
+    **reading: Any,
 ) -> dict[str, Any]:
     """Read a project snippet: title, description, its file names and the content of one file as a window of
     lines (total_lines and a hint tell how to read on with start_line)."""
     base = f"/projects/{path_id(project)}/snippets/{snippet_id}"
-    return await _read(base, f"Snippet {snippet_id} in {project}", file_path, start_line, line_count)
+    return await _read(base, f"Snippet {snippet_id} in {project}", file_path, **reading)
 
 
 @tool(WRITE, "snippets", routes=("POST /projects/:id/snippets",))
-async def create_project_snippet(
-    project: ProjectRef,
-    title: Title,
-    visibility: Visibility = "private",
-    file_name: FileName = None,
-    content: Content = None,
-    files: Annotated[
-        list[SnippetFile] | None, Field(description="Several files, instead of file_name+content.")
-    ] = None,
-    description: Description = None,
-) -> dict[str, Any]:
+@shared_parameters(new_snippet)
+async def create_project_snippet(project: ProjectRef, **snippet: Any) -> dict[str, Any]:
     """Create a snippet in a project (Reporter role): give file_name and content, or files for several.
     Returns the snippet with its id and URL."""
-    body = _body(title, visibility, description, file_name, content, _files(files))
+    body = new_snippet(**snippet)
     data = await gitlab().post(f"/projects/{path_id(project)}/snippets", what=f"Project {project}", json=body)
     return _snippet(data)
 
@@ -158,8 +158,7 @@ async def delete_project_snippet(project: ProjectRef, snippet_id: SnippetId) -> 
 @tool(READ, "snippets", routes=("GET /snippets",))
 async def list_my_snippets(page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
     """List the snippets you wrote, personal and in projects, newest first (project_id is null for personal)."""
-    items, meta = await gitlab().page("/snippets", what="Your snippets", page=page, per_page=per_page)
-    return listing(items, meta, LIST_FIELDS)
+    return await listed("/snippets", "Your snippets", page, per_page, LIST_FIELDS)
 
 
 @tool(
@@ -171,27 +170,18 @@ async def list_my_snippets(page: Page = 1, per_page: PerPage = 20) -> dict[str, 
         "GET /snippets/:id/files/:ref/:file_path/raw",
     ),
 )
-async def get_snippet(
-    snippet_id: SnippetId, file_path: FilePath = None, start_line: StartLine = None, line_count: LineCount = 400
-) -> dict[str, Any]:
+@shared_parameters(text_window, after="max_chars")
+async def get_snippet(snippet_id: SnippetId, file_path: FilePath = None, **reading: Any) -> dict[str, Any]:
     """Read a snippet by id (personal, or any you can see): title, file names and one file's content as a
     window of lines, with a hint to read on."""
-    return await _read(f"/snippets/{snippet_id}", f"Snippet {snippet_id}", file_path, start_line, line_count)
+    return await _read(f"/snippets/{snippet_id}", f"Snippet {snippet_id}", file_path, **reading)
 
 
 @tool(WRITE, "snippets", routes=("POST /snippets",))
-async def create_snippet(
-    title: Title,
-    visibility: Visibility = "private",
-    file_name: FileName = None,
-    content: Content = None,
-    files: Annotated[
-        list[SnippetFile] | None, Field(description="Several files, instead of file_name+content.")
-    ] = None,
-    description: Description = None,
-) -> dict[str, Any]:
+@shared_parameters(new_snippet)
+async def create_snippet(**snippet: Any) -> dict[str, Any]:
     """Create a personal snippet (not in a project): give file_name and content, or files for several.
     Returns the snippet with its id and URL."""
-    body = _body(title, visibility, description, file_name, content, _files(files))
+    body = new_snippet(**snippet)
     data = await gitlab().post("/snippets", what="Snippet", json=body)
     return _snippet(data)

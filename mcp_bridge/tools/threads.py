@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import Page, PerPage
 from mcp_bridge.paths import path_id
 from mcp_bridge.shaping import pick
 
@@ -54,8 +55,11 @@ async def list_threads(
     return {"items": [t for t in threads if t["notes"]], **meta}
 
 
-async def notes_page(path: str, what: str, sort: str, page: int, per_page: int) -> tuple[list[Any], dict[str, Any]]:
-    """A page of every note on the noteable at `path`, system notes included, by creation (`sort`)."""
+async def notes_page(
+    path: str, what: str, sort: NoteSort = "asc", page: Page = 1, per_page: PerPage = 20
+) -> tuple[list[Any], dict[str, Any]]:
+    """A page of every note on the noteable at `path`, system notes included, by creation (`sort`).
+    Its parameters after `what` are those of the tools that list notes."""
     params = {"sort": sort, "order_by": "created_at"}
     return await gitlab().page(f"{path}/notes", what=what, page=page, per_page=per_page, params=params)
 

@@ -11,7 +11,7 @@ from mcp_bridge.gitlab import gitlab
 from mcp_bridge.params import Iid, ProjectRef
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
 from mcp_bridge.shaping import pick
-from mcp_bridge.tools.reactions import Target, issuable
+from mcp_bridge.tools.reactions import Target, issuable, issuable_routes
 
 TIME_FIELDS = ("time_estimate", "total_time_spent", "human_time_estimate", "human_total_time_spent")
 Duration = Annotated[
@@ -24,54 +24,26 @@ async def _time(project: str, target: str, iid: int, action: str, body: dict[str
     return pick(await gitlab().post(f"{path}/{action}", what=what, json=body), TIME_FIELDS)
 
 
-@tool(
-    READ,
-    "issues",
-    routes=(
-        "GET /projects/:id/issues/:issue_iid/time_stats",
-        "GET /projects/:id/merge_requests/:merge_request_iid/time_stats",
-    ),
-)
+@tool(READ, "issues", routes=issuable_routes("GET", "time_stats"))
 async def get_time_stats(project: ProjectRef, target: Target, iid: Iid) -> dict[str, Any]:
     """Time tracking of an issue or merge request: estimate and total time spent, in seconds and human form."""
     path, what = issuable(project, target, iid)
     return pick(await gitlab().get(f"{path}/time_stats", what=what), TIME_FIELDS)
 
 
-@tool(
-    WRITE,
-    "issues",
-    routes=(
-        "POST /projects/:id/issues/:issue_iid/time_estimate",
-        "POST /projects/:id/merge_requests/:merge_request_iid/time_estimate",
-    ),
-)
+@tool(WRITE, "issues", routes=issuable_routes("POST", "time_estimate"))
 async def set_time_estimate(project: ProjectRef, target: Target, iid: Iid, duration: Duration) -> dict[str, Any]:
     """Set (replace) the time estimate of an issue or merge request (Reporter role). Returns the time stats."""
     return await _time(project, target, iid, "time_estimate", {"duration": duration})
 
 
-@tool(
-    WRITE,
-    "issues",
-    routes=(
-        "POST /projects/:id/issues/:issue_iid/reset_time_estimate",
-        "POST /projects/:id/merge_requests/:merge_request_iid/reset_time_estimate",
-    ),
-)
+@tool(WRITE, "issues", routes=issuable_routes("POST", "reset_time_estimate"))
 async def reset_time_estimate(project: ProjectRef, target: Target, iid: Iid) -> dict[str, Any]:
     """Remove the time estimate of an issue or merge request (Reporter role). Returns the time stats."""
     return await _time(project, target, iid, "reset_time_estimate")
 
 
-@tool(
-    WRITE,
-    "issues",
-    routes=(
-        "POST /projects/:id/issues/:issue_iid/add_spent_time",
-        "POST /projects/:id/merge_requests/:merge_request_iid/add_spent_time",
-    ),
-)
+@tool(WRITE, "issues", routes=issuable_routes("POST", "add_spent_time"))
 async def add_spent_time(
     project: ProjectRef,
     target: Target,
@@ -83,14 +55,7 @@ async def add_spent_time(
     return await _time(project, target, iid, "add_spent_time", {"duration": duration, "summary": summary})
 
 
-@tool(
-    DESTRUCTIVE,
-    "issues",
-    routes=(
-        "POST /projects/:id/issues/:issue_iid/reset_spent_time",
-        "POST /projects/:id/merge_requests/:merge_request_iid/reset_spent_time",
-    ),
-)
+@tool(DESTRUCTIVE, "issues", routes=issuable_routes("POST", "reset_spent_time"))
 async def reset_spent_time(project: ProjectRef, target: Target, iid: Iid) -> dict[str, Any]:
     """Reset the total time spent on an issue or merge request to zero, everyone's (Reporter role)."""
     return await _time(project, target, iid, "reset_spent_time")

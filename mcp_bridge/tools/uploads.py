@@ -17,10 +17,10 @@ from pydantic import Field
 
 from mcp_bridge.errors import GitLabRefused
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import ProjectRef
+from mcp_bridge.params import ProjectRef, shared_parameters
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import READ, WRITE, tool
-from mcp_bridge.shaping import line_window
+from mcp_bridge.shaping import text_window
 from mcp_bridge.tools.repository import decode_text
 
 # Inline content costs the model's context, and the SDK refuses MCP requests over 4 MiB, which base64 of
@@ -77,6 +77,7 @@ async def upload_file(
 
 
 @tool(READ, "uploads", routes=("GET /projects/:id/uploads/:secret/:filename",))
+@shared_parameters(text_window, after="max_chars")
 async def read_upload(
     project: ProjectRef,
     link: Annotated[
@@ -86,8 +87,7 @@ async def read_upload(
             min_length=1,
         ),
     ],
-    start_line: Annotated[int | None, Field(description="First line to show, from 1.", ge=1)] = None,
-    line_count: Annotated[int, Field(description="How many lines to show (1-2000).", ge=1, le=2000)] = 400,
+    **reading: Any,
 ) -> dict[str, Any]:
     """Read a file attached to an issue, merge request or comment of a project (Maintainer role; GitLab
     17.4+). Text comes as a window of lines; binary files (images) give type and size only."""
@@ -105,5 +105,5 @@ async def read_upload(
     text = decode_text(raw)
     if text is None:
         return {**about, "binary": True, "hint": "Binary file: content not shown."}
-    window = line_window(text, start=start_line, count=line_count, tail=False, max_chars=MAX_READ_CHARS)
+    window = text_window(text, MAX_READ_CHARS, **reading)
     return {**about, "binary": False, **window}

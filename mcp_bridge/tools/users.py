@@ -8,10 +8,10 @@ from pydantic import Field
 
 from mcp_bridge.errors import GitLabNotFound
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import Page, PerPage
+from mcp_bridge.params import Page, PerPage, shared_parameters
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import READ, WRITE, tool
-from mcp_bridge.shaping import listing, pick
+from mcp_bridge.shaping import listed, pick
 
 USER_FIELDS = ("id", "username", "name", "state", "email", "web_url", "is_admin", "bot", "created_at")
 PROFILE_FIELDS = (
@@ -47,15 +47,21 @@ def event(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def event_params(action: str | None, target_type: str | None, after: str | None, before: str | None) -> dict[str, Any]:
-    return {"action": action, "target_type": target_type, "after": after, "before": before}
+def event_filters(
+    action: EventAction | None = None,
+    target_type: EventTarget | None = None,
+    after: Day = None,
+    before: Day = None,
+    page: Page = 1,
+    per_page: PerPage = 20,
+) -> None:
+    """The parameters every events tool takes after its own (a project's, a user's, yours)."""
 
 
-async def events_page(path: str, what: str, page: int, per_page: int, *filters: str | None) -> dict[str, Any]:
-    """A page of the events at `path` (a project's, a user's, yours), newest first; `filters` are
-    event_params' action, target type and dates."""
-    items, meta = await gitlab().page(path, what=what, page=page, per_page=per_page, params=event_params(*filters))
-    return {"items": [event(item) for item in items], **meta}
+async def events_page(path: str, what: str, page: int, per_page: int, **filters: str | None) -> dict[str, Any]:
+    """A page of the events at `path`, newest first; `filters` are event_filters' action, target type
+    and dates."""
+    return await listed(path, what, page, per_page, event, filters)
 
 
 @tool(READ, "users", routes=("GET /user",))
@@ -94,24 +100,15 @@ async def list_users(
 ) -> dict[str, Any]:
     """Search users by name or username, e.g. to find the id to assign someone. Returns id, username, name."""
     params = {"search": search, "active": active or None}
-    items, meta = await gitlab().page("/users", what="Users", page=page, per_page=per_page, params=params)
-    return listing(items, meta, LIST_USER_FIELDS)
+    return await listed("/users", "Users", page, per_page, LIST_USER_FIELDS, params)
 
 
 @tool(READ, "users", routes=("GET /users/:id/events",))
-async def list_user_events(
-    user: UserRef,
-    action: EventAction | None = None,
-    target_type: EventTarget | None = None,
-    after: Day = None,
-    before: Day = None,
-    page: Page = 1,
-    per_page: PerPage = 20,
-) -> dict[str, Any]:
+@shared_parameters(event_filters)
+async def list_user_events(user: UserRef, **filters: Any) -> dict[str, Any]:
     """A user's recent activity (pushes, comments, opened/merged MRs and issues), newest first,
     in the projects you can see."""
-    filters = (action, target_type, after, before)
-    return await events_page(f"/users/{path_id(user)}/events", f"User {user}", page, per_page, *filters)
+    return await events_page(f"/users/{path_id(user)}/events", f"User {user}", **filters)
 
 
 def _todo(data: dict[str, Any]) -> dict[str, Any]:
@@ -135,8 +132,7 @@ async def list_todos(
     """Your GitLab to-do list (pending by default, newest first): what needs your attention and why
     (assigned, mentioned, review requested...). Returns the target, project and author of each."""
     params = {"state": state, "type": type, "action": action, "project_id": project_id}
-    items, meta = await gitlab().page("/todos", what="Your to-do list", page=page, per_page=per_page, params=params)
-    return {"items": [_todo(item) for item in items], **meta}
+    return await listed("/todos", "Your to-do list", page, per_page, _todo, params)
 
 
 @tool(WRITE, "users", routes=("POST /todos/:id/mark_as_done",))
@@ -177,14 +173,8 @@ async def set_my_status(
 
 
 @tool(READ, "users", routes=("GET /events",))
-async def list_my_events(
-    action: EventAction | None = None,
-    target_type: EventTarget | None = None,
-    after: Day = None,
-    before: Day = None,
-    page: Page = 1,
-    per_page: PerPage = 20,
-) -> dict[str, Any]:
+@shared_parameters(event_filters)
+async def list_my_events(**filters: Any) -> dict[str, Any]:
     """Your own recent activity (pushes, comments, opened/merged MRs and issues), newest first:
     e.g. to write a stand-up summary."""
-    return await events_page("/events", "Your events", page, per_page, action, target_type, after, before)
+    return await events_page("/events", "Your events", **filters)

@@ -14,7 +14,7 @@ from mcp_bridge.gitlab import gitlab
 from mcp_bridge.params import Page, PerPage
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE
-from mcp_bridge.shaping import pick
+from mcp_bridge.shaping import listed, pick
 from mcp_bridge.tools.parents import Parent, Twin, twins
 
 FIELDS = ("key", "value", "variable_type", "protected", "masked", "hidden", "raw", "environment_scope", "description")
@@ -47,6 +47,11 @@ def _filter(scope: str | None) -> dict[str, Any] | None:
     return {"filter[environment_scope]": scope} if scope else None
 
 
+def _variable(parent: Parent, key: str) -> tuple[str, str]:
+    """One variable's API path, and how error messages name it."""
+    return f"{parent.path}/variables/{path_id(key)}", f"Variable {key} in {parent.name}"
+
+
 # Each implementation below is two tools, one on projects and one on groups (tools/parents.py).
 @twins(
     READ,
@@ -65,8 +70,7 @@ def _filter(scope: str | None) -> dict[str, Any] | None:
 )
 async def list_variables(parent: Parent, page: Page = 1, per_page: PerPage = 50) -> dict[str, Any]:
     path, what = f"{parent.path}/variables", f"Variables of {parent.name}"
-    items, meta = await gitlab().page(path, what=what, page=page, per_page=per_page)
-    return {"items": [secret_safe(item) for item in items], **meta}
+    return await listed(path, what, page, per_page, secret_safe)
 
 
 @twins(
@@ -85,7 +89,7 @@ async def list_variables(parent: Parent, page: Page = 1, per_page: PerPage = 50)
     ),
 )
 async def get_variable(parent: Parent, key: Key, environment_scope: Scope = None) -> dict[str, Any]:
-    path, what = f"{parent.path}/variables/{path_id(key)}", f"Variable {key} in {parent.name}"
+    path, what = _variable(parent, key)
     return secret_safe(await gitlab().get(path, what=what, params=_filter(environment_scope)))
 
 
@@ -168,7 +172,7 @@ async def update_variable(
     }
     if environment_scope:
         body["filter"] = {"environment_scope": environment_scope}
-    path, what = f"{parent.path}/variables/{path_id(key)}", f"Variable {key} in {parent.name}"
+    path, what = _variable(parent, key)
     return secret_safe(await gitlab().put(path, what=what, json=body))
 
 
@@ -187,6 +191,6 @@ async def update_variable(
 )
 async def delete_variable(parent: Parent, key: Key, environment_scope: Scope = None) -> dict[str, Any]:
     # The scope filter goes in the query string (doc/api/project_level_variables.md).
-    path, what = f"{parent.path}/variables/{path_id(key)}", f"Variable {key} in {parent.name}"
+    path, what = _variable(parent, key)
     await gitlab().delete(path, what=what, params=_filter(environment_scope))
     return {"deleted": True, "key": key, "environment_scope": environment_scope}

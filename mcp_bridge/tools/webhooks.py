@@ -10,10 +10,10 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import Page, PerPage, ProjectRef
+from mcp_bridge.params import Page, PerPage, ProjectRef, shared_parameters
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
-from mcp_bridge.shaping import pick
+from mcp_bridge.shaping import listed, pick
 from mcp_bridge.tools.parents import Parent, Twin, twins
 
 # The event kinds as GitLab's webhook form names them; the API fields are "<kind>_events".
@@ -73,10 +73,19 @@ def _hook(parent: Parent, data: dict[str, Any]) -> dict[str, Any]:
     return {**pick(data, HOOK_FIELDS), "events": [name for name in _events(parent) if data.get(f"{name}_events")]}
 
 
-def _body(parent: Parent, events: Sequence[str] | None, *settings: Any) -> dict[str, Any]:
+def hook_settings(
+    name: Name = None,
+    description: Description = None,
+    push_events_branch_filter: BranchFilter = None,
+    enable_ssl_verification: SslVerification = None,
+    token: Token = None,
+) -> None:
+    """The parameters both tools that write a webhook take after their own."""
+
+
+def _body(parent: Parent, events: Sequence[str] | None, url: str | None, **settings: Any) -> dict[str, Any]:
     """The request body: the settings given, and (when events are) each event named on, every other off."""
-    keys = ("url", "name", "description", "push_events_branch_filter", "enable_ssl_verification", "token")
-    body = dict(zip(keys, settings, strict=True))
+    body = {"url": url, **settings}
     if events is not None:
         body |= {f"{name}_events": name in events for name in _events(parent)}
     return body
@@ -98,8 +107,7 @@ def _body(parent: Parent, events: Sequence[str] | None, *settings: Any) -> dict[
 )
 async def list_webhooks(parent: Parent, page: Page = 1, per_page: PerPage = 20) -> dict[str, Any]:
     path, what = f"{parent.path}/hooks", f"Webhooks of {parent.name}"
-    items, meta = await gitlab().page(path, what=what, page=page, per_page=per_page)
-    return {"items": [_hook(parent, item) for item in items], **meta}
+    return await listed(path, what, page, per_page, lambda item: _hook(parent, item))
 
 
 @twins(
@@ -137,17 +145,14 @@ async def get_webhook(parent: Parent, hook_id: HookId) -> dict[str, Any]:
         },
     ),
 )
+@shared_parameters(hook_settings)
 async def create_webhook(
     parent: Parent,
     url: HookUrl,
     events: Annotated[list[ProjectEvent], Field(description=f"{EVENTS_HELP}.", min_length=1)],
-    name: Name = None,
-    description: Description = None,
-    push_events_branch_filter: BranchFilter = None,
-    enable_ssl_verification: SslVerification = None,
-    token: Token = None,
+    **settings: Any,
 ) -> dict[str, Any]:
-    body = _body(parent, events, url, name, description, push_events_branch_filter, enable_ssl_verification, token)
+    body = _body(parent, events, url, **settings)
     return _hook(parent, await gitlab().post(f"{parent.path}/hooks", what=f"Webhooks of {parent.name}", json=body))
 
 
@@ -164,18 +169,15 @@ async def create_webhook(
         types={"events": Annotated[list[GroupEvent] | None, Field(description=f"{EVENTS_HELP}; omit to keep.")]},
     ),
 )
+@shared_parameters(hook_settings)
 async def update_webhook(
     parent: Parent,
     hook_id: HookId,
     url: Annotated[str | None, Field(description="New URL; it resets the token unless you give one.")] = None,
     events: Annotated[list[ProjectEvent] | None, Field(description=f"{EVENTS_HELP}; omit to keep.")] = None,
-    name: Name = None,
-    description: Description = None,
-    push_events_branch_filter: BranchFilter = None,
-    enable_ssl_verification: SslVerification = None,
-    token: Token = None,
+    **settings: Any,
 ) -> dict[str, Any]:
-    body = _body(parent, events, url, name, description, push_events_branch_filter, enable_ssl_verification, token)
+    body = _body(parent, events, url, **settings)
     data = await gitlab().put(f"{parent.path}/hooks/{hook_id}", what=f"Webhook {hook_id} in {parent.name}", json=body)
     return _hook(parent, data)
 

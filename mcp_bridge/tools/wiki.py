@@ -7,9 +7,10 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
+from mcp_bridge.params import shared_parameters
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE
-from mcp_bridge.shaping import line_window, pick
+from mcp_bridge.shaping import pick, text_window
 from mcp_bridge.tools.parents import Parent, Twin, twins
 
 PAGE_FIELDS = ("slug", "title", "format")
@@ -19,8 +20,6 @@ Slug = Annotated[str, Field(description="Page slug from list_wiki_pages, e.g. 'd
 Title = Annotated[str, Field(description="Page title; 'dir/Title' puts it in a directory.", min_length=1)]
 Content = Annotated[str, Field(description="Page text in the chosen format.", min_length=1)]
 Format = Literal["markdown", "rdoc", "asciidoc", "org"]
-StartLine = Annotated[int | None, Field(description="First line to show, from 1.", ge=1)]
-LineCount = Annotated[int, Field(description="How many lines to show (1-2000).", ge=1, le=2000)]
 
 
 # Each implementation below is two tools, one on projects and one on groups (tools/parents.py).
@@ -58,12 +57,11 @@ async def list_pages(parent: Parent) -> dict[str, Any]:
         "start_line to read on.",
     ),
 )
-async def get_page(
-    parent: Parent, slug: Slug, start_line: StartLine = None, line_count: LineCount = 400
-) -> dict[str, Any]:
+@shared_parameters(text_window, after="max_chars")
+async def get_page(parent: Parent, slug: Slug, **reading: Any) -> dict[str, Any]:
     page = await gitlab().get(f"{parent.path}/wikis/{path_id(slug)}", what=f"Wiki page {slug} in {parent.name}")
     text = page.get("content") or ""
-    window = line_window(text, start=start_line, count=line_count, tail=False, max_chars=MAX_PAGE_CHARS)
+    window = text_window(text, MAX_PAGE_CHARS, **reading)
     return {**pick(page, PAGE_FIELDS), **window}
 
 

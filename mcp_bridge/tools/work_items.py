@@ -15,6 +15,7 @@ from pydantic import Field
 from mcp_bridge.errors import GitLabNotFound
 from mcp_bridge.gitlab import gitlab
 from mcp_bridge.graphql import document, payload
+from mcp_bridge.params import Body, Comment, Internal, NewBody, NewTitle, Search
 from mcp_bridge.registry import READ, WRITE, tool
 
 GRAPHQL = ("POST /graphql",)
@@ -89,7 +90,7 @@ async def list_work_items(
     namespace: Namespace,
     types: Annotated[list[Type] | None, Field(description="Only these types, e.g. ['EPIC'].")] = None,
     state: Literal["opened", "closed", "all"] = "opened",
-    search: Annotated[str | None, Field(description="Text to find in title or description.")] = None,
+    search: Search = None,
     first: First = 20,
     after: After = None,
 ) -> dict[str, Any]:
@@ -111,7 +112,7 @@ async def create_work_item(
     namespace: Namespace,
     type: Type,
     title: Annotated[str, Field(description="Title.", min_length=1, max_length=255)],
-    description: Annotated[str | None, Field(description="Body, in GitLab Markdown.")] = None,
+    description: Body = None,
     confidential: Annotated[bool, Field(description="Visible only to reporters and up.")] = False,
     parent_id: Annotated[
         str | None, Field(description="Global id of the parent work item (an epic, an issue).")
@@ -140,8 +141,8 @@ async def create_work_item(
 async def update_work_item(
     namespace: Namespace,
     iid: WorkItemIid,
-    title: Annotated[str | None, Field(description="New title.", min_length=1, max_length=255)] = None,
-    description: Annotated[str | None, Field(description="New body (replaces it), in Markdown.")] = None,
+    title: NewTitle = None,
+    description: NewBody = None,
     state_event: Literal["close", "reopen"] | None = None,
     confidential: Annotated[bool | None, Field(description="Visible only to reporters and up.")] = None,
     parent_id: Annotated[str | None, Field(description="Global id of a new parent; '' removes the parent.")] = None,
@@ -183,9 +184,9 @@ async def list_work_item_notes(
 async def create_work_item_note(
     namespace: Namespace,
     iid: WorkItemIid,
-    body: Annotated[str, Field(description="The comment, in GitLab Markdown.", min_length=1)],
+    body: Comment,
     discussion_id: Annotated[str | None, Field(description="Thread to reply in (from list_work_item_notes).")] = None,
-    internal: Annotated[bool, Field(description="Internal note, visible only to reporters and up.")] = False,
+    internal: Internal = False,
 ) -> dict[str, Any]:
     """Comment on a work item, or reply in one of its threads. Returns the note and its thread's id."""
     note = {"noteableId": (await _get(namespace, iid, "work_item_id"))["id"], "body": body}

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import Iid, Page, PerPage, ProjectRef
+from mcp_bridge.params import Iid, Page, PerPage, ProjectRef, shared_parameters
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import READ, tool
 from mcp_bridge.shaping import line_window, pick
@@ -24,25 +24,32 @@ PathPatterns = Annotated[
     list[str] | None,
     Field(description="Paths, folders ('src/') or globs ('*.py'); a file matches on its new or old path."),
 ]
+DiffStart = Annotated[int, Field(description="Start each diff at this line, to read on in a cut diff.", ge=1)]
 
 
-@tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests/:merge_request_iid/diffs",))
-async def get_merge_request_changes(
-    project: ProjectRef,
-    iid: Iid,
+async def diffs(
+    path: str,
+    what: str,
     paths: PathPatterns = None,
     exclude_paths: PathPatterns = None,
-    start_line: Annotated[int, Field(description="Start each diff at this line, to read on in a cut diff.", ge=1)] = 1,
+    start_line: DiffStart = 1,
     page: Page = 1,
     per_page: PerPage = 20,
 ) -> dict[str, Any]:
+    """A page of the diffs at `path` (a merge request's, a commit's), filtered and capped by diff_page.
+    Its parameters after `what` are those of the tools that read diffs."""
+    items, meta = await gitlab().page(path, what=what, page=page, per_page=per_page)
+    return diff_page(items, meta, paths, exclude_paths, start_line)
+
+
+@tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests/:merge_request_iid/diffs",))
+@shared_parameters(diffs, after="what")
+async def get_merge_request_changes(project: ProjectRef, iid: Iid, **reading: Any) -> dict[str, Any]:
     """The diffs of a merge request, one page of changed files at a time: paths, new/renamed/deleted flags and
     diff text. Diff text is capped (10,000 characters per file, 50,000 per call); when `truncated` is true the
     `hint` says how to get the rest. paths/exclude_paths filter the files of the requested page."""
     path = f"/projects/{path_id(project)}/merge_requests/{iid}/diffs"
-    what = f"Merge request !{iid} in {project}"
-    items, meta = await gitlab().page(path, what=what, page=page, per_page=per_page)
-    return {"iid": iid, **diff_page(items, meta, paths, exclude_paths, start_line)}
+    return {"iid": iid, **await diffs(path, f"Merge request !{iid} in {project}", **reading)}
 
 
 def diff_page(

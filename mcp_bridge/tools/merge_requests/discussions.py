@@ -9,12 +9,11 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import Iid, Page, PerPage, ProjectRef
-from mcp_bridge.paths import path_id
+from mcp_bridge.params import Comment, Iid, Page, PerPage, ProjectRef, shared_parameters
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
 from mcp_bridge.shaping import pick
+from mcp_bridge.tools.reactions import issuable
 from mcp_bridge.tools.threads import (
-    NoteSort,
     list_threads,
     note_summary,
     notes_page,
@@ -23,7 +22,6 @@ from mcp_bridge.tools.threads import (
     thread_summary,
 )
 
-Body = Annotated[str, Field(description="The comment, in GitLab Markdown.", min_length=1)]
 NoteId = Annotated[int, Field(description="The note's id (from list_merge_request_discussions).", ge=1)]
 DiscussionId = Annotated[str, Field(description="The thread's id (from list_merge_request_discussions).", min_length=1)]
 NewPath = Annotated[str | None, Field(description="File path after the change, to comment on a diff line.")]
@@ -34,7 +32,7 @@ OldLine = Annotated[int | None, Field(description="Line in the old file: a remov
 
 def mr_path(project: str, iid: int) -> tuple[str, str]:
     """The merge request's API path and how error messages name it."""
-    return f"/projects/{path_id(project)}/merge_requests/{iid}", f"Merge request !{iid} in {project}"
+    return issuable(project, "merge_request", iid)
 
 
 async def diff_position(
@@ -99,7 +97,7 @@ async def list_merge_request_discussions(
 
 
 @tool(WRITE, "merge_requests", routes=("POST /projects/:id/merge_requests/:merge_request_iid/notes",))
-async def create_merge_request_note(project: ProjectRef, iid: Iid, body: Body) -> dict[str, Any]:
+async def create_merge_request_note(project: ProjectRef, iid: Iid, body: Comment) -> dict[str, Any]:
     """Post a plain comment on a merge request's overview. Returns the note."""
     path, what = mr_path(project, iid)
     return note_summary(await gitlab().post(f"{path}/notes", what=what, json={"body": body}))
@@ -117,7 +115,7 @@ async def create_merge_request_note(project: ProjectRef, iid: Iid, body: Body) -
 async def create_merge_request_thread(
     project: ProjectRef,
     iid: Iid,
-    body: Body,
+    body: Comment,
     new_path: NewPath = None,
     old_path: OldPath = None,
     new_line: NewLine = None,
@@ -150,7 +148,7 @@ async def create_merge_request_thread(
     routes=("POST /projects/:id/merge_requests/:merge_request_iid/discussions/:discussion_id/notes",),
 )
 async def reply_to_merge_request_discussion(
-    project: ProjectRef, iid: Iid, discussion_id: DiscussionId, body: Body
+    project: ProjectRef, iid: Iid, discussion_id: DiscussionId, body: Comment
 ) -> dict[str, Any]:
     """Reply in a merge request thread (replying to a single comment turns it into a thread). Returns the note."""
     path, what = mr_path(project, iid)
@@ -172,7 +170,7 @@ async def resolve_merge_request_discussion(
 
 
 @tool(WRITE, "merge_requests", routes=("PUT /projects/:id/merge_requests/:merge_request_iid/notes/:note_id",))
-async def update_merge_request_note(project: ProjectRef, iid: Iid, note_id: NoteId, body: Body) -> dict[str, Any]:
+async def update_merge_request_note(project: ProjectRef, iid: Iid, note_id: NoteId, body: Comment) -> dict[str, Any]:
     """Edit the text of your own comment on a merge request. Returns the note."""
     path, what = mr_path(project, iid)
     return note_summary(await gitlab().put(f"{path}/notes/{note_id}", what=what, json={"body": body}))
@@ -190,16 +188,11 @@ TIMELINE_FIELDS = ("id", "type", "body", "author", "created_at", "updated_at", "
 
 
 @tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests/:merge_request_iid/notes",))
-async def list_merge_request_notes(
-    project: ProjectRef,
-    iid: Iid,
-    sort: NoteSort = "asc",
-    page: Page = 1,
-    per_page: PerPage = 20,
-) -> dict[str, Any]:
+@shared_parameters(notes_page, after="what")
+async def list_merge_request_notes(project: ProjectRef, iid: Iid, **paging: Any) -> dict[str, Any]:
     """Every comment on a merge request as a flat timeline, including system notes (pushes, approvals,
     label changes; marked system=true). For threads and diff positions use list_merge_request_discussions."""
-    items, meta = await notes_page(*mr_path(project, iid), sort, page, per_page)
+    items, meta = await notes_page(*mr_path(project, iid), **paging)
     notes = []
     for item in items:
         note = pick(item, TIMELINE_FIELDS)

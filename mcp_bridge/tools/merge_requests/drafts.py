@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import Iid, ProjectRef
+from mcp_bridge.params import Comment, Iid, ProjectRef
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
 from mcp_bridge.shaping import pick
-from mcp_bridge.tools.merge_requests.discussions import Body, NewLine, NewPath, OldLine, OldPath, diff_position, mr_path
+from mcp_bridge.tools.merge_requests.discussions import NewLine, NewPath, OldLine, OldPath, diff_position, mr_path
 from mcp_bridge.tools.threads import POSITION_FIELDS
 
 DRAFT_FIELDS = ("id", "note", "discussion_id", "resolve_discussion")
@@ -30,7 +30,7 @@ MR = "/projects/:id/merge_requests/:merge_request_iid"
 async def create_draft_note(
     project: ProjectRef,
     iid: Iid,
-    note: Body,
+    note: Comment,
     in_reply_to_discussion_id: Annotated[str | None, Field(description="Thread to reply to.")] = None,
     resolve_discussion: Annotated[bool, Field(description="Resolve that thread on publish.")] = False,
     new_path: NewPath = None,

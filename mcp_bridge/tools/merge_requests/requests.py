@@ -9,10 +9,10 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import Iid, Page, PerPage, ProjectRef
+from mcp_bridge.params import AddLabels, Iid, NewTitle, Page, PerPage, ProjectRef, RemoveLabels, Search
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import READ, WRITE, tool
-from mcp_bridge.shaping import listing, pick
+from mcp_bridge.shaping import listed, listing, pick
 
 LIST_FIELDS = (
     "iid",
@@ -57,7 +57,7 @@ async def list_merge_requests(
     project: ProjectRef,
     state: Annotated[Literal["opened", "closed", "merged", "locked", "all"], Field(description="MR state.")] = "opened",
     labels: Annotated[list[str] | None, Field(description="Only MRs with all these labels.")] = None,
-    search: Annotated[str | None, Field(description="Text to find in title or description.")] = None,
+    search: Search = None,
     author_username: Annotated[str | None, Field(description="Only MRs opened by this user.")] = None,
     reviewer_username: Annotated[str | None, Field(description="Only MRs this user is a reviewer of.")] = None,
     source_branch: Annotated[str | None, Field(description="Only MRs from this branch.")] = None,
@@ -79,8 +79,7 @@ async def list_merge_requests(
     # The project list filters drafts with wip=yes|no (doc/api/merge_requests.md#list-project-merge-requests).
     params["wip"] = None if draft is None else "yes" if draft else "no"
     path = f"/projects/{path_id(project)}/merge_requests"
-    items, meta = await gitlab().page(path, what=f"Project {project}", page=page, per_page=per_page, params=params)
-    return listing(items, meta, LIST_FIELDS)
+    return await listed(path, f"Project {project}", page, per_page, LIST_FIELDS, params)
 
 
 @tool(READ, "merge_requests", routes=("GET /projects/:id/merge_requests/:merge_request_iid",))
@@ -102,7 +101,6 @@ async def get_merge_request(project: ProjectRef, iid: Iid) -> dict[str, Any]:
 ACROSS_FIELDS = (*LIST_FIELDS, "references")
 State = Annotated[Literal["opened", "closed", "merged", "locked", "all"], Field(description="MR state.")]
 Labels = Annotated[list[str] | None, Field(description="Only MRs with all these labels.")]
-Search = Annotated[str | None, Field(description="Text to find in title or description.")]
 
 
 def _across(items: list[dict[str, Any]], meta: dict[str, int | None]) -> dict[str, Any]:
@@ -211,11 +209,11 @@ async def create_merge_request(
 async def update_merge_request(
     project: ProjectRef,
     iid: Iid,
-    title: Annotated[str | None, Field(description="New title.", min_length=1, max_length=255)] = None,
+    title: NewTitle = None,
     description: Annotated[str | None, Field(description="New body (replaces it), in GitLab Markdown.")] = None,
     labels: Annotated[list[str] | None, Field(description="Replace all labels; [] removes them all.")] = None,
-    add_labels: Annotated[list[str] | None, Field(description="Labels to add.")] = None,
-    remove_labels: Annotated[list[str] | None, Field(description="Labels to remove.")] = None,
+    add_labels: AddLabels = None,
+    remove_labels: RemoveLabels = None,
     assignee_ids: UserIds = None,
     reviewer_ids: UserIds = None,
     target_branch: Annotated[str | None, Field(description="New target branch.", min_length=1)] = None,

@@ -11,8 +11,8 @@ from pydantic import Field
 from mcp_bridge.gitlab import gitlab
 from mcp_bridge.params import Iid, Page, PerPage, ProjectRef
 from mcp_bridge.registry import READ, WRITE, tool
-from mcp_bridge.shaping import listing, pick
-from mcp_bridge.tools.merge_requests.changes import PathPatterns, diff_page
+from mcp_bridge.shaping import listed, pick
+from mcp_bridge.tools.merge_requests.changes import DiffStart, PathPatterns, diff_page
 from mcp_bridge.tools.merge_requests.discussions import mr_path
 from mcp_bridge.tools.merge_requests.merging import MERGED_FIELDS
 from mcp_bridge.tools.pipelines.runs import pipeline_summary
@@ -63,8 +63,7 @@ async def list_merge_request_versions(
     """The diff versions of a merge request (one per push), newest first: id, head/base/start SHAs, date.
     Read one with get_merge_request_version to review what changed in an earlier push."""
     path, what = mr_path(project, iid)
-    items, meta = await gitlab().page(f"{path}/versions", what=what, page=page, per_page=per_page)
-    return listing(items, meta, VERSION_FIELDS)
+    return await listed(f"{path}/versions", what, page, per_page, VERSION_FIELDS)
 
 
 @tool(READ, "merge_requests", routes=(f"GET {MR}/versions/:version_id",))
@@ -74,7 +73,7 @@ async def get_merge_request_version(
     version_id: Annotated[int, Field(description="Version id, from list_merge_request_versions.", ge=1)],
     paths: PathPatterns = None,
     exclude_paths: PathPatterns = None,
-    start_line: Annotated[int, Field(description="Start each diff at this line, to read on in a cut diff.", ge=1)] = 1,
+    start_line: DiffStart = 1,
 ) -> dict[str, Any]:
     """One diff version of a merge request: its SHAs, commits and the diffs as of that push, capped like
     get_merge_request_changes (10,000 characters per file, 50,000 per call)."""

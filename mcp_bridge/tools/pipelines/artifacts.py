@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import ProjectRef
+from mcp_bridge.params import ProjectRef, shared_parameters
 from mcp_bridge.paths import path_of
 from mcp_bridge.registry import READ, tool
-from mcp_bridge.shaping import line_window, pick
+from mcp_bridge.shaping import pick, text_window
 from mcp_bridge.tools.pipelines.jobs import JobId, job_path
 from mcp_bridge.tools.pipelines.runs import PipelineId, pipeline_path
 from mcp_bridge.tools.repository import decode_text
@@ -30,14 +30,14 @@ async def list_job_artifacts(project: ProjectRef, job_id: JobId) -> dict[str, An
 
 
 @tool(READ, "pipelines", routes=("GET /projects/:id/jobs/:job_id/artifacts/*artifact_path",))
+@shared_parameters(text_window, after="max_chars")
 async def get_job_artifact_file(
     project: ProjectRef,
     job_id: JobId,
     artifact_path: Annotated[
         str, Field(description="Path inside the archive, e.g. 'reports/junit.xml'.", min_length=1)
     ],
-    start_line: Annotated[int | None, Field(description="First line to show, from 1.", ge=1)] = None,
-    line_count: Annotated[int, Field(description="How many lines to show (1-2000).", ge=1, le=2000)] = 400,
+    **reading: Any,
 ) -> dict[str, Any]:
     """Read one file from a job's artifacts archive. Text comes as a window of lines with total_lines and
     a hint to read on; binary files give metadata only."""
@@ -51,7 +51,7 @@ async def get_job_artifact_file(
     if text is None:
         content_type = response.headers.get("content-type", "application/octet-stream")
         return {**found, "binary": True, "content_type": content_type, "hint": "Binary file: content not shown."}
-    window = line_window(text, start=start_line, count=line_count, tail=False, max_chars=MAX_ARTIFACT_CHARS)
+    window = text_window(text, MAX_ARTIFACT_CHARS, **reading)
     return {**found, "binary": False, **window}
 
 

@@ -12,7 +12,7 @@ from mcp_bridge.gitlab import gitlab
 from mcp_bridge.params import Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
-from mcp_bridge.shaping import line_window, listing, pick
+from mcp_bridge.shaping import line_window, listed, pick
 from mcp_bridge.tools.pipelines.runs import PipelineId
 
 JobId = Annotated[int, Field(description="Job id (the number in .../-/jobs/<id>).", ge=1)]
@@ -74,14 +74,14 @@ async def list_pipeline_jobs(
 ) -> dict[str, Any]:
     """List the jobs of a CI/CD pipeline, newest first: name, stage, status, duration, failure reason and URL.
     Use scope=['failed'] to find what broke, then get_job_log to read why."""
-    items, meta = await gitlab().page(
+    return await listed(
         f"/projects/{path_id(project)}/pipelines/{pipeline_id}/jobs",
-        what=f"Jobs of pipeline {pipeline_id} in {project}",
-        page=page,
-        per_page=per_page,
-        params={"scope": scope, "include_retried": include_retried},
+        f"Jobs of pipeline {pipeline_id} in {project}",
+        page,
+        per_page,
+        JOB_FIELDS,
+        {"scope": scope, "include_retried": include_retried},
     )
-    return listing(items, meta, JOB_FIELDS)
 
 
 @tool(READ, "pipelines", routes=("GET /projects/:id/jobs/:job_id/trace",))

@@ -11,7 +11,7 @@ from mcp_bridge.gitlab import gitlab
 from mcp_bridge.params import Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
-from mcp_bridge.shaping import listing, pick
+from mcp_bridge.shaping import listed, pick
 
 PipelineId = Annotated[int, Field(description="Pipeline id (the number in .../-/pipelines/<id>).", ge=1)]
 
@@ -69,14 +69,9 @@ async def list_pipelines(
     Filter by status (e.g. failed), ref, sha, source or the username of who triggered it."""
     params = {"status": status, "ref": ref, "sha": sha, "source": source, "username": username}
     params |= {"order_by": order_by, "sort": sort}
-    items, meta = await gitlab().page(
-        f"/projects/{path_id(project)}/pipelines",
-        what=f"Pipelines of {project}",
-        page=page,
-        per_page=per_page,
-        params=params,
+    return await listed(
+        f"/projects/{path_id(project)}/pipelines", f"Pipelines of {project}", page, per_page, LIST_FIELDS, params
     )
-    return listing(items, meta, LIST_FIELDS)
 
 
 @tool(READ, "pipelines", routes=("GET /projects/:id/pipelines/:pipeline_id",))

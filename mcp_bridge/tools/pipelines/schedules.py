@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from mcp_bridge.gitlab import gitlab
-from mcp_bridge.params import Page, PerPage, ProjectRef
+from mcp_bridge.params import NewDescription, Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
-from mcp_bridge.shaping import pick
+from mcp_bridge.shaping import listed, pick
 
 ScheduleId = Annotated[int, Field(description="Pipeline schedule id.", ge=1)]
 Cron = Annotated[str, Field(description="Cron line, e.g. '0 2 * * *' (02:00 daily).", min_length=9)]
@@ -38,14 +38,9 @@ async def list_pipeline_schedules(
     per_page: PerPage = 20,
 ) -> dict[str, Any]:
     """List a project's pipeline schedules: description, ref, cron, timezone, next run, active, owner."""
-    items, meta = await gitlab().page(
-        _schedules(project),
-        what=f"Pipeline schedules of {project}",
-        page=page,
-        per_page=per_page,
-        params={"scope": scope},
+    return await listed(
+        _schedules(project), f"Pipeline schedules of {project}", page, per_page, _schedule, {"scope": scope}
     )
-    return {"items": [_schedule(item) for item in items], **meta}
 
 
 @tool(WRITE, "pipelines", routes=("POST /projects/:id/pipeline_schedules",))
@@ -67,7 +62,7 @@ async def create_pipeline_schedule(
 async def update_pipeline_schedule(
     project: ProjectRef,
     schedule_id: ScheduleId,
-    description: Annotated[str | None, Field(description="New description.")] = None,
+    description: NewDescription = None,
     ref: Annotated[str | None, Field(description="New branch or tag.")] = None,
     cron: Annotated[str | None, Field(description="New cron line, e.g. '0 2 * * *'.")] = None,
     cron_timezone: Timezone = None,
