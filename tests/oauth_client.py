@@ -91,9 +91,10 @@ class Browser:
             fields = form_fields(response.text)
             if 'id="user-code"' in response.text:
                 response = self._enter_device_code(response)
-            elif "leg" in response.text and "next" in fields:
+            # By the buttons' names: a bare "leg" can turn up in the random tokens a consent page carries.
+            elif 'name="leg"' in response.text and "next" in fields:
                 response = self.http.post(str(response.url), data={**fields, "leg": self.leg})
-            elif "allow" in response.text and "client_id" in fields:
+            elif 'name="allow"' in response.text and "client_id" in fields:
                 choice = {"allow": "Authorize"} if self.allow else {"cancel": "cancel"}
                 response = self.http.post(urljoin(str(response.url), "/authorize"), data={**fields, **choice})
             else:

@@ -99,7 +99,7 @@ def seconds(raw: str) -> int:
 
 
 def shutdown_timeout() -> int:
-    return int(re.search(r'_int\("SHUTDOWN_TIMEOUT", (\d+)', SETTINGS).group(1))  # type: ignore[union-attr]
+    return int(re.search(r'env\.number\("SHUTDOWN_TIMEOUT", (\d+)', SETTINGS).group(1))  # type: ignore[union-attr]
 
 
 def unit() -> configparser.ConfigParser:
