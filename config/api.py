@@ -1,4 +1,4 @@
-"""The one NinjaAPI of the project: JSON endpoints outside MCP (health now, OAuth ones later)."""
+"""The one NinjaAPI of the project: JSON endpoints outside MCP (health, and the OAuth app's)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The admin: connections, users, clients and the audit log, one module each (docs/ARCHITECTURE.md).
 
-Every action ends in a service of oauth_gateway.services.connections, so the admin revokes exactly
-as the self-service page, the revoke command, /revoke and refresh-reuse detection do, and each
+Every action ends in a service of oauth_gateway.services (connections, clients), so the admin
+revokes exactly as the self-service page, the revoke command and refresh-reuse detection do, and each
 revocation writes its audit event; each action asks first, with counts (confirm.py). No page shows a
 token, a token hash, a client secret or a GitLab token: encrypted fields and secrets are left out of
 every list and form, and django-oauth-toolkit's own credential admins (codes, token values and

@@ -1,7 +1,8 @@
 """Connections (GitLabConnection): made at consent, kept fresh, ended in one place.
 
 `connection_revoke` is the one revoke path: the admin, the self-service page, the revoke command,
-/revoke, refresh-token reuse detection and RFC 7592 client management all end here; `user_revoke_all`,
+refresh-token reuse detection and RFC 7592 client management all end here (/revoke, RFC 7009, only
+deletes the one token a client hands back); `user_revoke_all`,
 `application_connections_end` (and through it services.clients) end many connections through it.
 """
 
