@@ -46,9 +46,7 @@ def denial_url(pending: PendingSignIn) -> str | None:
     application = Application.objects.filter(client_id=pending.client_id).first()
     if application is None or application.disabled or query.get("client_id") != pending.client_id:
         return None
-    registered = application.redirect_uris.split()
-    # Without redirect_uri the client's only registered one applies (RFC 6749 §3.1.2.3).
-    redirect_uri = query.get("redirect_uri") or (registered[0] if len(registered) == 1 else "")
+    redirect_uri = query.get("redirect_uri") or application.only_redirect_uri()
     if not redirect_uri or not application.redirect_uri_allowed(redirect_uri):
         return None
     return error_url(redirect_uri, query.get("state"), "access_denied", description)

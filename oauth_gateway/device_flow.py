@@ -19,6 +19,7 @@ from oauthlib.common import Request as OAuthRequest
 from oauth_gateway.gitlab_oauth import DEVICE_GRANT, GitLabOAuthError
 from oauth_gateway.models import Application
 from oauth_gateway.services.headless import (
+    WAITING,
     device_answer,
     headless_authorization_code,
     headless_begin,
@@ -26,7 +27,7 @@ from oauth_gateway.services.headless import (
     headless_redeem,
 )
 from oauth_gateway.validators import canonical_resource
-from oauth_gateway.views.errors import NO_STORE, oauth_error
+from oauth_gateway.views.errors import NO_STORE, token_error
 
 POLL_ERRORS = {
     "authorization_pending": "The user has not approved the code at GitLab yet.",
@@ -37,20 +38,15 @@ POLL_ERRORS = {
 }
 
 
-def device_error(error: str, description: str, status: int = 400, **extra: Any) -> JsonResponse:
-    """The device endpoints' errors: no-store, as every answer here (RFC 6749 §5.1)."""
-    return oauth_error(error, description, status, headers=NO_STORE, **extra)
-
-
 def request_problem(application: Application | None, params: QueryDict) -> JsonResponse | None:
     """What both shapes refuse before GitLab is asked for a code: an unknown or disabled client, a
     scope other than ours, a resource other than this server (RFC 8707 §2: invalid_target)."""
     if application is None or application.disabled:
-        return device_error("invalid_client", "Unknown or disabled client.", 401)
+        return token_error("invalid_client", "Unknown or disabled client.", 401)
     if not set(params.get("scope", settings.MCP_SCOPE).split()) <= {settings.MCP_SCOPE}:
-        return device_error("invalid_scope", f"The only scope is {settings.MCP_SCOPE!r}.")
+        return token_error("invalid_scope", f"The only scope is {settings.MCP_SCOPE!r}.")
     if any(canonical_resource(r) is None for r in params.getlist("resource")):
-        return device_error("invalid_target", f"This server only issues tokens for {settings.PUBLIC_URL}.")
+        return token_error("invalid_target", f"This server only issues tokens for {settings.PUBLIC_URL}.")
     return None
 
 
@@ -58,7 +54,7 @@ def _start(request: HttpRequest, application: Application, authorize_query: str 
     try:
         pending, handle = headless_begin(request=request, application=application, authorize_query=authorize_query)
     except GitLabOAuthError:
-        return device_error("temporarily_unavailable", "GitLab did not give a sign-in code; try again shortly.", 503)
+        return token_error("temporarily_unavailable", "GitLab did not give a sign-in code; try again shortly.", 503)
     answer = device_answer(pending, handle)
     if authorize_query:  # the reference's shape polls /oauth/poll, not /token
         answer["poll_uri"] = f"{settings.PUBLIC_URL}{reverse('api:oauth-poll')}"
@@ -78,12 +74,12 @@ class _Client:
 
     def authenticate(self) -> JsonResponse | Application:
         if not self.validator.authenticate_client(self.oauth):
-            return device_error("invalid_client", "Unknown client, or its authentication failed.", 401)
+            return token_error("invalid_client", "Unknown client, or its authentication failed.", 401)
         application: Application = self.oauth.client
         if application.disabled:
-            return device_error("invalid_client", "Unknown or disabled client.", 401)
+            return token_error("invalid_client", "Unknown or disabled client.", 401)
         if not self.validator.validate_grant_type(application.client_id, DEVICE_GRANT, application, self.oauth):
-            return device_error("unauthorized_client", "This client may not use the device grant.")
+            return token_error("unauthorized_client", "This client may not use the device grant.")
         return application
 
 
@@ -103,7 +99,7 @@ def device_token(request: HttpRequest) -> HttpResponse:
     """RFC 8628 §3.4-3.5 at /token: a poll (GitLab is asked no faster than the interval), then, once
     the user approved, a connection and our token pair, minted by the toolkit like the code flow's."""
     if not request.POST.get("device_code"):
-        return device_error("invalid_request", "device_code is required.")
+        return token_error("invalid_request", "device_code is required.")
     client = _Client(request)
     application = client.authenticate()
     if isinstance(application, JsonResponse):
@@ -115,10 +111,10 @@ def device_token(request: HttpRequest) -> HttpResponse:
     poll = headless_poll(handle=handle, client_id=application.client_id)
     if not poll.approved:
         extra = {"interval": poll.interval} if poll.error == "slow_down" else {}
-        return device_error(poll.error, POLL_ERRORS.get(poll.error, "The sign-in failed."), **extra)
+        return token_error(poll.error, POLL_ERRORS.get(poll.error, "The sign-in failed."), **extra)
     connection = headless_redeem(request=request, handle=handle, client_id=application.client_id)
     if connection is None:  # a concurrent request redeemed it first
-        return device_error("invalid_grant", POLL_ERRORS["invalid_grant"])
+        return token_error("invalid_grant", POLL_ERRORS["invalid_grant"])
     oauth = client.oauth
     oauth.user, oauth.scopes = connection.user, [settings.MCP_SCOPE]
     oauth.resource = [settings.MCP_RESOURCE_URL]  # RFC 8707: bound to /mcp like every token of ours
@@ -134,16 +130,16 @@ def authorize_as_json(request: HttpRequest) -> HttpResponse | None:
     redirect URI: the code goes there, as for a browser."""
     params = request.GET
     application = Application.objects.filter(client_id=params.get("client_id", "")).first()
-    if application is not None and len(application.redirect_uris.split()) == 1:
+    if application is not None and application.only_redirect_uri():
         return None  # today's flow: the code goes to that one redirect URI
     problem = request_problem(application, params)
     if problem:
         return problem
     assert application is not None
     if params.get("response_type") != "code":
-        return device_error("unsupported_response_type", "response_type must be code.")
+        return token_error("unsupported_response_type", "response_type must be code.")
     if not params.get("code_challenge") or params.get("code_challenge_method") != "S256":
-        return device_error("invalid_request", "PKCE is required: code_challenge with code_challenge_method=S256.")
+        return token_error("invalid_request", "PKCE is required: code_challenge with code_challenge_method=S256.")
     return _start(request, application, authorize_query=params.urlencode())
 
 
@@ -151,7 +147,7 @@ def poll_answer(request: HttpRequest, handle: str) -> tuple[int, dict[str, Any]]
     """The reference's /oauth/poll: pending (with the interval), slow_down, denied, expired, or once
     approved the authorization code and the client's state, given once."""
     poll = headless_poll(handle=handle)
-    if poll.error in ("authorization_pending", "slow_down"):
+    if poll.error in WAITING:
         return 200, {"status": "pending", "error": poll.error, "interval": poll.interval}
     if poll.error and poll.error != "invalid_grant":
         return 403, {"status": "expired" if poll.error == "expired_token" else "denied", "error": poll.error}

@@ -98,10 +98,12 @@ def start_device() -> dict[str, Any]:
     return data
 
 
-def revoke(token: str) -> None:
-    """RFC 7009 at GitLab; best effort (a revoked connection must end here even if GitLab is down)."""
-    with contextlib.suppress(GitLabOAuthError):
-        _post("/oauth/revoke", {"token": token}, timeout=REVOKE_TIMEOUT)
+def revoke(*tokens: str) -> None:
+    """RFC 7009 at GitLab for each token given (empty ones skipped); best effort: a revoked connection
+    must end here even if GitLab is down."""
+    for token in filter(None, tokens):
+        with contextlib.suppress(GitLabOAuthError):
+            _post("/oauth/revoke", {"token": token}, timeout=REVOKE_TIMEOUT)
 
 
 def fetch_user(access_token: str) -> dict[str, Any]:

@@ -46,6 +46,12 @@ class Application(dot.AbstractApplication):
         """Anyone could have registered it under any name: consent must say so."""
         return self.registration_source != self.RegistrationSource.MANUAL and self.verified is None
 
+    def only_redirect_uri(self) -> str:
+        """The redirect URI a request without one uses: the client's one registered URI, or "" when it
+        has none or several (RFC 6749 §3.1.2.3)."""
+        uris = self.redirect_uris.split()
+        return uris[0] if len(uris) == 1 else ""
+
 
 class GitLabIdentity(models.Model):
     """Who a Django user is in GitLab; the GitLab user id is the key (usernames can change)."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 import unicodedata
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http.request import validate_host
+
+from config.environment import is_loopback
 
 
 def redirect_uri_problem(uri: str) -> str | None:
@@ -31,18 +32,9 @@ def redirect_uri_problem(uri: str) -> str | None:
     if parts.scheme == "https":
         return None if parts.hostname else "has no host"
     if parts.scheme == "http":
-        return None if _loopback(parts.hostname or "") else "uses http on a non-loopback host; use https"
+        return None if is_loopback(parts.hostname or "") else "uses http on a non-loopback host; use https"
     if parts.scheme and parts.scheme in settings.OAUTH_REDIRECT_SCHEMES:
         return None
     if not parts.scheme:
         return "has no scheme"
     return f"uses the scheme {parts.scheme!r}, which this server does not allow (its OAUTH_REDIRECT_SCHEMES)"
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -200,7 +200,7 @@ class Validator(HashedCodeValidator):
 
     def get_default_redirect_uri(self, client_id: str, request: Any, *args: Any, **kwargs: Any) -> Any:
         # At /token, a code minted for a headless client (no redirect URI) is redeemed without one.
-        if request.grant_type == "authorization_code" and len(request.client.redirect_uris.split()) != 1:
+        if request.grant_type == "authorization_code" and not request.client.only_redirect_uri():
             return HEADLESS_REDIRECT
         return super().get_default_redirect_uri(client_id, request, *args, **kwargs)
 

@@ -89,9 +89,7 @@ def connection_revoke(*, connection: GitLabConnection, by: AuditEvent.Actor, act
         tokens = (connection.gitlab_refresh_token, connection.gitlab_access_token)
     except DecryptionFailed:
         return True  # OAUTH_SESSION_SECRET changed: these tokens are unreadable, GitLab expires them
-    for token in tokens:
-        if token:
-            gitlab_oauth.revoke(token)  # best effort, after the connection has already ended here
+    gitlab_oauth.revoke(*tokens)  # best effort, after the connection has already ended here
     return True
 
 

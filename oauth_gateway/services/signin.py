@@ -260,9 +260,7 @@ def signin_abandon(pending: PendingSignIn) -> None:
     GitLab tokens it holds are revoked at GitLab, and it goes."""
     if pending.gitlab_tokens_enc:
         tokens = pending_tokens(pending)
-        for token in (tokens.refresh_token, tokens.access_token):
-            if token:
-                gitlab_oauth.revoke(token)
+        gitlab_oauth.revoke(tokens.refresh_token, tokens.access_token)
     audit(
         AuditEvent.Kind.SIGNIN_ABANDONED,
         user_id=pending.user_id,
@@ -282,9 +280,7 @@ def _signed_in(request: HttpRequest, pending: PendingSignIn, tokens: TokenSet) -
         raise _fail(pending, "user_lookup", "GitLab did not say who you are. Start again from your client.") from None
     finally:
         if browser:  # a browser sign-in needs the identity only: GitLab's tokens are not kept
-            for token in (tokens.refresh_token, tokens.access_token):
-                if token:
-                    gitlab_oauth.revoke(token)
+            gitlab_oauth.revoke(tokens.refresh_token, tokens.access_token)
     user = user_for_gitlab(profile)
     if browser:
         admin_rights_set(user, admin)

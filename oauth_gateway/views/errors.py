@@ -43,9 +43,10 @@ def oauth_error(
     return JsonResponse(error_body(error, description, **extra), status=status, headers=headers)
 
 
-def token_error(error: str, description: str) -> JsonResponse:
-    """An error from /token, with the headers of the toolkit's own (RFC 6749 §5.1, §5.2)."""
-    return oauth_error(error, description, headers=NO_STORE)
+def token_error(error: str, description: str, status: int = 400, **extra: Any) -> JsonResponse:
+    """An error from /token or the device endpoints, with the headers of the toolkit's own: no-store
+    (RFC 6749 §5.1, §5.2)."""
+    return oauth_error(error, description, status, headers=NO_STORE, **extra)
 
 
 def rate_limited(description: str) -> JsonResponse:

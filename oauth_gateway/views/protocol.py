@@ -22,6 +22,7 @@ from oauth2_provider import views as dot_views
 from oauth2_provider.views.dynamic_client_registration import DynamicClientRegistrationView
 
 from oauth_gateway.device_flow import device_token
+from oauth_gateway.gitlab_oauth import DEVICE_GRANT
 from oauth_gateway.models import AccessToken, Application, AuditEvent
 from oauth_gateway.redirects import redirect_uri_problem
 from oauth_gateway.services.audit import audit, client_ip
@@ -57,8 +58,7 @@ class CorsMixin:
 # the password grant, which made /token an oracle for the admin's password). The device grant is
 # ours (device_flow.device_token), not the toolkit's device branch, which answers 500 without a
 # device_code and redeems a device code more than once.
-DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-TOKEN_GRANTS = frozenset({"authorization_code", "refresh_token", DEVICE_CODE_GRANT})
+TOKEN_GRANTS = frozenset({"authorization_code", "refresh_token", DEVICE_GRANT})
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -75,7 +75,7 @@ class TokenView(CorsMixin, dot_views.TokenView):
                 supported = ", ".join(sorted(TOKEN_GRANTS))
                 return token_error("unsupported_grant_type", f"Supported grant types: {supported}.")
             return token_error("invalid_request", "Send exactly one grant_type.")
-        if grant == DEVICE_CODE_GRANT:
+        if grant == DEVICE_GRANT:
             response = device_token(request)
         else:
             response = super().post(request, *args, **kwargs)
@@ -274,10 +274,10 @@ def _checked_metadata(request: HttpRequest) -> tuple[Any, HttpResponse | None]:
     grants = metadata.get("grant_types", ["authorization_code"])
     if not isinstance(grants, list) or not all(isinstance(g, str) for g in grants):
         return metadata, oauth_error("invalid_client_metadata", "grant_types must be an array of strings")
-    if not set(grants) <= {"authorization_code", "refresh_token", DEVICE_CODE_GRANT}:
+    if not set(grants) <= TOKEN_GRANTS:
         return metadata, oauth_error(
             "invalid_client_metadata",
-            f"grant_types may only be authorization_code or {DEVICE_CODE_GRANT}, and refresh_token",
+            f"grant_types may only be authorization_code or {DEVICE_GRANT}, and refresh_token",
         )
     uris = metadata.get("redirect_uris")
     for uri in uris if isinstance(uris, list) else []:

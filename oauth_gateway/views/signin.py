@@ -181,7 +181,7 @@ class SignInView(View):
         context = {
             "application": application,
             "client_name": application.name or "An MCP client",
-            "target": redirect_target(authorize.get("redirect_uri") or only_redirect_uri(application)),
+            "target": redirect_target(authorize.get("redirect_uri") or application.only_redirect_uri()),
             "next": request.GET["next"],
             "show_redirect": not device_only,
             # After "not you?": GitLab may still know the last person (its own session).
@@ -299,12 +299,6 @@ def asks_for_json(request: HttpRequest) -> bool:
     no redirect_uri."""
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept and "redirect_uri" not in request.GET
-
-
-def only_redirect_uri(application: Application) -> str:
-    """The redirect URI an authorize request without one uses (valid only when exactly one is registered)."""
-    uris = application.redirect_uris.split()
-    return uris[0] if len(uris) == 1 else ""
 
 
 def redirect_target(uri: str, *, path_chars: int = 40) -> dict[str, str]:
