@@ -16,6 +16,7 @@ import base64
 import functools
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -70,6 +71,12 @@ class GitLabIdentity(models.Model):
         return f"{self.username} (GitLab #{self.gitlab_id})"
 
 
+def gitlab_username(user: Any) -> str:
+    """How people know a user here: their GitLab username, or the Django one (an admin made by hand)."""
+    identity = getattr(user, "gitlab", None)
+    return str(identity.username) if identity else str(user.get_username())
+
+
 REFRESH_MARGIN = timedelta(seconds=60)  # refresh GitLab tokens this long before they expire
 
 
@@ -116,8 +123,7 @@ class GitLabConnection(models.Model):
 
     def __str__(self) -> str:
         """Names, as people say it: "alice via Claude Code, since 3 Dec 2026" (ended ones say so)."""
-        identity = getattr(self.user, "gitlab", None)
-        who = identity.username if identity else self.user.get_username()
+        who = gitlab_username(self.user)
         since = dateformat.format(timezone.localtime(self.created), "j M Y") if self.created else "now"
         ended = "" if self.revoked is None else " (revoked)"
         return f"{who} via {self.application.name or 'an unnamed client'}, since {since}{ended}"

@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from oauth_gateway.admin.confirm import confirmation, confirmed, count
-from oauth_gateway.models import Application, AuditEvent, GitLabConnection
+from oauth_gateway.models import Application, AuditEvent, GitLabConnection, gitlab_username
 from oauth_gateway.services.clients import application_disable
 from oauth_gateway.services.connections import user_revoke_all
 
@@ -35,11 +35,6 @@ def web_link(url: str, text: str) -> str:
     if not url.startswith(("https://", "http://")):  # no javascript: or data: links from a profile
         return text
     return format_html('<a href="{}" rel="noreferrer">{}</a>', url, text)
-
-
-def gitlab_username(user: User) -> str:
-    identity = getattr(user, "gitlab", None)
-    return identity.username if identity else user.username
 
 
 def live_connections(outer: str) -> Coalesce:

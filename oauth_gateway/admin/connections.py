@@ -16,12 +16,11 @@ from oauth_gateway.admin.common import (
     ConnectionStateFilter,
     ObjectActionsAdmin,
     changelist,
-    gitlab_username,
     names,
     on_object_page,
 )
 from oauth_gateway.admin.confirm import count
-from oauth_gateway.models import Application, AuditEvent, GitLabConnection
+from oauth_gateway.models import Application, AuditEvent, GitLabConnection, gitlab_username
 from oauth_gateway.services.connections import connection_revoke
 
 

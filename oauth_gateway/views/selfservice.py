@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.views import View
 
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
-from oauth_gateway.models import AuditEvent, GitLabConnection
+from oauth_gateway.models import AuditEvent, GitLabConnection, gitlab_username
 from oauth_gateway.services.audit import audit, client_ip
 from oauth_gateway.services.connections import connection_revoke
 from oauth_gateway.services.signin import (
@@ -46,7 +46,7 @@ class ConnectionsView(View):
         context = {
             "active": list(mine.filter(revoked__isnull=True)),
             "ended": list(mine.filter(revoked__isnull=False)[:SHOWN_ENDED]),
-            "gitlab_username": _gitlab_username(request),
+            "gitlab_username": gitlab_username(request.user),
         }
         return render(request, "oauth_gateway/connections.html", context)
 
@@ -110,7 +110,7 @@ def admin_login(request: HttpRequest) -> HttpResponseBase:
         # client's sign-in does not ask): offer one, for someone named since.
         gitlab_admins = settings.OAUTH_ENABLED and bool(settings.ADMIN_GITLAB_USERS or settings.ADMIN_GITLAB_GROUP)
         pointer = {
-            "username": _gitlab_username(request),
+            "username": gitlab_username(request.user),
             "recheck_url": browser_signin_url(reverse("admin:index")) if gitlab_admins else "",
         }
         return render(request, "oauth_gateway/not_admin.html", pointer, status=403)
@@ -132,8 +132,3 @@ def admin_login(request: HttpRequest) -> HttpResponseBase:
         template_name="admin/gitlab_login.html", authentication_form=AdminAuthenticationForm, extra_context=context
     )
     return view(request)
-
-
-def _gitlab_username(request: HttpRequest) -> str:
-    identity = getattr(request.user, "gitlab", None)
-    return identity.username if identity else request.user.get_username()

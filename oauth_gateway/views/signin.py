@@ -24,7 +24,7 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 from oauth_gateway.denials import denial_redirect, error_url
 from oauth_gateway.device_flow import authorize_as_json
 from oauth_gateway.gitlab_oauth import GitLabOAuthError
-from oauth_gateway.models import Application, AuditEvent, PendingSignIn
+from oauth_gateway.models import Application, AuditEvent, PendingSignIn, gitlab_username
 from oauth_gateway.services.audit import audit, client_ip
 from oauth_gateway.services.connections import connection_create
 from oauth_gateway.services.signin import (
@@ -131,8 +131,7 @@ class AuthorizeView(AuthorizationView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        identity = getattr(self.request.user, "gitlab", None)
-        context["gitlab_username"] = identity.username if identity else self.request.user.get_username()
+        context["gitlab_username"] = gitlab_username(self.request.user)
         context["target"] = redirect_target(context.get("redirect_uri") or "")
         context["server_host"] = urlsplit(settings.PUBLIC_URL).netloc
         context["gitlab_host"] = urlsplit(settings.GITLAB_URL).netloc
@@ -262,8 +261,7 @@ class SwitchAccountView(View):
         if authorize is None:
             return error_page(request, START_FROM_CLIENT, headline="Nothing to sign in to", code="no_request")
         pending = fresh_signin(request, authorize.get("client_id", ""))
-        identity = getattr(request.user, "gitlab", None)
-        who = identity.username if identity else request.user.get_username()
+        who = gitlab_username(request.user)
         if pending is not None:
             signin_abandon(pending)
         audit(AuditEvent.Kind.SIGNIN_SWITCHED, user_id=request.user.pk, ip=client_ip(request))
