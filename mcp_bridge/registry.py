@@ -1,6 +1,7 @@
 """The tool registry: the @tool decorator, each tool's ToolSpec, and REGISTRY, which holds them all.
 
-A tool is one `async def` in `mcp_bridge/tools/<area>.py`, decorated with `@tool(READ, "area")`.
+A tool is one `async def` in an area of `mcp_bridge/tools/` (a module, or a package such as
+merge_requests/), decorated with `@tool(READ, "area")`.
 The decorator records it; `mcp_bridge.server.build_server()` registers the recorded tools that the
 configuration allows. GitLab errors are turned into tool errors here, once, for every tool; so is a
 refusal to send, which names the argument whose value would have left its URL path segment.
