@@ -17,7 +17,6 @@ reaches (a row lock), and a handle is redeemed once: redemption deletes its Pend
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -36,7 +35,7 @@ from oauth_gateway.gitlab_oauth import GitLabOAuthError, TokenSet
 from oauth_gateway.models import Application, AuditEvent, GitLabConnection, PendingSignIn, decrypt, encrypt
 from oauth_gateway.services.audit import audit, client_ip
 from oauth_gateway.services.connections import connection_create
-from oauth_gateway.services.signin import user_for_gitlab
+from oauth_gateway.services.signin import keep_tokens, pending_tokens, user_for_gitlab
 
 HANDLE_PREFIX = "h:"
 # The redirect URI of a code minted for a client with none (RFC 6749's out-of-band value): the code
@@ -126,7 +125,7 @@ def headless_poll(*, handle: str, client_id: str | None = None) -> Poll:
         if pending.next_poll and now < pending.next_poll - EARLY:
             return _wait(pending, "slow_down", slower=True)
         if pending.gitlab_tokens_enc:  # approved at GitLab, but who the user is was not learnt yet
-            tokens = TokenSet(**json.loads(decrypt(pending.gitlab_tokens_enc)))
+            tokens = pending_tokens(pending)
         else:
             try:
                 tokens = gitlab_oauth.poll_device(decrypt(pending.device_code_enc))
@@ -207,7 +206,7 @@ def _fail(pending: PendingSignIn, error: str) -> Poll:
 
 def _approved(pending: PendingSignIn, tokens: TokenSet) -> Poll:
     """GitLab approved: learn who the user is and keep GitLab's tokens (encrypted) until redemption."""
-    pending.gitlab_tokens_enc = encrypt(json.dumps(tokens.__dict__))
+    keep_tokens(pending, tokens)
     try:
         profile = gitlab_oauth.fetch_user(tokens.access_token)
     except GitLabOAuthError:

@@ -197,6 +197,11 @@ def pending_tokens(pending: PendingSignIn) -> TokenSet:
     return TokenSet(**json.loads(decrypt(pending.gitlab_tokens_enc)))
 
 
+def keep_tokens(pending: PendingSignIn, tokens: TokenSet) -> None:
+    """GitLab's tokens on the sign-in, encrypted, until consent (or redemption) hands them on."""
+    pending.gitlab_tokens_enc = encrypt(json.dumps(tokens.__dict__))
+
+
 def _device_wait(pending: PendingSignIn, exc: GitLabOAuthError) -> dict[str, Any]:
     """RFC 8628 §3.5: keep waiting, slow down by 5 s, or stop on denial or expiry."""
     if exc.error in ("authorization_pending", "slow_down"):
@@ -285,7 +290,7 @@ def _signed_in(request: HttpRequest, pending: PendingSignIn, tokens: TokenSet) -
     if browser:
         admin_rights_set(user, admin)
     else:
-        pending.gitlab_tokens_enc = encrypt(json.dumps(tokens.__dict__))
+        keep_tokens(pending, tokens)
     pending.status, pending.user = PendingSignIn.Status.SIGNED_IN, user
     pending.save(update_fields=["status", "user", "gitlab_tokens_enc"])
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
