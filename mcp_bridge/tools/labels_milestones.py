@@ -11,7 +11,7 @@ from mcp_bridge.gitlab import gitlab
 from mcp_bridge.params import Date, NewDescription, Page, PerPage, ProjectRef
 from mcp_bridge.paths import path_id
 from mcp_bridge.registry import DESTRUCTIVE, READ, WRITE, tool
-from mcp_bridge.shaping import listing, pick
+from mcp_bridge.shaping import listed, pick
 from mcp_bridge.tools.parents import Parent, Twin, twins
 
 LABEL_FIELDS = (
@@ -50,7 +50,7 @@ async def _milestone_items(
     project: str, milestone_id: int, kind: str, fields: tuple[str, ...], page: int, per_page: int
 ) -> dict[str, Any]:
     path, what = f"{_milestone(project, milestone_id)}/{kind}", f"Milestone {milestone_id} in {project}"
-    return listing(*await gitlab().page(path, what=what, page=page, per_page=per_page), fields)
+    return await listed(path, what, page, per_page, fields)
 
 
 @twins(
@@ -72,7 +72,7 @@ async def list_parent_labels(
 ) -> dict[str, Any]:
     params = {"with_counts": with_counts, "search": search}
     path, what = f"{parent.path}/labels", f"Labels of {parent.name}"
-    return listing(*await gitlab().page(path, what=what, page=page, per_page=per_page, params=params), LABEL_FIELDS)
+    return await listed(path, what, page, per_page, LABEL_FIELDS, params)
 
 
 @tool(WRITE, "labels_milestones", routes=("POST /projects/:id/labels",))
@@ -138,7 +138,7 @@ async def list_parent_milestones(
 ) -> dict[str, Any]:
     params = {"state": state, "search": search}
     path, what = f"{parent.path}/milestones", f"Milestones of {parent.name}"
-    return listing(*await gitlab().page(path, what=what, page=page, per_page=per_page, params=params), MILESTONE_FIELDS)
+    return await listed(path, what, page, per_page, MILESTONE_FIELDS, params)
 
 
 @tool(READ, "labels_milestones", routes=("GET /projects/:id/milestones/:milestone_id",))
